@@ -1,0 +1,46 @@
+package dev.durablesessions.session;
+
+/**
+ * Every refusal the server gives, with the HTTP status it maps to. The snake_case code is
+ * what clients see in error frames and JSON bodies; docs/PROTOCOL.md lists them all.
+ */
+public enum ErrorCode {
+  // request shape
+  BAD_JSON(400),
+  UNKNOWN_FRAME(400),
+  INVALID_FRAME(400),
+  FRAME_TOO_LARGE(413),
+  BINARY_NOT_SUPPORTED(400),
+  INVALID_REQUEST(400),
+  INVALID_OFFSET(400),
+  OFFSET_BEYOND_HEAD(400),
+  // identity
+  UNAUTHORIZED(401),
+  FORBIDDEN(403),
+  // session
+  SESSION_NOT_FOUND(404),
+  SESSION_EXISTS(409),
+  STREAM_EXISTS(409),
+  STREAM_NOT_OPEN(409),
+  NOT_A_PARTICIPANT(409),
+  // idempotent producers
+  STALE_EPOCH(409),
+  SEQUENCE_GAP(409),
+  // server
+  TIMEOUT(503),
+  UNAVAILABLE(503);
+
+  private final int httpStatus;
+
+  ErrorCode(int httpStatus) {
+    this.httpStatus = httpStatus;
+  }
+
+  public int httpStatus() {
+    return httpStatus;
+  }
+
+  public String code() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+}

@@ -1,0 +1,30 @@
+package dev.durablesessions.session;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
+
+/** What a participant is to the session. Comes from the authenticated token, never from a frame. */
+public enum Role {
+  AGENT,
+  USER,
+  HUMAN,
+  SUPPORT,
+  OBSERVER;
+
+  @JsonValue
+  public String wire() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  @JsonCreator
+  public static Role fromWire(String value) {
+    if (value == null) throw new IllegalArgumentException("role is missing");
+    return Role.valueOf(value.trim().toUpperCase(Locale.ROOT));
+  }
+
+  /** Observers only read; every other role may append to a session it may join. */
+  public boolean mayAppend() {
+    return this != OBSERVER;
+  }
+}

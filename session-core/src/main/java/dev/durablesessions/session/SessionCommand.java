@@ -1,0 +1,43 @@
+package dev.durablesessions.session;
+
+import dev.durablesessions.CborSerializable;
+import dev.durablesessions.session.producer.ProducerStamp;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/** The session entity's protocol. */
+public sealed interface SessionCommand extends CborSerializable {
+
+  record Create(Participant by, ActorRef<Outcome> replyTo) implements SessionCommand {}
+
+  /** Make the participant a member; no event if it already is one. */
+  record Join(Participant participant, ActorRef<Outcome> replyTo) implements SessionCommand {}
+
+  /** The participant says goodbye. */
+  record Leave(Participant participant, ActorRef<Outcome> replyTo) implements SessionCommand {}
+
+  /** Append from {@code by}; {@code producer} is null for appends without idempotency. */
+  record Append(Participant by, AppendBody body, ProducerStamp producer, ActorRef<Outcome> replyTo)
+      implements SessionCommand {}
+
+  /** Deliver every event after {@code afterOffset}, then live, to {@code subscriber}. */
+  record Subscribe(ActorRef<Feed> subscriber, Participant participant, long afterOffset) implements SessionCommand {}
+
+  /**
+   * Renews a subscription. A session incarnation that does not know the subscriber (it moved,
+   * restarted or passivated) treats it as a {@link Subscribe} from {@code deliveredOffset}.
+   */
+  record KeepAlive(ActorRef<Feed> subscriber, Participant participant, long deliveredOffset) implements SessionCommand {}
+
+  record Unsubscribe(ActorRef<Feed> subscriber) implements SessionCommand {}
+
+  record GetSummary(ActorRef<SummaryReply> replyTo) implements SessionCommand {}
+
+  /** Sharding's stop message: write held deltas, then stop. */
+  enum Passivate implements SessionCommand { INSTANCE }
+
+  /** Internal: the coalescing linger expired. */
+  enum FlushDeltas implements SessionCommand { INSTANCE }
+
+  /** Internal: a watched subscriber stopped. */
+  record SubscriberTerminated(ActorRef<Feed> subscriber) implements SessionCommand {}
+}

@@ -1,0 +1,13 @@
+package dev.durablesessions.session.resume;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/** How a follower keeps its subscription alive and reads the journal: {@code durable-sessions.follower}. */
+public record FollowerSettings(Duration keepAliveInterval, int pageSize, int maxHeld, Duration readRetryDelay) {
+  public static FollowerSettings fromConfig(Config root) {
+    Config c = root.getConfig("durable-sessions.follower");
+    return new FollowerSettings(
+        c.getDuration("keep-alive-interval"), c.getInt("page-size"), c.getInt("max-held"), c.getDuration("read-retry-delay"));
+  }
+}

@@ -1,0 +1,209 @@
+package dev.durablesessions.session.resume;
+
+import dev.durablesessions.session.ErrorCode;
+import dev.durablesessions.session.Feed;
+import dev.durablesessions.session.Outcome;
+import dev.durablesessions.session.Participant;
+import dev.durablesessions.session.SessionCommand;
+import dev.durablesessions.session.SessionEntity;
+import dev.durablesessions.session.SessionEvent;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/**
+ * Follows one session for one consumer (a socket's connection actor, the demo agent): hands it
+ * every event after a starting offset exactly once and in order, through catch-up from the
+ * journal, live delivery, and the session moving or restarting.
+ *
+ * <p>It subscribes through sharding, watches the incarnation that answered, and renews the
+ * subscription with keep-alives that carry the last delivered offset, so a new incarnation
+ * (passivation, rebalance, node loss) learns about it again and back-fills it. Journal pages
+ * are read only when the consumer says it is {@link Ready}, so a slow consumer never makes it
+ * read ahead. Spawn it as the consumer's child: it stops with the consumer.
+ */
+public final class SessionFollower {
+
+  public sealed interface Command {}
+
+  /** The consumer took the last catch-up page and has room for another. */
+  public enum Ready implements Command { INSTANCE }
+
+  /** Unsubscribe and stop. */
+  public enum Stop implements Command { INSTANCE }
+
+  private record FromSession(Feed feed) implements Command {}
+
+  private record PageRead(List<SessionEvent> events) implements Command {}
+
+  private record PageFailed(Throwable cause) implements Command {}
+
+  private record RetryRead(ResumeCursor.Read read) implements Command {}
+
+  private record SessionStopped(ActorRef<SessionCommand> incarnation) implements Command {}
+
+  private enum KeepAliveTick implements Command { INSTANCE }
+
+  /** What the consumer receives. */
+  public sealed interface Delivery {}
+
+  /** Sent once, when the session first accepted the subscription. */
+  public record Attached(String sessionId, long head, long afterOffset) implements Delivery {}
+
+  /** Events in offset order. If {@code wantsReady}, answer {@link Ready} when there is room for more. */
+  public record Deliver(List<SessionEvent> events, boolean wantsReady) implements Delivery {}
+
+  /** The subscription was refused; the follower has stopped. */
+  public record Failed(ErrorCode code, String message) implements Delivery {}
+
+  public static Behavior<Command> create(
+      ClusterSharding sharding,
+      SessionJournal journal,
+      FollowerSettings settings,
+      String sessionId,
+      Participant participant,
+      long afterOffset,
+      ActorRef<Delivery> consumer) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new SessionFollower(ctx, timers, sharding, journal, settings, sessionId, participant, afterOffset, consumer).start()));
+  }
+
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final EntityRef<SessionCommand> session;
+  private final SessionJournal journal;
+  private final FollowerSettings settings;
+  private final String sessionId;
+  private final Participant participant;
+  private final ActorRef<Delivery> consumer;
+  private final ActorRef<Feed> feed;
+  private final ResumeCursor cursor;
+  private ActorRef<SessionCommand> incarnation;
+  private boolean attached;
+  private boolean awaitingReady;
+  private ResumeCursor.Read deferredRead;
+
+  private SessionFollower(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      ClusterSharding sharding,
+      SessionJournal journal,
+      FollowerSettings settings,
+      String sessionId,
+      Participant participant,
+      long afterOffset,
+      ActorRef<Delivery> consumer) {
+    this.ctx = ctx;
+    this.timers = timers;
+    this.session = sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId);
+    this.journal = journal;
+    this.settings = settings;
+    this.sessionId = sessionId;
+    this.participant = participant;
+    this.consumer = consumer;
+    this.feed = ctx.messageAdapter(Feed.class, FromSession::new);
+    this.cursor = new ResumeCursor(afterOffset, settings.maxHeld(), settings.pageSize());
+  }
+
+  private Behavior<Command> start() {
+    session.tell(new SessionCommand.Subscribe(feed, participant, cursor.delivered()));
+    timers.startTimerWithFixedDelay(KeepAliveTick.INSTANCE, settings.keepAliveInterval());
+    return running();
+  }
+
+  private Behavior<Command> running() {
+    return Behaviors.receive(Command.class)
+        .onMessage(FromSession.class, m -> onFeed(m.feed()))
+        .onMessage(PageRead.class, m -> {
+          List<SessionEvent> page = m.events();
+          if (page.isEmpty()) {
+            // The journal has not got what the session announced yet (a lagging replica): retry shortly.
+            retryLater(cursor.onReadFailed());
+            return Behaviors.same();
+          }
+          return perform(cursor.onJournalPage(page), true);
+        })
+        .onMessage(PageFailed.class, m -> {
+          ctx.getLog().warn("journal read for session {} failed, retrying: {}", sessionId, m.cause().toString());
+          retryLater(cursor.onReadFailed());
+          return Behaviors.same();
+        })
+        .onMessage(RetryRead.class, m -> {
+          read(m.read());
+          return Behaviors.same();
+        })
+        .onMessage(Ready.class, m -> {
+          awaitingReady = false;
+          if (deferredRead != null) {
+            ResumeCursor.Read next = deferredRead;
+            deferredRead = null;
+            read(next);
+          }
+          return Behaviors.same();
+        })
+        .onMessage(SessionStopped.class, m -> {
+          if (m.incarnation().equals(incarnation)) {
+            // The incarnation we followed is gone (passivated, moved, crashed): ask for the next one at once.
+            incarnation = null;
+            session.tell(new SessionCommand.Subscribe(feed, participant, cursor.delivered()));
+          }
+          return Behaviors.same();
+        })
+        .onMessage(KeepAliveTick.class, m -> {
+          session.tell(new SessionCommand.KeepAlive(feed, participant, cursor.delivered()));
+          return Behaviors.same();
+        })
+        .onMessage(Stop.class, m -> {
+          session.tell(new SessionCommand.Unsubscribe(feed));
+          return Behaviors.stopped();
+        })
+        .build();
+  }
+
+  private Behavior<Command> onFeed(Feed message) {
+    if (message instanceof Feed.Attached a) {
+      if (!a.session().equals(incarnation)) {
+        if (incarnation != null) ctx.unwatch(incarnation);
+        incarnation = a.session();
+        ctx.watchWith(incarnation, new SessionStopped(incarnation));
+      }
+      if (!attached) {
+        attached = true;
+        consumer.tell(new Attached(a.sessionId(), a.head(), cursor.delivered()));
+      }
+      return perform(cursor.onAttached(a.replayFrom()), false);
+    } else if (message instanceof Feed.Events e) {
+      return perform(cursor.onLive(e.events()), false);
+    } else if (message instanceof Outcome.Refused r) {
+      consumer.tell(new Failed(r.code(), r.message()));
+      return Behaviors.stopped();
+    }
+    throw new IllegalStateException("unhandled feed message " + message);
+  }
+
+  private Behavior<Command> perform(ResumeCursor.Step step, boolean fromJournal) {
+    if (!step.deliver().isEmpty()) {
+      consumer.tell(new Deliver(step.deliver(), fromJournal));
+      if (fromJournal) awaitingReady = true;
+    }
+    if (step.read() != null) {
+      if (awaitingReady) deferredRead = step.read();
+      else read(step.read());
+    }
+    return Behaviors.same();
+  }
+
+  private void retryLater(ResumeCursor.Step step) {
+    if (step.read() != null) timers.startSingleTimer(new RetryRead(step.read()), settings.readRetryDelay());
+  }
+
+  private void read(ResumeCursor.Read read) {
+    ctx.pipeToSelf(journal.read(sessionId, read.from(), read.to()),
+        (events, failure) -> failure == null ? new PageRead(events) : new PageFailed(failure));
+  }
+}

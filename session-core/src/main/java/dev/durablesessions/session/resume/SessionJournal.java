@@ -1,0 +1,39 @@
+package dev.durablesessions.session.resume;
+
+import dev.durablesessions.session.SessionEntity;
+import dev.durablesessions.session.SessionEvent;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/**
+ * Reads a session's events from the journal (Pekko Persistence Query), for offsets older than
+ * the session's in-memory tail and for history paging. Reads are bounded by the caller.
+ */
+public final class SessionJournal {
+  private final ActorSystem<?> system;
+  private final CurrentEventsByPersistenceIdQuery query;
+
+  public SessionJournal(ActorSystem<?> system, String readJournalPluginId) {
+    this.system = system;
+    this.query = PersistenceQuery.get(system.classicSystem())
+        .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, readJournalPluginId);
+  }
+
+  public static SessionJournal fromConfig(ActorSystem<?> system) {
+    return new SessionJournal(system, system.settings().config().getString("durable-sessions.session.read-journal-plugin-id"));
+  }
+
+  /** Events with offsets in [from, to], in order; fewer if the log ends earlier. */
+  public CompletionStage<List<SessionEvent>> read(String sessionId, long from, long to) {
+    return query
+        .currentEventsByPersistenceId(SessionEntity.persistenceId(sessionId).id(), from, to)
+        .map(EventEnvelope::event)
+        .map(SessionEvent.class::cast)
+        .runWith(Sink.seq(), system);
+  }
+}
