@@ -1,0 +1,266 @@
+package dev.durablesessions.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.durablesessions.persistence.Database;
+import dev.durablesessions.session.AppendBody.AppendDelta;
+import dev.durablesessions.session.AppendBody.EndStream;
+import dev.durablesessions.session.AppendBody.PostMessage;
+import dev.durablesessions.session.AppendBody.SendSignal;
+import dev.durablesessions.session.AppendBody.StartStream;
+import dev.durablesessions.session.Outcome.Accepted;
+import dev.durablesessions.session.Outcome.Refused;
+import dev.durablesessions.session.SessionEvent.StreamDelta;
+import dev.durablesessions.session.producer.ProducerStamp;
+import dev.durablesessions.testing.TestSystems;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** The session entity's guarantees, run against each real journal database. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class SessionEntityContract {
+  static final Participant USER = Participant.of("ada", Role.USER);
+  static final Participant AGENT = Participant.of("agent-1", Role.AGENT);
+  static final Participant WATCHER = Participant.of("eve", Role.OBSERVER);
+
+  abstract Database database();
+
+  ActorTestKit kit;
+  Database db;
+
+  @BeforeAll
+  void start() {
+    db = database();
+    kit = TestSystems.start("entity", db, "durable-sessions.session.coalesce-linger = 200ms");
+    SessionEntity.initSharding(kit.system(), SessionSettings.fromConfig(kit.system().settings().config()), Clock.systemUTC(), null);
+  }
+
+  @AfterAll
+  void stop() {
+    kit.shutdownTestKit();
+  }
+
+  EntityRef<SessionCommand> session(String id) {
+    return ClusterSharding.get(kit.system()).entityRefFor(SessionEntity.TYPE_KEY, id);
+  }
+
+  String newSession() {
+    String id = "s-" + UUID.randomUUID();
+    TestProbe<Outcome> probe = kit.createTestProbe();
+    session(id).tell(new SessionCommand.Create(USER, probe.getRef()));
+    assertEquals(new Accepted(1, null, false), probe.expectMessageClass(Outcome.class, TestSystems.TIMEOUT));
+    return id;
+  }
+
+  Outcome append(String id, Participant by, AppendBody body, ProducerStamp stamp) {
+    TestProbe<Outcome> probe = kit.createTestProbe();
+    session(id).tell(new SessionCommand.Append(by, body, stamp, probe.getRef()));
+    return probe.expectMessageClass(Outcome.class, TestSystems.TIMEOUT);
+  }
+
+  SummaryReply.Summary summary(String id) {
+    TestProbe<SummaryReply> probe = kit.createTestProbe();
+    session(id).tell(new SessionCommand.GetSummary(probe.getRef()));
+    return assertInstanceOf(SummaryReply.Summary.class, probe.expectMessageClass(SummaryReply.class, TestSystems.TIMEOUT));
+  }
+
+  /** Subscribes a probe from {@code after} and returns it after the Attached message. */
+  TestProbe<Feed> subscribe(String id, long after) {
+    TestProbe<Feed> probe = kit.createTestProbe();
+    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), USER, after));
+    probe.expectMessageClass(Feed.Attached.class, TestSystems.TIMEOUT);
+    return probe;
+  }
+
+  @Test
+  void createdSessionStartsWithCreatorJoinedAndRefusesSecondCreate() {
+    String id = newSession();
+    SummaryReply.Summary s = summary(id);
+    assertEquals(2, s.head());
+    assertEquals(List.of(USER), s.participants());
+    TestProbe<Outcome> probe = kit.createTestProbe();
+    session(id).tell(new SessionCommand.Create(USER, probe.getRef()));
+    assertEquals(ErrorCode.SESSION_EXISTS, ((Refused) probe.receiveMessage(TestSystems.TIMEOUT)).code());
+  }
+
+  @Test
+  void unknownSessionRefusesEverythingAndWritesNothing() {
+    String id = "missing-" + UUID.randomUUID();
+    Refused r = assertInstanceOf(Refused.class, append(id, USER, new PostMessage(null, "hi"), null));
+    assertEquals(ErrorCode.SESSION_NOT_FOUND, r.code());
+    TestProbe<SummaryReply> probe = kit.createTestProbe();
+    session(id).tell(new SessionCommand.GetSummary(probe.getRef()));
+    assertEquals(ErrorCode.SESSION_NOT_FOUND, ((Refused) probe.receiveMessage(TestSystems.TIMEOUT)).code());
+  }
+
+  @Test
+  void appendsGetConsecutiveOffsetsAndAuthorsAutoJoin() {
+    String id = newSession();
+    TestProbe<Feed> feed = subscribe(id, 2);
+    Accepted first = assertInstanceOf(Accepted.class, append(id, USER, new PostMessage("m1", "hello"), null));
+    assertEquals(3, first.offset());
+    Accepted second = assertInstanceOf(Accepted.class, append(id, AGENT, new PostMessage("m2", "hi ada"), null));
+    // the agent was not a participant: its join is written first, in the same batch
+    assertEquals(5, second.offset());
+    List<SessionEvent> seen = new ArrayList<>();
+    while (seen.size() < 3) seen.addAll(feed.expectMessageClass(Feed.Events.class, TestSystems.TIMEOUT).events());
+    assertEquals(List.of(3L, 4L, 5L), seen.stream().map(SessionEvent::offset).toList());
+    assertInstanceOf(SessionEvent.ParticipantJoined.class, seen.get(1));
+    assertEquals(AGENT, seen.get(2).by());
+  }
+
+  @Test
+  void retriedAppendReturnsTheOriginalOffsetAndWritesNothing() {
+    String id = newSession();
+    ProducerStamp stamp = new ProducerStamp("agent-1/p", 3, 0);
+    Accepted original = assertInstanceOf(Accepted.class, append(id, AGENT, new PostMessage("m1", "once"), stamp));
+    long head = summary(id).head();
+    Accepted retry = assertInstanceOf(Accepted.class, append(id, AGENT, new PostMessage("m1", "once"), stamp));
+    assertEquals(original.offset(), retry.offset());
+    assertTrue(retry.duplicate());
+    assertEquals(head, summary(id).head());
+  }
+
+  @Test
+  void olderEpochIsFencedAndSequenceGapsAreRefused() {
+    String id = newSession();
+    assertInstanceOf(Accepted.class, append(id, AGENT, new PostMessage(null, "a"), new ProducerStamp("p", 2, 0)));
+    long head = summary(id).head();
+    Refused stale = assertInstanceOf(Refused.class, append(id, AGENT, new PostMessage(null, "b"), new ProducerStamp("p", 1, 1)));
+    assertEquals(ErrorCode.STALE_EPOCH, stale.code());
+    Refused gap = assertInstanceOf(Refused.class, append(id, AGENT, new PostMessage(null, "c"), new ProducerStamp("p", 2, 5)));
+    assertEquals(ErrorCode.SEQUENCE_GAP, gap.code());
+    assertEquals(head, summary(id).head());
+    Accepted next = assertInstanceOf(Accepted.class, append(id, AGENT, new PostMessage(null, "d"), new ProducerStamp("p", 2, 1)));
+    assertEquals(head + 1, next.offset());
+  }
+
+  @Test
+  void coalescedDeltasKeepEveryTextInOrderAndAcknowledgeEverySequence() {
+    String id = newSession();
+    assertInstanceOf(Accepted.class, append(id, AGENT, new StartStream("r1"), new ProducerStamp("p", 0, 0)));
+    TestProbe<Feed> feed = subscribe(id, summary(id).head());
+    TestProbe<Outcome> acks = kit.createTestProbe();
+    StringBuilder expected = new StringBuilder();
+    int deltas = 40;
+    for (int i = 1; i <= deltas; i++) {
+      String token = "tok" + i + " ";
+      expected.append(token);
+      session(id).tell(new SessionCommand.Append(AGENT, new AppendDelta("r1", token), new ProducerStamp("p", 0, i), acks.getRef()));
+    }
+    List<Accepted> answers = new ArrayList<>();
+    for (int i = 0; i < deltas; i++) answers.add((Accepted) acks.expectMessageClass(Outcome.class, TestSystems.TIMEOUT));
+    assertEquals(
+        java.util.stream.LongStream.rangeClosed(1, deltas).boxed().toList(),
+        answers.stream().map(Accepted::seq).sorted().toList());
+    StringBuilder delivered = new StringBuilder();
+    int events = 0;
+    while (delivered.length() < expected.length()) {
+      for (SessionEvent e : feed.expectMessageClass(Feed.Events.class, TestSystems.TIMEOUT).events()) {
+        StreamDelta d = assertInstanceOf(StreamDelta.class, e);
+        delivered.append(d.text());
+        events++;
+      }
+    }
+    assertEquals(expected.toString(), delivered.toString());
+    assertTrue(events < deltas, "40 deltas sent within one linger window should coalesce, got " + events + " events");
+    // every acknowledged offset is one of the written events
+    long head = summary(id).head();
+    assertTrue(answers.stream().allMatch(a -> a.offset() > 3 && a.offset() <= head));
+  }
+
+  @Test
+  void retryOfAHeldDeltaIsAnsweredWithItsOffsetAndWrittenOnce() {
+    String id = newSession();
+    assertInstanceOf(Accepted.class, append(id, AGENT, new StartStream("r1"), new ProducerStamp("p", 0, 0)));
+    TestProbe<Outcome> acks = kit.createTestProbe();
+    session(id).tell(new SessionCommand.Append(AGENT, new AppendDelta("r1", "x"), new ProducerStamp("p", 0, 1), acks.getRef()));
+    session(id).tell(new SessionCommand.Append(AGENT, new AppendDelta("r1", "x"), new ProducerStamp("p", 0, 1), acks.getRef()));
+    Accepted a = (Accepted) acks.receiveMessage(TestSystems.TIMEOUT);
+    Accepted b = (Accepted) acks.receiveMessage(TestSystems.TIMEOUT);
+    assertEquals(a.offset(), b.offset());
+    assertTrue(a.duplicate() != b.duplicate());
+    assertEquals(a.offset(), summary(id).head());
+  }
+
+  @Test
+  void streamRulesAndRolesRefuseWithoutChangingTheSession() {
+    String id = newSession();
+    long head = summary(id).head();
+    assertEquals(ErrorCode.STREAM_NOT_OPEN,
+        ((Refused) append(id, AGENT, new AppendDelta("nope", "x"), null)).code());
+    assertEquals(ErrorCode.STREAM_NOT_OPEN,
+        ((Refused) append(id, AGENT, new EndStream("nope", EndReason.COMPLETE, null), null)).code());
+    assertEquals(ErrorCode.FORBIDDEN,
+        ((Refused) append(id, WATCHER, new PostMessage(null, "x"), null)).code());
+    assertEquals(ErrorCode.INVALID_FRAME,
+        ((Refused) append(id, USER, new SendSignal(SignalKind.INTERRUPT, new Target(null, null), null), null)).code());
+    assertInstanceOf(Accepted.class, append(id, AGENT, new StartStream("r1"), null));
+    assertEquals(ErrorCode.STREAM_EXISTS, ((Refused) append(id, AGENT, new StartStream("r1"), null)).code());
+    // only the stream's author may add to it
+    assertEquals(ErrorCode.STREAM_NOT_OPEN, ((Refused) append(id, USER, new AppendDelta("r1", "x"), null)).code());
+    assertEquals(head + 2, summary(id).head()); // the agent's join and its stream start, nothing else
+  }
+
+  @Test
+  void signalReachesSubscribersAfterItIsPersisted() {
+    String id = newSession();
+    TestProbe<Feed> agentFeed = subscribe(id, summary(id).head());
+    Accepted sent = assertInstanceOf(Accepted.class,
+        append(id, USER, new SendSignal(SignalKind.INTERRUPT, Target.role(Role.AGENT), "stop"), null));
+    SessionEvent.SignalSent signal = assertInstanceOf(SessionEvent.SignalSent.class,
+        agentFeed.expectMessageClass(Feed.Events.class, TestSystems.TIMEOUT).events().get(0));
+    assertEquals(sent.offset(), signal.offset());
+    assertEquals(SignalKind.INTERRUPT, signal.kind());
+    assertTrue(signal.to().addresses(AGENT));
+  }
+
+  @Test
+  void subscribeRefusesNegativeAndFutureOffsets() {
+    String id = newSession();
+    TestProbe<Feed> probe = kit.createTestProbe();
+    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), USER, -1));
+    assertEquals(ErrorCode.INVALID_OFFSET, ((Refused) probe.receiveMessage(TestSystems.TIMEOUT)).code());
+    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), USER, 99));
+    assertEquals(ErrorCode.OFFSET_BEYOND_HEAD, ((Refused) probe.receiveMessage(TestSystems.TIMEOUT)).code());
+    assertEquals(0, summary(id).subscribers());
+  }
+
+  @Test
+  void sessionSurvivesARestartOfTheWholeSystemWithOffsetsAndProducerState() {
+    String id = newSession();
+    ProducerStamp stamp = new ProducerStamp("agent-1/p", 0, 0);
+    Accepted original = assertInstanceOf(Accepted.class, append(id, AGENT, new PostMessage("m1", "durable"), stamp));
+    long head = summary(id).head();
+
+    ActorTestKit second = TestSystems.start("entity-restarted", db, "");
+    try {
+      SessionEntity.initSharding(second.system(), SessionSettings.fromConfig(second.system().settings().config()), Clock.systemUTC(), null);
+      EntityRef<SessionCommand> again = ClusterSharding.get(second.system()).entityRefFor(SessionEntity.TYPE_KEY, id);
+      TestProbe<SummaryReply> sp = second.createTestProbe();
+      again.tell(new SessionCommand.GetSummary(sp.getRef()));
+      SummaryReply.Summary s = assertInstanceOf(SummaryReply.Summary.class, sp.receiveMessage(Duration.ofSeconds(20)));
+      assertEquals(head, s.head());
+      TestProbe<Outcome> op = second.createTestProbe();
+      again.tell(new SessionCommand.Append(AGENT, new PostMessage("m1", "durable"), stamp, op.getRef()));
+      Accepted retry = assertInstanceOf(Accepted.class, op.receiveMessage(TestSystems.TIMEOUT));
+      assertTrue(retry.duplicate());
+      assertEquals(original.offset(), retry.offset());
+    } finally {
+      second.shutdownTestKit();
+    }
+  }
+}
