@@ -178,10 +178,25 @@ abstract class FollowerContract {
       }
       writer.join();
       long last = head(id);
+      // and one that attaches to the idle session: no later append can paper over a missing backlog
+      long lateStart = random.nextLong(last + 1);
+      starts.add(lateStart);
+      followers.add(follow(id, lateStart));
       for (int f = 0; f < followers.size(); f++) {
         awaitOffsets(followers.get(f), starts.get(f), last, "trial " + trial + " follower from " + starts.get(f));
       }
     }
+  }
+
+  @Test
+  void followerAttachingToAnIdleSessionAtAnyOffsetGetsTheWholeBacklog() {
+    String id = newSession();
+    writeInBackground(id, 30, 1).join();
+    long last = head(id);
+    // every offset, so both the tail (16 events) and the journal path are taken
+    List<List<SessionEvent>> followers = new java.util.ArrayList<>();
+    for (long after = 0; after <= last; after++) followers.add(follow(id, after));
+    for (int after = 0; after <= last; after++) awaitOffsets(followers.get(after), after, last, "from " + after);
   }
 
   @Test
