@@ -14,6 +14,8 @@ public enum ErrorCode {
   INVALID_REQUEST(400),
   INVALID_OFFSET(400),
   OFFSET_BEYOND_HEAD(400),
+  NOT_FOUND(404),
+  METHOD_NOT_ALLOWED(405),
   // identity
   UNAUTHORIZED(401),
   FORBIDDEN(403),
@@ -28,7 +30,8 @@ public enum ErrorCode {
   SEQUENCE_GAP(409),
   // server
   TIMEOUT(503),
-  UNAVAILABLE(503);
+  UNAVAILABLE(503),
+  INTERNAL(500);
 
   private final int httpStatus;
 

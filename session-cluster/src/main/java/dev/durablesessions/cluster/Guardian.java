@@ -1,0 +1,85 @@
+package dev.durablesessions.cluster;
+
+import com.typesafe.config.Config;
+import dev.durablesessions.cluster.demo.DemoAgents;
+import dev.durablesessions.http.HttpServer;
+import dev.durablesessions.http.auth.Tokens;
+import dev.durablesessions.http.rest.SessionRoutes;
+import dev.durablesessions.http.socket.Connections;
+import dev.durablesessions.http.socket.SocketSettings;
+import dev.durablesessions.session.Role;
+import dev.durablesessions.session.SessionEntity;
+import dev.durablesessions.session.SessionLifecycle;
+import dev.durablesessions.session.SessionSettings;
+import dev.durablesessions.session.resume.FollowerSettings;
+import dev.durablesessions.session.resume.SessionJournal;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+
+/** Wires a node: cluster membership, session sharding, the demo agent, connections and HTTP. Nothing else. */
+public final class Guardian {
+  private Guardian() {}
+
+  public static Behavior<Void> create() {
+    return Behaviors.setup(ctx -> {
+      ActorSystem<Void> system = ctx.getSystem();
+      Config config = system.settings().config();
+      Cluster cluster = Cluster.get(system);
+      if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+        // No seeds configured: a one-node cluster, joined to itself (the same code path as many nodes).
+        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+      }
+
+      ClusterSharding sharding = ClusterSharding.get(system);
+      SessionJournal journal = SessionJournal.fromConfig(system);
+      FollowerSettings followerSettings = FollowerSettings.fromConfig(config);
+      ActorRef<SessionLifecycle> demo = null;
+      if (config.getBoolean("durable-sessions.demo-agent.enabled")) {
+        Duration interval = config.getDuration("durable-sessions.demo-agent.token-interval");
+        demo = ctx.spawn(DemoAgents.create(sharding, journal, followerSettings, interval), "demo-agents");
+      }
+      SessionEntity.initSharding(system, SessionSettings.fromConfig(config), Clock.systemUTC(), demo);
+
+      ActorRef<Connections.Command> connections = ctx.spawn(
+          Connections.create(SocketSettings.fromConfig(config), followerSettings, sharding, journal), "connections");
+      Tokens tokens = Tokens.fromConfig(config);
+      SessionRoutes routes = new SessionRoutes(system, journal, tokens, connections);
+      String host = config.getString("durable-sessions.http.host");
+      int port = config.getInt("durable-sessions.http.port");
+      HttpServer.start(system, routes.routes(), host, port).whenComplete((binding, failure) -> {
+        if (failure != null) {
+          system.log().error("could not bind HTTP on {}:{}, stopping", host, port, failure);
+          system.terminate();
+        } else if (config.getBoolean("durable-sessions.auth.dev-mode")) {
+          printDevTokens(tokens, binding.localAddress().getPort());
+        }
+      });
+      return Behaviors.empty();
+    });
+  }
+
+  private static void printDevTokens(Tokens tokens, int port) {
+    Duration ttl = Duration.ofDays(1);
+    String user = tokens.issue("dev-user", Role.USER, List.of("*"), ttl);
+    String agent = tokens.issue("dev-agent", Role.AGENT, List.of("*"), ttl);
+    String support = tokens.issue("dev-support", Role.SUPPORT, List.of("*"), ttl);
+    System.out.println("""
+
+        ==== Durable Sessions: DEV MODE (public dev secret; never use in production) ====
+        HTTP on port %d. Tokens valid for 24 hours:
+          export DS_TOKEN=%s
+          export DS_AGENT_TOKEN=%s
+          export DS_SUPPORT_TOKEN=%s
+        Try:  curl -s -X POST -H "Authorization: Bearer $DS_TOKEN" localhost:%d/v1/sessions -d '{"id":"demo"}'
+        ================================================================================
+        """.formatted(port, user, agent, support, port));
+  }
+}

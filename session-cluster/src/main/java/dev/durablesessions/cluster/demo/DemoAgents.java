@@ -1,0 +1,31 @@
+package dev.durablesessions.cluster.demo;
+
+import dev.durablesessions.session.SessionLifecycle;
+import dev.durablesessions.session.resume.FollowerSettings;
+import dev.durablesessions.session.resume.SessionJournal;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/** The built-in demo agent of a node: one {@link DemoAgent} for every session active on this node. */
+public final class DemoAgents {
+  private DemoAgents() {}
+
+  public static Behavior<SessionLifecycle> create(
+      ClusterSharding sharding, SessionJournal journal, FollowerSettings followerSettings, Duration tokenInterval) {
+    return Behaviors.setup(ctx -> Behaviors.receive(SessionLifecycle.class)
+        .onMessage(SessionLifecycle.Active.class, active -> {
+          String name = "agent-" + URLEncoder.encode(active.sessionId(), StandardCharsets.UTF_8);
+          if (ctx.getChild(name).isEmpty()) {
+            ctx.spawn(Behaviors.supervise(DemoAgent.create(sharding, journal, followerSettings, active.sessionId(), tokenInterval))
+                .onFailure(SupervisorStrategy.stop()), name);
+          }
+          return Behaviors.same();
+        })
+        .build());
+  }
+}

@@ -1,0 +1,70 @@
+package dev.durablesessions.http;
+
+import dev.durablesessions.session.ErrorCode;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.MethodRejection;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.pattern.AskTimeoutException;
+
+/**
+ * Binds the routes and unbinds them in coordinated shutdown. Anything a route does not handle
+ * is answered with the same JSON error body as everything else.
+ */
+public final class HttpServer {
+  private HttpServer() {}
+
+  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, Route routes, String host, int port) {
+    Route sealed = new AllDirectives() {
+      Route wrap() {
+        return handleExceptions(exceptions(system), () -> handleRejections(rejections(), () -> routes));
+      }
+    }.wrap();
+    Duration hardDeadline = system.settings().config().getDuration("durable-sessions.http.shutdown-deadline");
+    return Http.get(system).newServerAt(host, port).bind(sealed)
+        .thenApply(binding -> {
+          binding.addToCoordinatedShutdown(hardDeadline, system);
+          system.log().info("Durable Sessions HTTP listening on http://{}:{}", binding.localAddress().getHostString(),
+              binding.localAddress().getPort());
+          return binding;
+        });
+  }
+
+  static RejectionHandler rejections() {
+    return RejectionHandler.newBuilder()
+        .handle(MethodRejection.class, r -> new AllDirectives() {}.complete(
+            ApiError.response(ErrorCode.METHOD_NOT_ALLOWED, "method not allowed here; use " + r.supported().name())))
+        .handleNotFound(new AllDirectives() {}.complete(ApiError.response(ErrorCode.NOT_FOUND, "no such endpoint")))
+        .build()
+        .withFallback(RejectionHandler.defaultHandler())
+        .mapRejectionResponse(response -> {
+          // Pekko's own rejections (bad query parameters, non-upgrade requests to /ws, ...) as JSON errors.
+          if (response.entity().getContentType().mediaType().isApplication()) return response;
+          ErrorCode code = response.status().intValue() == 404 ? ErrorCode.NOT_FOUND
+              : response.status().intValue() == 405 ? ErrorCode.METHOD_NOT_ALLOWED : ErrorCode.INVALID_REQUEST;
+          String message = response.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict s
+              ? s.getData().utf8String() : response.status().reason();
+          return ApiError.response(code, message).withStatus(response.status());
+        });
+  }
+
+  static ExceptionHandler exceptions(ActorSystem<?> system) {
+    return ExceptionHandler.newBuilder()
+        .match(AskTimeoutException.class, e -> new AllDirectives() {}.complete(
+            ApiError.response(ErrorCode.TIMEOUT, "the session did not answer in time")))
+        .match(TimeoutException.class, e -> new AllDirectives() {}.complete(
+            ApiError.response(ErrorCode.TIMEOUT, "the session did not answer in time")))
+        .matchAny(e -> {
+          system.log().error("request failed", e);
+          return new AllDirectives() {}.complete(ApiError.response(ErrorCode.INTERNAL, "internal error"));
+        })
+        .build();
+  }
+}

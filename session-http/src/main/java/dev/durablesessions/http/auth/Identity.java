@@ -1,0 +1,29 @@
+package dev.durablesessions.http.auth;
+
+import dev.durablesessions.session.Participant;
+import dev.durablesessions.session.Role;
+import java.util.List;
+
+/**
+ * Who is calling, from a verified token: subject, role and the sessions it may join. A
+ * session pattern is an exact id, {@code *}, or a prefix ending in {@code *} ({@code team-a-*}).
+ */
+public record Identity(String subject, Role role, List<String> sessions) {
+
+  public boolean mayJoin(String sessionId) {
+    for (String pattern : sessions) {
+      if (pattern.equals("*") || pattern.equals(sessionId)) return true;
+      if (pattern.endsWith("*") && sessionId.startsWith(pattern.substring(0, pattern.length() - 1))) return true;
+    }
+    return false;
+  }
+
+  /** May create a session with a server-chosen id: only with {@code *}. */
+  public boolean mayJoinAny() {
+    return sessions.contains("*");
+  }
+
+  public Participant participant() {
+    return Participant.of(subject, role);
+  }
+}

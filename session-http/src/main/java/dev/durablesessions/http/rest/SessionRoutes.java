@@ -1,0 +1,259 @@
+package dev.durablesessions.http.rest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.durablesessions.http.ApiError;
+import dev.durablesessions.http.Json;
+import dev.durablesessions.http.auth.Identity;
+import dev.durablesessions.http.auth.Tokens;
+import dev.durablesessions.http.socket.Connections;
+import dev.durablesessions.session.AppendBody;
+import dev.durablesessions.session.ErrorCode;
+import dev.durablesessions.session.Outcome;
+import dev.durablesessions.session.SessionCommand;
+import dev.durablesessions.session.SessionEntity;
+import dev.durablesessions.session.SessionEvent;
+import dev.durablesessions.session.SummaryReply;
+import dev.durablesessions.session.producer.ProducerStamp;
+import dev.durablesessions.session.resume.SessionJournal;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+
+/**
+ * The session API over HTTP: create, summary, history pages, append a message, and the
+ * participant WebSocket. Every request carries a bearer JWT (header, or {@code access_token}
+ * query parameter where a browser cannot set headers). docs/PROTOCOL.md documents each route.
+ */
+public final class SessionRoutes extends AllDirectives {
+  private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  private static final int MAX_PAGE = 1000;
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final SessionJournal journal;
+  private final Tokens tokens;
+  private final ActorRef<Connections.Command> connections;
+  private final Duration askTimeout;
+
+  public SessionRoutes(ActorSystem<?> system, SessionJournal journal, Tokens tokens, ActorRef<Connections.Command> connections) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.journal = journal;
+    this.tokens = tokens;
+    this.connections = connections;
+    this.askTimeout = system.settings().config().getDuration("durable-sessions.http.ask-timeout");
+  }
+
+  public Route routes() {
+    return concat(
+        path("health", () -> get(() -> complete(json(StatusCodes.OK, Map.of("status", "ok"))))),
+        pathPrefix("v1", () -> pathPrefix("sessions", () -> authenticated(identity -> concat(
+            pathEndOrSingleSlash(() -> post(() -> createSession(identity))),
+            pathPrefix(PathMatchers.segment(), sessionId -> validSession(sessionId, identity, () -> concat(
+                pathEndOrSingleSlash(() -> get(() -> summary(sessionId))),
+                path("events", () -> get(() -> history(sessionId))),
+                path("messages", () -> post(() -> appendMessage(sessionId, identity))),
+                path("ws", () -> get(() -> socket(sessionId, identity)))))))))));
+  }
+
+  // ---------------------------------------------------------------- identity
+
+  private Route authenticated(Function<Identity, Route> inner) {
+    return extractRequest(request -> parameterOptional("access_token", queryToken -> {
+      Optional<String> token = bearer(request).or(() -> queryToken);
+      Optional<Identity> identity = token.flatMap(tokens::verify);
+      if (identity.isEmpty()) {
+        String why = token.isEmpty() ? "missing bearer token" : "invalid or expired token";
+        return complete(ApiError.response(ErrorCode.UNAUTHORIZED, why)
+            .addHeader(HttpHeader.parse("WWW-Authenticate", "Bearer")));
+      }
+      return inner.apply(identity.get());
+    }));
+  }
+
+  private static Optional<String> bearer(HttpRequest request) {
+    return request.getHeader("Authorization")
+        .map(HttpHeader::value)
+        .filter(v -> v.regionMatches(true, 0, "Bearer ", 0, 7))
+        .map(v -> v.substring(7).trim());
+  }
+
+  private Route validSession(String sessionId, Identity identity, java.util.function.Supplier<Route> inner) {
+    if (!SESSION_ID.matcher(sessionId).matches()) {
+      return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "a session id is 1-128 of A-Z a-z 0-9 . _ : -"));
+    }
+    if (!identity.mayJoin(sessionId)) {
+      return complete(ApiError.response(ErrorCode.FORBIDDEN, identity.subject() + " may not join " + sessionId));
+    }
+    return inner.get();
+  }
+
+  // ---------------------------------------------------------------- endpoints
+
+  private Route createSession(Identity identity) {
+    return entity(Unmarshaller.entityToString(), body -> {
+      JsonNode json;
+      try {
+        json = body.isBlank() ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
+      } catch (Exception e) {
+        return complete(ApiError.response(ErrorCode.BAD_JSON, "body is not JSON"));
+      }
+      if (!json.isObject()) return complete(ApiError.response(ErrorCode.BAD_JSON, "body is a JSON object"));
+      String id = json.hasNonNull("id") ? json.get("id").asText() : null;
+      if (id == null) {
+        if (!identity.mayJoinAny()) {
+          return complete(ApiError.response(ErrorCode.FORBIDDEN, "name the session: your token is limited to some sessions"));
+        }
+        id = UUID.randomUUID().toString();
+      }
+      String sessionId = id;
+      return validSession(sessionId, identity, () -> onSuccess(
+          ask(sessionId, (ActorRef<Outcome> r) -> new SessionCommand.Create(identity.participant(), r)),
+          outcome -> outcome instanceof Outcome.Refused refused
+              ? complete(ApiError.response(refused.code(), refused.message()))
+              : complete(json(StatusCodes.CREATED, Map.of("sessionId", sessionId, "head", 2)))));
+    });
+  }
+
+  private Route summary(String sessionId) {
+    return onSuccess(askSummary(sessionId), reply -> {
+      if (reply instanceof Outcome.Refused refused) return complete(ApiError.response(refused.code(), refused.message()));
+      return complete(json(StatusCodes.OK, reply));
+    });
+  }
+
+  private Route history(String sessionId) {
+    return parameterOptional("after", afterParam -> parameterOptional("limit", limitParam -> {
+      long after;
+      int limit;
+      try {
+        after = afterParam.map(Long::parseLong).orElse(0L);
+        limit = limitParam.map(Integer::parseInt).orElse(100);
+      } catch (NumberFormatException e) {
+        return complete(ApiError.response(ErrorCode.INVALID_OFFSET, "after and limit are integers"));
+      }
+      if (after < 0) return complete(ApiError.response(ErrorCode.INVALID_OFFSET, "after must be >= 0"));
+      if (limit < 1 || limit > MAX_PAGE) {
+        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "limit must be 1.." + MAX_PAGE));
+      }
+      return onSuccess(askSummary(sessionId), reply -> {
+        if (reply instanceof Outcome.Refused refused) return complete(ApiError.response(refused.code(), refused.message()));
+        long head = ((SummaryReply.Summary) reply).head();
+        if (after > head) {
+          return complete(ApiError.response(ErrorCode.OFFSET_BEYOND_HEAD, "after " + after + " is beyond the head " + head));
+        }
+        long to = Math.min(head, after + limit);
+        CompletionStage<List<SessionEvent>> page =
+            after == head ? java.util.concurrent.CompletableFuture.completedFuture(List.of()) : journal.read(sessionId, after + 1, to);
+        return onSuccess(page, events -> {
+          long next = events.isEmpty() ? after : events.get(events.size() - 1).offset();
+          HistoryPage body = new HistoryPage(sessionId, head, events, next, next < head);
+          return complete(json(StatusCodes.OK, body));
+        });
+      });
+    }));
+  }
+
+  private Route appendMessage(String sessionId, Identity identity) {
+    return entity(Unmarshaller.entityToString(), body -> {
+      JsonNode json;
+      try {
+        json = Json.MAPPER.readTree(body);
+      } catch (Exception e) {
+        return complete(ApiError.response(ErrorCode.BAD_JSON, "body is not JSON"));
+      }
+      if (json == null || !json.isObject() || !json.hasNonNull("text") || !json.get("text").isTextual()) {
+        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "body needs a string \"text\""));
+      }
+      ProducerStamp stamp = null;
+      if (json.hasNonNull("producer")) {
+        try {
+          stamp = Json.MAPPER.treeToValue(json.get("producer"), ProducerStamp.class);
+        } catch (Exception e) {
+          return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "producer is {\"id\", \"epoch\", \"seq\"}"));
+        }
+      }
+      String messageId = json.hasNonNull("messageId") ? json.get("messageId").asText() : null;
+      AppendBody message = new AppendBody.PostMessage(messageId, json.get("text").asText());
+      ProducerStamp producer = stamp;
+      return onSuccess(
+          ask(sessionId, (ActorRef<Outcome> r) -> new SessionCommand.Append(identity.participant(), message, producer, r)),
+          outcome -> {
+            if (outcome instanceof Outcome.Refused refused) return complete(ApiError.response(refused.code(), refused.message()));
+            Outcome.Accepted accepted = (Outcome.Accepted) outcome;
+            Map<String, Object> reply = new LinkedHashMap<>();
+            if (accepted.offset() >= 0) reply.put("offset", accepted.offset());
+            if (accepted.seq() != null) reply.put("seq", accepted.seq());
+            reply.put("duplicate", accepted.duplicate());
+            return complete(json(accepted.duplicate() ? StatusCodes.OK : StatusCodes.CREATED, reply));
+          });
+    });
+  }
+
+  private Route socket(String sessionId, Identity identity) {
+    return parameterOptional("offset", offsetParam -> {
+      long after;
+      try {
+        after = offsetParam.map(Long::parseLong).orElse(0L);
+      } catch (NumberFormatException e) {
+        return complete(ApiError.response(ErrorCode.INVALID_OFFSET, "offset is an integer"));
+      }
+      if (after < 0) return complete(ApiError.response(ErrorCode.INVALID_OFFSET, "offset must be >= 0"));
+      return onSuccess(askSummary(sessionId), reply -> {
+        if (reply instanceof Outcome.Refused refused) return complete(ApiError.response(refused.code(), refused.message()));
+        long head = ((SummaryReply.Summary) reply).head();
+        if (after > head) {
+          return complete(ApiError.response(ErrorCode.OFFSET_BEYOND_HEAD, "offset " + after + " is beyond the head " + head));
+        }
+        CompletionStage<Flow<Message, Message, NotUsed>> flow = AskPattern.ask(connections,
+            r -> new Connections.Open(sessionId, identity, after, r), askTimeout, system.scheduler());
+        return onSuccess(flow, this::handleWebSocketMessages);
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private EntityRef<SessionCommand> session(String sessionId) {
+    return sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId);
+  }
+
+  private CompletionStage<Outcome> ask(String sessionId, Function<ActorRef<Outcome>, SessionCommand> command) {
+    return session(sessionId).ask(command::apply, askTimeout);
+  }
+
+  private CompletionStage<SummaryReply> askSummary(String sessionId) {
+    return session(sessionId).ask(SessionCommand.GetSummary::new, askTimeout);
+  }
+
+  /** A page of history; the declared element type makes every event carry its {@code type}. */
+  record HistoryPage(String sessionId, long head, List<SessionEvent> events, long next, boolean hasMore) {}
+
+  static HttpResponse json(StatusCode status, Object body) {
+    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, Json.write(body));
+  }
+}

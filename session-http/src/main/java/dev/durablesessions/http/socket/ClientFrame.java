@@ -1,0 +1,67 @@
+package dev.durablesessions.http.socket;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.durablesessions.session.AppendBody;
+import dev.durablesessions.session.EndReason;
+import dev.durablesessions.session.SignalKind;
+import dev.durablesessions.session.Target;
+import dev.durablesessions.session.producer.ProducerStamp;
+
+/**
+ * What a participant sends over its socket (JSON text frames). {@code ref} is the client's own
+ * correlation id, echoed in the {@code ack} or {@code error} that answers the frame;
+ * {@code producer} makes an append idempotent.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = ClientFrame.Message.class, name = "message"),
+  @JsonSubTypes.Type(value = ClientFrame.StreamStart.class, name = "stream.start"),
+  @JsonSubTypes.Type(value = ClientFrame.StreamDelta.class, name = "stream.delta"),
+  @JsonSubTypes.Type(value = ClientFrame.StreamEnd.class, name = "stream.end"),
+  @JsonSubTypes.Type(value = ClientFrame.Signal.class, name = "signal"),
+  @JsonSubTypes.Type(value = ClientFrame.Leave.class, name = "leave"),
+})
+public sealed interface ClientFrame {
+  String ref();
+
+  /** An append: the frames that become session events. */
+  sealed interface Appending extends ClientFrame {
+    ProducerStamp producer();
+
+    AppendBody body();
+  }
+
+  record Message(String ref, ProducerStamp producer, String messageId, String text) implements Appending {
+    public AppendBody body() {
+      return new AppendBody.PostMessage(messageId, text);
+    }
+  }
+
+  record StreamStart(String ref, ProducerStamp producer, String messageId) implements Appending {
+    public AppendBody body() {
+      return new AppendBody.StartStream(messageId);
+    }
+  }
+
+  record StreamDelta(String ref, ProducerStamp producer, String messageId, String text) implements Appending {
+    public AppendBody body() {
+      return new AppendBody.AppendDelta(messageId, text);
+    }
+  }
+
+  record StreamEnd(String ref, ProducerStamp producer, String messageId, EndReason reason, String error) implements Appending {
+    public AppendBody body() {
+      return new AppendBody.EndStream(messageId, reason == null ? EndReason.COMPLETE : reason, error);
+    }
+  }
+
+  record Signal(String ref, ProducerStamp producer, SignalKind kind, Target to, String text) implements Appending {
+    public AppendBody body() {
+      return new AppendBody.SendSignal(kind, to, text);
+    }
+  }
+
+  /** Goodbye: the participant leaves the session and the socket closes. */
+  record Leave(String ref) implements ClientFrame {}
+}

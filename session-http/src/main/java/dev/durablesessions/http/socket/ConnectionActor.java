@@ -1,0 +1,261 @@
+package dev.durablesessions.http.socket;
+
+import dev.durablesessions.http.auth.Identity;
+import dev.durablesessions.session.ErrorCode;
+import dev.durablesessions.session.Outcome;
+import dev.durablesessions.session.Participant;
+import dev.durablesessions.session.SessionCommand;
+import dev.durablesessions.session.SessionEntity;
+import dev.durablesessions.session.SessionEvent;
+import dev.durablesessions.session.resume.FollowerSettings;
+import dev.durablesessions.session.resume.SessionFollower;
+import dev.durablesessions.session.resume.SessionJournal;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.model.ws.TextMessage;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.UniqueKillSwitch;
+
+/**
+ * One participant's socket. Frames from the client become session commands, answered with
+ * {@code ack} or {@code error}; the session's events come from a {@link SessionFollower} child
+ * and go out through a bounded queue. A consumer that lets that queue fill is told
+ * {@code consumer_too_slow} and cut off: it never grows server memory and never slows the
+ * session or its other subscribers, and it resumes by reconnecting with its last offset.
+ * Whatever happens here stays here: the session only sees a subscriber disappear.
+ */
+public final class ConnectionActor {
+
+  public static final int CLOSE_CONSUMER_TOO_SLOW = 4008;
+  public static final int CLOSE_SUBSCRIPTION_REFUSED = 4004;
+
+  public sealed interface Command {}
+
+  /** From the inbound stream (ActorSink protocol). */
+  record StreamInit(ActorRef<Ack> ackTo) implements Command {}
+
+  record Incoming(ActorRef<Ack> ackTo, Inbound message) implements Command {}
+
+  enum StreamCompleted implements Command { INSTANCE }
+
+  record StreamFailed(Throwable cause) implements Command {}
+
+  public enum Ack { INSTANCE }
+
+  private record FromFollower(SessionFollower.Delivery delivery) implements Command {}
+
+  private enum Asked { JOIN, APPEND, LEAVE }
+
+  private record Answered(Asked asked, String ref, Outcome outcome, Throwable failure) implements Command {}
+
+  private enum CheckRoom implements Command { INSTANCE }
+
+  private enum AbortSlowConsumer implements Command { INSTANCE }
+
+  /** The outbound side of the socket: events and answers, a priority lane for the last word, a kill switch. */
+  public record Outbound(BoundedSourceQueue<Message> frames, BoundedSourceQueue<Message> control, UniqueKillSwitch killSwitch) {}
+
+  public static Behavior<Command> create(
+      String sessionId,
+      Identity identity,
+      long afterOffset,
+      Outbound outbound,
+      SocketSettings settings,
+      FollowerSettings followerSettings,
+      ClusterSharding sharding,
+      SessionJournal journal) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new ConnectionActor(
+        ctx, timers, sessionId, identity, afterOffset, outbound, settings, followerSettings, sharding, journal).behavior()));
+  }
+
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final String sessionId;
+  private final Participant participant;
+  private final Outbound outbound;
+  private final SocketSettings settings;
+  private final EntityRef<SessionCommand> session;
+  private final ActorRef<SessionFollower.Command> follower;
+  /** Inbound acks held back while too many appends are in flight: the socket stops reading. */
+  private final Deque<ActorRef<Ack>> heldAcks = new ArrayDeque<>();
+  private int inFlight;
+  private boolean closing;
+  private boolean followerWantsRoom;
+
+  private ConnectionActor(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      String sessionId,
+      Identity identity,
+      long afterOffset,
+      Outbound outbound,
+      SocketSettings settings,
+      FollowerSettings followerSettings,
+      ClusterSharding sharding,
+      SessionJournal journal) {
+    this.ctx = ctx;
+    this.timers = timers;
+    this.sessionId = sessionId;
+    this.participant = identity.participant();
+    this.outbound = outbound;
+    this.settings = settings;
+    this.session = sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId);
+    ActorRef<SessionFollower.Delivery> deliveries = ctx.messageAdapter(SessionFollower.Delivery.class, FromFollower::new);
+    this.follower = ctx.spawn(
+        SessionFollower.create(sharding, journal, followerSettings, sessionId, participant, afterOffset, deliveries), "follower");
+    ctx.ask(Outcome.class, session, settings.askTimeout(),
+        replyTo -> new SessionCommand.Join(participant, replyTo),
+        (outcome, failure) -> new Answered(Asked.JOIN, null, outcome, failure));
+  }
+
+  private Behavior<Command> behavior() {
+    return Behaviors.receive(Command.class)
+        .onMessage(StreamInit.class, m -> {
+          m.ackTo().tell(Ack.INSTANCE);
+          return Behaviors.same();
+        })
+        .onMessage(Incoming.class, this::onIncoming)
+        .onMessage(Answered.class, this::onAnswered)
+        .onMessage(FromFollower.class, m -> onDelivery(m.delivery()))
+        .onMessage(CheckRoom.class, m -> {
+          offerRoomToFollower();
+          return Behaviors.same();
+        })
+        .onMessage(AbortSlowConsumer.class, m -> {
+          // The client did not even take the closing frame: drop the connection.
+          outbound.killSwitch().abort(new IllegalStateException("consumer too slow"));
+          return Behaviors.stopped();
+        })
+        .onMessage(StreamCompleted.class, m -> Behaviors.stopped())
+        .onMessage(StreamFailed.class, m -> Behaviors.stopped())
+        .build();
+  }
+
+  // ---------------------------------------------------------------- client to session
+
+  private Behavior<Command> onIncoming(Incoming m) {
+    if (closing) {
+      m.ackTo().tell(Ack.INSTANCE);
+      return Behaviors.same();
+    }
+    Inbound in = m.message();
+    if (in instanceof Inbound.TooLarge t) {
+      send(Frames.error(null, ErrorCode.FRAME_TOO_LARGE,
+          "frame of " + t.bytes() + "+ bytes exceeds the limit of " + settings.maxFrameBytes()));
+    } else if (in instanceof Inbound.Binary) {
+      send(Frames.error(null, ErrorCode.BINARY_NOT_SUPPORTED, "frames are JSON text"));
+    } else if (in instanceof Inbound.Text text) {
+      Frames.Parsed parsed = Frames.parse(text.text());
+      if (parsed instanceof Frames.Bad bad) {
+        send(Frames.error(bad.ref(), bad.code(), bad.message()));
+      } else if (parsed instanceof Frames.Ok ok) {
+        dispatch(ok.frame());
+      }
+    }
+    if (inFlight < settings.maxInFlight()) m.ackTo().tell(Ack.INSTANCE);
+    else heldAcks.add(m.ackTo());
+    return Behaviors.same();
+  }
+
+  private void dispatch(ClientFrame frame) {
+    inFlight++;
+    String ref = frame.ref();
+    if (frame instanceof ClientFrame.Leave) {
+      ctx.ask(Outcome.class, session, settings.askTimeout(),
+          replyTo -> new SessionCommand.Leave(participant, replyTo),
+          (outcome, failure) -> new Answered(Asked.LEAVE, ref, outcome, failure));
+    } else if (frame instanceof ClientFrame.Appending a) {
+      ctx.ask(Outcome.class, session, settings.askTimeout(),
+          replyTo -> new SessionCommand.Append(participant, a.body(), a.producer(), replyTo),
+          (outcome, failure) -> new Answered(Asked.APPEND, ref, outcome, failure));
+    }
+  }
+
+  private Behavior<Command> onAnswered(Answered m) {
+    boolean fromFrame = m.asked() != Asked.JOIN;
+    if (fromFrame) {
+      inFlight--;
+      while (!heldAcks.isEmpty() && inFlight < settings.maxInFlight()) heldAcks.poll().tell(Ack.INSTANCE);
+    }
+    if (closing) return Behaviors.same();
+    if (m.failure() != null) {
+      send(Frames.error(m.ref(), ErrorCode.TIMEOUT,
+          "the session did not answer in time; retry with the same producer stamp to stay exactly-once"));
+    } else if (m.outcome() instanceof Outcome.Refused r) {
+      send(Frames.error(m.ref(), r.code(), r.message()));
+    } else if (m.outcome() instanceof Outcome.Accepted a && fromFrame) {
+      send(Frames.ack(m.ref(), a));
+      if (m.asked() == Asked.LEAVE) {
+        // Goodbye said: the ack goes out, then the socket closes normally.
+        closing = true;
+        ctx.stop(follower);
+        outbound.frames().complete();
+      }
+    }
+    return Behaviors.same();
+  }
+
+  // ---------------------------------------------------------------- session to client
+
+  private Behavior<Command> onDelivery(SessionFollower.Delivery delivery) {
+    if (closing) return Behaviors.same();
+    if (delivery instanceof SessionFollower.Attached a) {
+      send(Frames.attached(a.sessionId(), participant, a.head(), a.afterOffset()));
+    } else if (delivery instanceof SessionFollower.Deliver d) {
+      for (SessionEvent event : d.events()) {
+        if (!send(Frames.event(event))) return Behaviors.same();
+      }
+      if (d.wantsReady()) {
+        followerWantsRoom = true;
+        offerRoomToFollower();
+      }
+    } else if (delivery instanceof SessionFollower.Failed f) {
+      send(Frames.error(null, f.code(), f.message()));
+      send(Frames.closing(CLOSE_SUBSCRIPTION_REFUSED, f.code().code(), false, f.message()));
+      closing = true;
+      ctx.stop(follower);
+      outbound.frames().complete();
+    }
+    return Behaviors.same();
+  }
+
+  /** Catch-up pages are read only while the outbound queue is at most a quarter full. */
+  private void offerRoomToFollower() {
+    if (!followerWantsRoom || closing) return;
+    if (outbound.frames().size() <= settings.outboundBuffer() / 4) {
+      followerWantsRoom = false;
+      follower.tell(SessionFollower.Ready.INSTANCE);
+    } else {
+      timers.startSingleTimer(CheckRoom.INSTANCE, java.time.Duration.ofMillis(20));
+    }
+  }
+
+  /** Queues a frame; false (and the connection closing) if the consumer let the queue fill. */
+  private boolean send(String json) {
+    if (closing) return false;
+    QueueOfferResult result = outbound.frames().offer(TextMessage.create(json));
+    if (result == QueueOfferResult.enqueued()) return true;
+    if (result == QueueOfferResult.dropped()) {
+      closing = true;
+      ctx.stop(follower);
+      // The closing frame takes the priority lane, ahead of the backlog the client is not reading.
+      outbound.control().offer(TextMessage.create(Frames.closing(CLOSE_CONSUMER_TOO_SLOW, "consumer_too_slow", true,
+          "the outbound buffer of " + settings.outboundBuffer() + " frames is full; reconnect with the last offset you processed")));
+      outbound.control().complete();
+      timers.startSingleTimer(AbortSlowConsumer.INSTANCE, settings.slowConsumerAbortAfter());
+    } else {
+      closing = true; // the stream is gone already
+    }
+    return false;
+  }
+
+}

@@ -1,0 +1,109 @@
+package dev.durablesessions.http.socket;
+
+import dev.durablesessions.http.auth.Identity;
+import dev.durablesessions.session.resume.FollowerSettings;
+import dev.durablesessions.session.resume.SessionJournal;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSink;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The parent of every connection actor on this node: it spawns one per socket (stopped, not
+ * restarted, if it fails: the client reconnects and resumes) and builds the socket's flow.
+ */
+public final class Connections {
+
+  public sealed interface Command {}
+
+  /** Open a socket for {@code identity} on {@code sessionId}, resuming after {@code afterOffset}. */
+  public record Open(String sessionId, Identity identity, long afterOffset, ActorRef<Flow<Message, Message, NotUsed>> replyTo)
+      implements Command {}
+
+  public static Behavior<Command> create(
+      SocketSettings settings, FollowerSettings followerSettings, ClusterSharding sharding, SessionJournal journal) {
+    return Behaviors.setup(ctx -> Behaviors.receive(Command.class)
+        .onMessage(Open.class, open -> {
+          open.replyTo().tell(open(ctx, open, settings, followerSettings, sharding, journal));
+          return Behaviors.same();
+        })
+        .build());
+  }
+
+  private static Flow<Message, Message, NotUsed> open(
+      ActorContext<Command> ctx, Open open, SocketSettings settings, FollowerSettings followerSettings,
+      ClusterSharding sharding, SessionJournal journal) {
+    Materializer mat = Materializer.matFromSystem(ctx.getSystem());
+    Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> frames =
+        Source.<Message>queue(settings.outboundBuffer()).preMaterialize(mat);
+    Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> control = Source.<Message>queue(4).preMaterialize(mat);
+    Pair<UniqueKillSwitch, Source<Message, NotUsed>> out = frames.second()
+        .mergePreferred(control.second(), true, true)
+        .viaMat(KillSwitches.single(), Keep.right())
+        .preMaterialize(mat);
+    ConnectionActor.Outbound outbound = new ConnectionActor.Outbound(frames.first(), control.first(), out.first());
+
+    ActorRef<ConnectionActor.Command> connection = ctx.spawnAnonymous(
+        Behaviors.supervise(ConnectionActor.create(open.sessionId(), open.identity(), open.afterOffset(), outbound,
+                settings, followerSettings, sharding, journal))
+            .onFailure(SupervisorStrategy.stop()));
+
+    int max = settings.maxFrameBytes();
+    Sink<Message, NotUsed> in = Flow.<Message>create()
+        .mapAsync(1, message -> bounded(message, max, mat))
+        .to(ActorSink.actorRefWithBackpressure(
+            connection,
+            (ActorRef<ConnectionActor.Ack> ackTo, Inbound m) -> new ConnectionActor.Incoming(ackTo, m),
+            ConnectionActor.StreamInit::new,
+            ConnectionActor.Ack.INSTANCE,
+            ConnectionActor.StreamCompleted.INSTANCE,
+            ConnectionActor.StreamFailed::new));
+    return Flow.fromSinkAndSourceCoupled(in, out.second());
+  }
+
+  /**
+   * A client message, read up to the size limit. Pekko HTTP 1.3 has no WebSocket frame limit of
+   * its own, so an oversized message is drained (never buffered whole) and reported as such.
+   */
+  static CompletionStage<Inbound> bounded(Message message, int maxBytes, Materializer mat) {
+    if (message.isText()) {
+      var text = message.asTextMessage();
+      if (text.isStrict()) {
+        String s = text.getStrictText();
+        long bytes = s.length() > maxBytes / 4 ? s.getBytes(StandardCharsets.UTF_8).length : s.length();
+        return CompletableFuture.completedFuture(bytes > maxBytes ? new Inbound.TooLarge(bytes) : new Inbound.Text(s));
+      }
+      return text.getStreamedText().runWith(
+          Sink.fold(new StringBuilder[] {new StringBuilder()}, (acc, part) -> {
+            if (acc[0] != null && acc[0].length() + part.length() > maxBytes) acc[0] = null;
+            else if (acc[0] != null) acc[0].append(part);
+            return acc;
+          }), mat)
+          .thenApply(acc -> {
+            if (acc[0] == null) return new Inbound.TooLarge(maxBytes + 1L);
+            String s = acc[0].toString();
+            return s.getBytes(StandardCharsets.UTF_8).length > maxBytes ? new Inbound.TooLarge(maxBytes + 1L) : new Inbound.Text(s);
+          });
+    }
+    return message.asBinaryMessage().getStreamedData().runWith(Sink.<ByteString>ignore(), mat)
+        .thenApply(done -> new Inbound.Binary());
+  }
+}

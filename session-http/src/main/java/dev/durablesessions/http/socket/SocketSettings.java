@@ -1,0 +1,18 @@
+package dev.durablesessions.http.socket;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/** {@code durable-sessions.http.socket}: see reference.conf. */
+public record SocketSettings(
+    int outboundBuffer, int maxFrameBytes, int maxInFlight, Duration askTimeout, Duration slowConsumerAbortAfter) {
+  public static SocketSettings fromConfig(Config root) {
+    Config c = root.getConfig("durable-sessions.http.socket");
+    return new SocketSettings(
+        c.getInt("outbound-buffer"),
+        (int) c.getMemorySize("max-frame-size").toBytes(),
+        c.getInt("max-in-flight"),
+        c.getDuration("ask-timeout"),
+        c.getDuration("slow-consumer-abort-after"));
+  }
+}
