@@ -1,0 +1,60 @@
+package dev.durablesessions.http.testing;
+
+import dev.durablesessions.http.HttpServer;
+import dev.durablesessions.http.auth.Tokens;
+import dev.durablesessions.http.rest.SessionRoutes;
+import dev.durablesessions.http.socket.Connections;
+import dev.durablesessions.http.socket.SocketSettings;
+import dev.durablesessions.persistence.Database;
+import dev.durablesessions.session.Role;
+import dev.durablesessions.session.SessionEntity;
+import dev.durablesessions.session.SessionSettings;
+import dev.durablesessions.session.resume.FollowerSettings;
+import dev.durablesessions.session.resume.SessionJournal;
+import dev.durablesessions.testing.TestSystems;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/** A real server on a random loopback port: one-node cluster, real journal, real HTTP. */
+public final class TestServer implements AutoCloseable {
+  public static final String SECRET = "test-secret-test-secret-test-secret-0123456789";
+
+  public final ActorTestKit kit;
+  public final Tokens tokens;
+  public final int port;
+
+  public TestServer(Database db, String overrides) {
+    kit = TestSystems.start("http", db, overrides + "\ndurable-sessions.auth.secret = \"" + SECRET + "\"");
+    var system = kit.system();
+    var config = system.settings().config();
+    SessionEntity.initSharding(system, SessionSettings.fromConfig(config), Clock.systemUTC(), null);
+    SessionJournal journal = SessionJournal.fromConfig(system);
+    var connections = kit.spawn(Connections.create(
+        SocketSettings.fromConfig(config), FollowerSettings.fromConfig(config), ClusterSharding.get(system), journal), "connections");
+    tokens = Tokens.fromConfig(config);
+    ServerBinding binding = HttpServer.start(system, new SessionRoutes(system, journal, tokens, connections).routes(), "127.0.0.1", 0)
+        .toCompletableFuture().join();
+    port = binding.localAddress().getPort();
+  }
+
+  public String token(String subject, Role role) {
+    return tokens.issue(subject, role, List.of("*"), Duration.ofHours(1));
+  }
+
+  public String http() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  public String ws(String sessionId, long offset) {
+    return "ws://127.0.0.1:" + port + "/v1/sessions/" + sessionId + "/ws?offset=" + offset;
+  }
+
+  @Override
+  public void close() {
+    kit.shutdownTestKit();
+  }
+}
