@@ -19,14 +19,20 @@ public sealed interface SessionCommand extends CborSerializable {
   record Append(Participant by, AppendBody body, ProducerStamp producer, ActorRef<Outcome> replyTo)
       implements SessionCommand {}
 
-  /** Deliver every event after {@code afterOffset}, then live, to {@code subscriber}. */
-  record Subscribe(ActorRef<Feed> subscriber, Participant participant, long afterOffset) implements SessionCommand {}
+  /**
+   * Deliver every event after {@code afterOffset}, then live, to {@code subscriber}. The session
+   * replays a backlog from its tail only if it is at most {@code maxReplay} events; a larger one
+   * is left to the subscriber to read from the journal at its own pace.
+   */
+  record Subscribe(ActorRef<Feed> subscriber, Participant participant, long afterOffset, int maxReplay)
+      implements SessionCommand {}
 
   /**
    * Renews a subscription. A session incarnation that does not know the subscriber (it moved,
    * restarted or passivated) treats it as a {@link Subscribe} from {@code deliveredOffset}.
    */
-  record KeepAlive(ActorRef<Feed> subscriber, Participant participant, long deliveredOffset) implements SessionCommand {}
+  record KeepAlive(ActorRef<Feed> subscriber, Participant participant, long deliveredOffset, int maxReplay)
+      implements SessionCommand {}
 
   record Unsubscribe(ActorRef<Feed> subscriber) implements SessionCommand {}
 

@@ -176,7 +176,7 @@ public final class SessionEntity
         .onCommand(Join.class, this::join)
         .onCommand(Leave.class, this::leave)
         .onCommand(Append.class, this::append)
-        .onCommand(Subscribe.class, (s, c) -> subscribe(s, c.subscriber(), c.participant(), c.afterOffset()))
+        .onCommand(Subscribe.class, (s, c) -> subscribe(s, c.subscriber(), c.participant(), c.afterOffset(), c.maxReplay()))
         .onCommand(KeepAlive.class, this::keepAlive)
         .onCommand(Unsubscribe.class, (s, c) -> removeSubscriber(c.subscriber()))
         .onCommand(SubscriberTerminated.class, (s, c) -> removeSubscriber(c.subscriber()))
@@ -365,7 +365,7 @@ public final class SessionEntity
   // ---------------------------------------------------------------- subscribers
 
   private ReplyEffect<SessionEvent, SessionState> subscribe(
-      SessionState state, ActorRef<Feed> subscriber, Participant participant, long afterOffset) {
+      SessionState state, ActorRef<Feed> subscriber, Participant participant, long afterOffset, int maxReplay) {
     if (afterOffset < 0) {
       return refuseSubscriber(subscriber, new Refused(ErrorCode.INVALID_OFFSET, "offset must be >= 0"));
     }
@@ -377,12 +377,12 @@ public final class SessionEntity
       ctx.watchWith(subscriber, new SubscriberTerminated(subscriber));
     }
     long head = state.head();
-    if (recent.covers(afterOffset, head)) {
+    if (head - afterOffset <= maxReplay && recent.covers(afterOffset, head)) {
       subscriber.tell(new Feed.Attached(sessionId, ctx.getSelf(), head, afterOffset + 1));
       List<SessionEvent> backlog = afterOffset < head ? recent.after(afterOffset) : List.of();
       if (!backlog.isEmpty()) subscriber.tell(new Feed.Events(backlog));
     } else {
-      // Older than the tail: the subscriber reads (afterOffset, head] from the journal.
+      // Older than the tail, or more than the subscriber takes at once: it reads (afterOffset, head] from the journal.
       subscriber.tell(new Feed.Attached(sessionId, ctx.getSelf(), head, head + 1));
     }
     return Effect().noReply();
@@ -390,7 +390,7 @@ public final class SessionEntity
 
   private ReplyEffect<SessionEvent, SessionState> keepAlive(SessionState state, KeepAlive cmd) {
     if (subscribers.containsKey(cmd.subscriber())) return Effect().noReply();
-    return subscribe(state, cmd.subscriber(), cmd.participant(), cmd.deliveredOffset());
+    return subscribe(state, cmd.subscriber(), cmd.participant(), cmd.deliveredOffset(), cmd.maxReplay());
   }
 
   private ReplyEffect<SessionEvent, SessionState> removeSubscriber(ActorRef<Feed> subscriber) {

@@ -80,7 +80,7 @@ abstract class SessionEntityContract {
   /** Subscribes a probe from {@code after} and returns it after the Attached message. */
   TestProbe<Feed> subscribe(String id, long after) {
     TestProbe<Feed> probe = kit.createTestProbe();
-    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), USER, after));
+    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), USER, after, 1000));
     probe.expectMessageClass(Feed.Attached.class, TestSystems.TIMEOUT);
     return probe;
   }
@@ -232,9 +232,9 @@ abstract class SessionEntityContract {
   void subscribeRefusesNegativeAndFutureOffsets() {
     String id = newSession();
     TestProbe<Feed> probe = kit.createTestProbe();
-    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), USER, -1));
+    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), USER, -1, 1000));
     assertEquals(ErrorCode.INVALID_OFFSET, ((Refused) probe.receiveMessage(TestSystems.TIMEOUT)).code());
-    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), USER, 99));
+    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), USER, 99, 1000));
     assertEquals(ErrorCode.OFFSET_BEYOND_HEAD, ((Refused) probe.receiveMessage(TestSystems.TIMEOUT)).code());
     assertEquals(0, summary(id).subscribers());
   }

@@ -10,4 +10,9 @@ public record FollowerSettings(Duration keepAliveInterval, int pageSize, int max
     return new FollowerSettings(
         c.getDuration("keep-alive-interval"), c.getInt("page-size"), c.getInt("max-held"), c.getDuration("read-retry-delay"));
   }
+
+  /** The same, taking at most {@code pageSize} events at a time (a consumer with a small buffer). */
+  public FollowerSettings withPageSize(int size) {
+    return new FollowerSettings(keepAliveInterval, Math.max(1, size), maxHeld, readRetryDelay);
+  }
 }

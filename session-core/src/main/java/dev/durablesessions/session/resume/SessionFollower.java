@@ -111,7 +111,7 @@ public final class SessionFollower {
   }
 
   private Behavior<Command> start() {
-    session.tell(new SessionCommand.Subscribe(feed, participant, cursor.delivered()));
+    session.tell(new SessionCommand.Subscribe(feed, participant, cursor.delivered(), settings.pageSize()));
     timers.startTimerWithFixedDelay(KeepAliveTick.INSTANCE, settings.keepAliveInterval());
     return running();
   }
@@ -150,12 +150,12 @@ public final class SessionFollower {
           if (m.incarnation().equals(incarnation)) {
             // The incarnation we followed is gone (passivated, moved, crashed): ask for the next one at once.
             incarnation = null;
-            session.tell(new SessionCommand.Subscribe(feed, participant, cursor.delivered()));
+            session.tell(new SessionCommand.Subscribe(feed, participant, cursor.delivered(), settings.pageSize()));
           }
           return Behaviors.same();
         })
         .onMessage(KeepAliveTick.class, m -> {
-          session.tell(new SessionCommand.KeepAlive(feed, participant, cursor.delivered()));
+          session.tell(new SessionCommand.KeepAlive(feed, participant, cursor.delivered(), settings.pageSize()));
           return Behaviors.same();
         })
         .onMessage(Stop.class, m -> {

@@ -37,6 +37,7 @@ public final class ConnectionActor {
 
   public static final int CLOSE_CONSUMER_TOO_SLOW = 4008;
   public static final int CLOSE_SUBSCRIPTION_REFUSED = 4004;
+  public static final int CLOSE_SERVER_SHUTDOWN = 4009;
 
   public sealed interface Command {}
 
@@ -50,6 +51,9 @@ public final class ConnectionActor {
   record StreamFailed(Throwable cause) implements Command {}
 
   public enum Ack { INSTANCE }
+
+  /** This node is shutting down: the client should reconnect (to any node) with its last offset. */
+  public enum ServerClosing implements Command { INSTANCE }
 
   private record FromFollower(SessionFollower.Delivery delivery) implements Command {}
 
@@ -133,6 +137,15 @@ public final class ConnectionActor {
         .onMessage(AbortSlowConsumer.class, m -> {
           // The client did not even take the closing frame: drop the connection.
           outbound.killSwitch().abort(new IllegalStateException("consumer too slow"));
+          return Behaviors.stopped();
+        })
+        .onMessage(ServerClosing.class, m -> {
+          if (!closing) {
+            send(Frames.closing(CLOSE_SERVER_SHUTDOWN, "server_shutdown", true,
+                "this node is shutting down; reconnect with the last offset you processed"));
+            closing = true;
+            outbound.frames().complete();
+          }
           return Behaviors.stopped();
         })
         .onMessage(StreamCompleted.class, m -> Behaviors.stopped())

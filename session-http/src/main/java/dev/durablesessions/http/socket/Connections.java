@@ -6,7 +6,11 @@ import dev.durablesessions.session.resume.SessionJournal;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.time.Duration;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -38,14 +42,28 @@ public final class Connections {
   public record Open(String sessionId, Identity identity, long afterOffset, ActorRef<Flow<Message, Message, NotUsed>> replyTo)
       implements Command {}
 
+  /** Coordinated shutdown: tell every socket to reconnect elsewhere, then stop. */
+  public record CloseAll(ActorRef<Done> replyTo) implements Command {}
+
   public static Behavior<Command> create(
       SocketSettings settings, FollowerSettings followerSettings, ClusterSharding sharding, SessionJournal journal) {
-    return Behaviors.setup(ctx -> Behaviors.receive(Command.class)
-        .onMessage(Open.class, open -> {
-          open.replyTo().tell(open(ctx, open, settings, followerSettings, sharding, journal));
-          return Behaviors.same();
-        })
-        .build());
+    return Behaviors.setup(ctx -> {
+      // Sockets close before sessions hand off, so no follower re-subscribes to a region that is shutting down.
+      ActorRef<Command> self = ctx.getSelf();
+      CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseServiceStop(), "close-sockets",
+          () -> AskPattern.<Command, Done>ask(self, CloseAll::new, Duration.ofSeconds(5), ctx.getSystem().scheduler()));
+      return Behaviors.receive(Command.class)
+          .onMessage(Open.class, open -> {
+            open.replyTo().tell(open(ctx, open, settings, followerSettings, sharding, journal));
+            return Behaviors.same();
+          })
+          .onMessage(CloseAll.class, close -> {
+            ctx.getChildren().forEach(child -> child.unsafeUpcast().tell(ConnectionActor.ServerClosing.INSTANCE));
+            close.replyTo().tell(Done.getInstance());
+            return Behaviors.same();
+          })
+          .build();
+    });
   }
 
   private static Flow<Message, Message, NotUsed> open(
@@ -63,7 +81,7 @@ public final class Connections {
 
     ActorRef<ConnectionActor.Command> connection = ctx.spawnAnonymous(
         Behaviors.supervise(ConnectionActor.create(open.sessionId(), open.identity(), open.afterOffset(), outbound,
-                settings, followerSettings, sharding, journal))
+                settings, pagedFor(settings, followerSettings), sharding, journal))
             .onFailure(SupervisorStrategy.stop()));
 
     int max = settings.maxFrameBytes();
@@ -77,6 +95,11 @@ public final class Connections {
             ConnectionActor.StreamCompleted.INSTANCE,
             ConnectionActor.StreamFailed::new));
     return Flow.fromSinkAndSourceCoupled(in, out.second());
+  }
+
+  /** A backlog page, or a tail replay, must fit in half the socket's queue with room to spare for live events. */
+  static FollowerSettings pagedFor(SocketSettings settings, FollowerSettings followerSettings) {
+    return followerSettings.withPageSize(Math.min(followerSettings.pageSize(), settings.outboundBuffer() / 2));
   }
 
   /**
