@@ -200,6 +200,21 @@ abstract class FollowerContract {
   }
 
   @Test
+  void withCoalescingDisabledEveryDeltaIsItsOwnEvent() {
+    String id = newSession();
+    TestProbe<Outcome> acks = kit.createTestProbe();
+    session(id).tell(new SessionCommand.Append(WRITER, new AppendBody.StartStream("r"), null, acks.getRef()));
+    acks.expectMessageClass(Outcome.Accepted.class, TestSystems.TIMEOUT);
+    long start = head(id);
+    for (int i = 0; i < 10; i++) {
+      session(id).tell(new SessionCommand.Append(WRITER, new AppendBody.AppendDelta("r", "d" + i), null, acks.getRef()));
+    }
+    List<Long> offsets = new java.util.ArrayList<>();
+    for (int i = 0; i < 10; i++) offsets.add(((Outcome.Accepted) acks.receiveMessage(TestSystems.TIMEOUT)).offset());
+    assertEquals(LongStream.rangeClosed(start + 1, start + 10).boxed().toList(), offsets);
+  }
+
+  @Test
   void followerKeepsEveryEventWhenTheSessionIncarnationStopsMidStream() {
     String id = newSession();
     List<SessionEvent> seen = follow(id, 0);
