@@ -8,7 +8,9 @@ import java.util.Locale;
 public enum EndReason {
   COMPLETE,
   CANCELLED,
-  ERROR;
+  ERROR,
+  /** The streaming agent was lost (crashed, or gone past its grace period). */
+  AGENT_LOST;
 
   @JsonValue
   public String wire() {

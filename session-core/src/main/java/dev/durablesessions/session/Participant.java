@@ -14,6 +14,9 @@ public record Participant(String id, Role role, String subject) {
     Objects.requireNonNull(subject, "subject");
   }
 
+  /** The author of what the session decides on its own (a participant lost, an agent stalled). */
+  public static final Participant SESSION = new Participant("session", Role.SYSTEM, "durable-sessions");
+
   public static Participant of(String subject, Role role) {
     return new Participant(subject, role, subject);
   }

@@ -10,7 +10,10 @@ public enum Role {
   USER,
   HUMAN,
   SUPPORT,
-  OBSERVER;
+  OBSERVER,
+  ADMIN,
+  /** The session itself, for what it decides (a participant lost, an agent stalled). Never in a token. */
+  SYSTEM;
 
   @JsonValue
   public String wire() {
@@ -26,5 +29,15 @@ public enum Role {
   /** Observers only read; every other role may append to a session it may join. */
   public boolean mayAppend() {
     return this != OBSERVER;
+  }
+
+  /** The people who run support: they see operator-only events (suggestions) and drive transfers. */
+  public boolean isOperator() {
+    return this == HUMAN || this == SUPPORT || this == ADMIN;
+  }
+
+  /** Roles that speak as the assistant side, and so need the floor to post or stream. */
+  public boolean speaksAsAssistant() {
+    return this == AGENT || this == HUMAN;
   }
 }

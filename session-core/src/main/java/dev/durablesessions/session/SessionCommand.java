@@ -24,17 +24,28 @@ public sealed interface SessionCommand extends CborSerializable {
    * replays a backlog from its tail only if it is at most {@code maxReplay} events; a larger one
    * is left to the subscriber to read from the journal at its own pace.
    */
-  record Subscribe(ActorRef<Feed> subscriber, Participant participant, long afterOffset, int maxReplay)
+  record Subscribe(ActorRef<Feed> subscriber, Attach attach, long afterOffset, int maxReplay)
       implements SessionCommand {}
+
+  /**
+   * Who is attaching: the participant and its device. With {@code presence} the attachment
+   * counts for presence (connected, disconnected, lost); readers that only watch set it false.
+   */
+  record Attach(Participant participant, String device, boolean presence) implements dev.durablesessions.CborSerializable {}
 
   /**
    * Renews a subscription. A session incarnation that does not know the subscriber (it moved,
    * restarted or passivated) treats it as a {@link Subscribe} from {@code deliveredOffset}.
    */
-  record KeepAlive(ActorRef<Feed> subscriber, Participant participant, long deliveredOffset, int maxReplay)
+  record KeepAlive(ActorRef<Feed> subscriber, Attach attach, long deliveredOffset, int maxReplay, java.time.Instant lastActivity)
       implements SessionCommand {}
 
-  record Unsubscribe(ActorRef<Feed> subscriber) implements SessionCommand {}
+  /** The subscriber goes away; {@code reason} says why (socket_closed, heartbeat_timeout, ...) or "left". */
+  record Unsubscribe(ActorRef<Feed> subscriber, String reason) implements SessionCommand {}
+
+  /** A change of who has the floor (transfers, claim, handback, close). */
+  record ChangeControl(Participant by, dev.durablesessions.session.transfer.ControlRequest request, ActorRef<Outcome> replyTo)
+      implements SessionCommand {}
 
   record GetSummary(ActorRef<SummaryReply> replyTo) implements SessionCommand {}
 
@@ -46,4 +57,13 @@ public sealed interface SessionCommand extends CborSerializable {
 
   /** Internal: a watched subscriber stopped. */
   record SubscriberTerminated(ActorRef<Feed> subscriber) implements SessionCommand {}
+
+  /** Internal: a disconnected participant's grace period may have run out. */
+  record GraceExpired(String participantId) implements SessionCommand {}
+
+  /** Internal: an open stream may have gone silent. */
+  record StallCheck(String messageId) implements SessionCommand {}
+
+  /** Internal: after recovery, devices that did not re-attach are disconnected. */
+  enum ReattachCheck implements SessionCommand { INSTANCE }
 }

@@ -1,42 +1,41 @@
 package dev.durablesessions.session;
 
 import dev.durablesessions.session.AppendBody.AppendDelta;
-import dev.durablesessions.session.AppendBody.EndStream;
-import dev.durablesessions.session.AppendBody.PostMessage;
-import dev.durablesessions.session.AppendBody.SendSignal;
-import dev.durablesessions.session.AppendBody.StartStream;
 import dev.durablesessions.session.Outcome.Accepted;
 import dev.durablesessions.session.Outcome.Refused;
 import dev.durablesessions.session.SessionCommand.Append;
+import dev.durablesessions.session.SessionCommand.Attach;
+import dev.durablesessions.session.SessionCommand.ChangeControl;
 import dev.durablesessions.session.SessionCommand.Create;
 import dev.durablesessions.session.SessionCommand.FlushDeltas;
 import dev.durablesessions.session.SessionCommand.GetSummary;
+import dev.durablesessions.session.SessionCommand.GraceExpired;
 import dev.durablesessions.session.SessionCommand.Join;
 import dev.durablesessions.session.SessionCommand.KeepAlive;
 import dev.durablesessions.session.SessionCommand.Leave;
 import dev.durablesessions.session.SessionCommand.Passivate;
+import dev.durablesessions.session.SessionCommand.ReattachCheck;
+import dev.durablesessions.session.SessionCommand.StallCheck;
 import dev.durablesessions.session.SessionCommand.Subscribe;
 import dev.durablesessions.session.SessionCommand.SubscriberTerminated;
 import dev.durablesessions.session.SessionCommand.Unsubscribe;
-import dev.durablesessions.session.SessionEvent.MessagePosted;
 import dev.durablesessions.session.SessionEvent.ParticipantJoined;
-import dev.durablesessions.session.SessionEvent.ParticipantLeft;
-import dev.durablesessions.session.SessionEvent.SessionCreated;
-import dev.durablesessions.session.SessionEvent.SignalSent;
-import dev.durablesessions.session.SessionEvent.StreamEnded;
-import dev.durablesessions.session.SessionEvent.StreamStarted;
+import dev.durablesessions.session.presence.Attachment;
+import dev.durablesessions.session.presence.Presence;
 import dev.durablesessions.session.producer.ProducerCheck;
 import dev.durablesessions.session.producer.ProducerStamp;
 import dev.durablesessions.session.producer.SeqRange;
 import dev.durablesessions.session.resume.RecentEvents;
 import dev.durablesessions.session.streaming.DeltaCoalescer;
+import dev.durablesessions.session.transfer.ControlRules;
+import dev.durablesessions.session.transfer.QueueDirectory;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -63,7 +62,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * <p>Persist, then publish: subscribers receive an event only from the callback that runs
  * after the journal confirmed the write, so nobody ever sees an event that is not durable.
  * Subscribers are runtime state (actor refs), kept outside {@link SessionState}; they renew
- * themselves with keep-alives, so an incarnation that lost them re-learns them.
+ * themselves with keep-alives, so an incarnation that lost them re-learns them, and presence
+ * (durable) is reconciled with who actually re-attached.
  */
 public final class SessionEntity
     extends EventSourcedBehaviorWithEnforcedReplies<SessionCommand, SessionEvent, SessionState> {
@@ -75,22 +75,24 @@ public final class SessionEntity
   }
 
   /**
-   * Starts sharding for sessions on this node.
+   * Starts sharding for sessions on this node (and the queue directory they report to).
    *
    * @param lifecycle node-local listener told when a session is created or recovered; may be null
    */
   public static void initSharding(
       ActorSystem<?> system, SessionSettings settings, Clock clock, ActorRef<SessionLifecycle> lifecycle) {
+    ActorRef<QueueDirectory.Command> queues = QueueDirectory.init(system);
     ClusterSharding.get(system)
         .init(
-            Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, clock, lifecycle))
+            Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, clock, lifecycle, queues))
                 .withStopMessage(Passivate.INSTANCE));
   }
 
   public static Behavior<SessionCommand> create(
-      String sessionId, SessionSettings settings, Clock clock, ActorRef<SessionLifecycle> lifecycle) {
-    return Behaviors.setup(
-        ctx -> Behaviors.withTimers(timers -> new SessionEntity(sessionId, settings, clock, lifecycle, ctx, timers)));
+      String sessionId, SessionSettings settings, Clock clock, ActorRef<SessionLifecycle> lifecycle,
+      ActorRef<QueueDirectory.Command> queues) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new SessionEntity(sessionId, settings, clock, lifecycle, queues, ctx, timers)));
   }
 
   private static final String FLUSH_TIMER = "flush-deltas";
@@ -99,25 +101,22 @@ public final class SessionEntity
   private final SessionSettings settings;
   private final Clock clock;
   private final ActorRef<SessionLifecycle> lifecycle;
+  private final ActorRef<QueueDirectory.Command> queues;
   private final ActorContext<SessionCommand> ctx;
   private final TimerScheduler<SessionCommand> timers;
   private final RecentEvents recent;
   private final DeltaCoalescer coalescer;
-  private final Map<ActorRef<Feed>, Participant> subscribers = new HashMap<>();
+  private final Map<ActorRef<Feed>, Attachment> attachments = new HashMap<>();
 
   private SessionEntity(
-      String sessionId,
-      SessionSettings settings,
-      Clock clock,
-      ActorRef<SessionLifecycle> lifecycle,
-      ActorContext<SessionCommand> ctx,
-      TimerScheduler<SessionCommand> timers) {
-    super(persistenceId(sessionId), SupervisorStrategy.restartWithBackoff(
-        java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(5), 0.2));
+      String sessionId, SessionSettings settings, Clock clock, ActorRef<SessionLifecycle> lifecycle,
+      ActorRef<QueueDirectory.Command> queues, ActorContext<SessionCommand> ctx, TimerScheduler<SessionCommand> timers) {
+    super(persistenceId(sessionId), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
     this.sessionId = sessionId;
     this.settings = settings;
     this.clock = clock;
     this.lifecycle = lifecycle;
+    this.queues = queues;
     this.ctx = ctx;
     this.timers = timers;
     this.recent = new RecentEvents(settings.recentEvents());
@@ -146,11 +145,30 @@ public final class SessionEntity
 
   @Override
   public SignalHandler<SessionState> signalHandler() {
-    return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), state -> {
-          if (state.created() && lifecycle != null) lifecycle.tell(new SessionLifecycle.Active(sessionId, false));
-        })
-        .build();
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::recovered).build();
+  }
+
+  /** A new incarnation: re-arm what was pending and give devices a window to re-attach. */
+  private void recovered(SessionState state) {
+    if (!state.created()) return;
+    if (lifecycle != null) lifecycle.tell(new SessionLifecycle.Active(sessionId, false));
+    Instant now = clock.instant();
+    boolean anyOnline = false;
+    for (Map.Entry<String, Presence> p : state.presence().entrySet()) {
+      Presence presence = p.getValue();
+      if (presence.status() == Presence.Status.ONLINE) anyOnline = true;
+      if (presence.status() == Presence.Status.DISCONNECTED && presence.graceUntil() != null) {
+        Duration left = Duration.between(now, presence.graceUntil());
+        timers.startSingleTimer(graceKey(p.getKey()), new GraceExpired(p.getKey()), left.isNegative() ? Duration.ZERO : left);
+      }
+    }
+    if (anyOnline) timers.startSingleTimer(ReattachCheck.INSTANCE, settings.reattachWindow());
+    for (String messageId : state.openStreams().keySet()) {
+      if (!state.stalled().containsKey(messageId)) armStallCheck(messageId);
+    }
+    if (queues != null && state.control() instanceof dev.durablesessions.session.transfer.Control.Queued q) {
+      queues.tell(new QueueDirectory.Enqueue(sessionId, q.queue(), q.since(), q.note()));
+    }
   }
 
   // ---------------------------------------------------------------- commands
@@ -164,6 +182,7 @@ public final class SessionEntity
         .onCommand(Join.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
         .onCommand(Leave.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
         .onCommand(Append.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+        .onCommand(ChangeControl.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
         .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
         .onCommand(Subscribe.class, (s, c) -> refuseSubscriber(c.subscriber(), notFound()))
         .onCommand(KeepAlive.class, (s, c) -> refuseSubscriber(c.subscriber(), notFound()))
@@ -176,10 +195,14 @@ public final class SessionEntity
         .onCommand(Join.class, this::join)
         .onCommand(Leave.class, this::leave)
         .onCommand(Append.class, this::append)
-        .onCommand(Subscribe.class, (s, c) -> subscribe(s, c.subscriber(), c.participant(), c.afterOffset(), c.maxReplay()))
+        .onCommand(ChangeControl.class, this::changeControl)
+        .onCommand(Subscribe.class, (s, c) -> subscribe(s, c.subscriber(), c.attach(), c.afterOffset(), c.maxReplay()))
         .onCommand(KeepAlive.class, this::keepAlive)
-        .onCommand(Unsubscribe.class, (s, c) -> removeSubscriber(c.subscriber()))
-        .onCommand(SubscriberTerminated.class, (s, c) -> removeSubscriber(c.subscriber()))
+        .onCommand(Unsubscribe.class, (s, c) -> detach(s, c.subscriber(), c.reason()))
+        .onCommand(SubscriberTerminated.class, (s, c) -> detach(s, c.subscriber(), "connection_lost"))
+        .onCommand(GraceExpired.class, this::graceExpired)
+        .onCommand(ReattachCheck.class, (s, c) -> reattachCheck(s))
+        .onCommand(StallCheck.class, this::stallCheck)
         .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), summary(s)))
         .onCommand(FlushDeltas.class, (s, c) -> flush(s))
         .onCommand(Passivate.class, this::passivate);
@@ -187,45 +210,42 @@ public final class SessionEntity
   }
 
   private ReplyEffect<SessionEvent, SessionState> create(SessionState state, Create cmd) {
-    Instant now = clock.instant();
-    List<SessionEvent> events = List.of(
-        new SessionCreated(1, cmd.by(), now, null, sessionId),
-        new ParticipantJoined(2, cmd.by(), now, null, cmd.by()));
-    return Effect().persist(events)
-        .thenRun(s -> {
-          publish(events);
-          if (lifecycle != null) lifecycle.tell(new SessionLifecycle.Active(sessionId, true));
-        })
-        .thenReply(cmd.replyTo(), s -> new Accepted(1, null, false));
+    if (!cmd.by().role().mayAppend() || cmd.by().role() == Role.SYSTEM) {
+      return Effect().reply(cmd.replyTo(), new Refused(ErrorCode.FORBIDDEN, "role " + cmd.by().role().wire() + " may not create sessions"));
+    }
+    return persist(state, List.of(
+        (o, at) -> new SessionEvent.SessionCreated(o, cmd.by(), at, null, sessionId),
+        (o, at) -> new ParticipantJoined(o, cmd.by(), at, null, cmd.by())), cmd.replyTo(), null, false);
   }
 
   private ReplyEffect<SessionEvent, SessionState> join(SessionState state, Join cmd) {
     if (state.isParticipant(cmd.participant())) {
       return Effect().reply(cmd.replyTo(), new Accepted(state.head(), null, true));
     }
-    return write(state, cmd.replyTo(), null, (offset, at) -> new ParticipantJoined(offset, cmd.participant(), at, null, cmd.participant()));
+    return persist(state, List.of((o, at) -> new ParticipantJoined(o, cmd.participant(), at, null, cmd.participant())),
+        cmd.replyTo(), null, false);
   }
 
   private ReplyEffect<SessionEvent, SessionState> leave(SessionState state, Leave cmd) {
     if (!state.isParticipant(cmd.participant())) {
       return Effect().reply(cmd.replyTo(), new Refused(ErrorCode.NOT_A_PARTICIPANT, cmd.participant().id() + " is not a participant"));
     }
-    return write(state, cmd.replyTo(), null, (offset, at) -> new ParticipantLeft(offset, cmd.participant(), at, null, cmd.participant()));
+    timers.cancel(graceKey(cmd.participant().id()));
+    return persist(state, List.of((o, at) -> new SessionEvent.ParticipantLeft(o, cmd.participant(), at, null, cmd.participant())),
+        cmd.replyTo(), null, false);
   }
 
   private ReplyEffect<SessionEvent, SessionState> append(SessionState state, Append cmd) {
     Participant by = cmd.by();
-    if (!by.role().mayAppend()) {
-      return Effect().reply(cmd.replyTo(), new Refused(ErrorCode.FORBIDDEN, "role " + by.role().wire() + " may not append"));
-    }
-    Refused invalid = validate(state, by, cmd.body());
-    if (invalid != null) return Effect().reply(cmd.replyTo(), invalid);
-
-    ProducerStamp stamp = cmd.producer();
+    // Producers are scoped to their participant: nobody can fence or gap another's producer.
+    ProducerStamp stamp = cmd.producer() == null ? null
+        : new ProducerStamp(by.id() + "::" + cmd.producer().id(), cmd.producer().epoch(), cmd.producer().seq());
     if (stamp != null) {
+      // Before the body is judged: a retry of something already written is a duplicate, even
+      // if the same body would be refused now (a stream.start whose stream is open, say).
       ProducerCheck check = ProducerCheck.of(state.producer(stamp.id()), coalescer.heldRange(stamp.id()), stamp);
       if (check instanceof ProducerCheck.Rejected r) {
-        return Effect().reply(cmd.replyTo(), new Refused(r.code(), r.message()));
+        return Effect().reply(cmd.replyTo(), new Refused(r.code(), r.message().replace(by.id() + "::", "")));
       } else if (check instanceof ProducerCheck.Committed c) {
         return Effect().reply(cmd.replyTo(), new Accepted(c.offset(), stamp.seq(), true));
       } else if (check instanceof ProducerCheck.Pending) {
@@ -233,35 +253,22 @@ public final class SessionEntity
         return Effect().noReply();
       }
     }
+    // A refused append does not use up its sequence: the producer may send it again, fixed.
+    Refused refused = AppendRules.check(state, by, cmd.body());
+    if (refused != null) return Effect().reply(cmd.replyTo(), refused);
 
     if (cmd.body() instanceof AppendDelta delta && settings.coalescing()) {
       return coalesce(state, by, delta, stamp, cmd.replyTo());
     }
     SeqRange range = stamp == null ? null : SeqRange.of(stamp);
-    return write(state, cmd.replyTo(), stamp, (offset, at) -> toEvent(offset, at, by, range, cmd.body()));
+    return persist(state, List.of((o, at) -> AppendRules.toEvent(o, at, by, range, cmd.body())), cmd.replyTo(),
+        stamp == null ? null : stamp.seq(), true);
   }
 
-  /** Null if the body may be appended by {@code by} now; the refusal otherwise. Changes nothing. */
-  private Refused validate(SessionState state, Participant by, AppendBody body) {
-    if (body instanceof PostMessage m) {
-      if (m.text() == null) return invalid("message needs text");
-    } else if (body instanceof StartStream s) {
-      if (blank(s.messageId())) return invalid("stream.start needs a messageId");
-      if (state.streamOwner(s.messageId()) != null) {
-        return new Refused(ErrorCode.STREAM_EXISTS, "stream " + s.messageId() + " is already open");
-      }
-    } else if (body instanceof AppendDelta d) {
-      if (blank(d.messageId()) || d.text() == null) return invalid("stream.delta needs a messageId and text");
-      if (!by.id().equals(state.streamOwner(d.messageId()))) return streamNotOpen(d.messageId(), by);
-    } else if (body instanceof EndStream e) {
-      if (blank(e.messageId()) || e.reason() == null) return invalid("stream.end needs a messageId and a reason");
-      if (!by.id().equals(state.streamOwner(e.messageId()))) return streamNotOpen(e.messageId(), by);
-    } else if (body instanceof SendSignal g) {
-      if (g.kind() == null || g.to() == null || !g.to().isValid()) {
-        return invalid("signal needs a kind and exactly one of to.role or to.participant");
-      }
-    }
-    return null;
+  private ReplyEffect<SessionEvent, SessionState> changeControl(SessionState state, ChangeControl cmd) {
+    ControlRules.Decision decision = ControlRules.decide(state, cmd.by(), cmd.request());
+    if (decision.refused() != null) return Effect().reply(cmd.replyTo(), decision.refused());
+    return persist(state, decision.events(), cmd.replyTo(), null, true);
   }
 
   private ReplyEffect<SessionEvent, SessionState> coalesce(
@@ -272,6 +279,7 @@ public final class SessionEntity
     }
     if (coalescer.isEmpty()) {
       coalescer.hold(by, delta.messageId(), stamp, delta.text(), replyTo);
+      if (coalescer.full()) return flush(state);
       timers.startSingleTimer(FLUSH_TIMER, FlushDeltas.INSTANCE, settings.coalesceLinger());
       return Effect().noReply();
     }
@@ -284,88 +292,66 @@ public final class SessionEntity
 
   /** Writes the held deltas, if any, as one event and answers every sequence they stand for. */
   private ReplyEffect<SessionEvent, SessionState> flush(SessionState state) {
-    timers.cancel(FLUSH_TIMER);
-    if (coalescer.isEmpty()) return Effect().noReply();
-    DeltaCoalescer.Drained drained = coalescer.drain(state.head() + 1, clock.instant());
-    List<SessionEvent> events = List.of(drained.event());
-    return Effect().persist(events)
-        .thenRun(s -> {
-          publish(events);
-          answer(drained);
-        })
-        .thenNoReply();
-  }
-
-  @FunctionalInterface
-  private interface EventAt {
-    SessionEvent at(long offset, Instant at);
+    if (coalescer.isEmpty()) {
+      timers.cancel(FLUSH_TIMER);
+      return Effect().noReply();
+    }
+    return persist(state, List.of(), null, null, false);
   }
 
   /**
-   * Persists one event after whatever deltas are held (so order is kept), auto-joining an
-   * author who is not yet a participant, and answers with the event's offset.
+   * Persists held deltas (so order is kept), then the given events, in one atomic batch;
+   * auto-joins an author who is not a participant yet; publishes after the write; and answers
+   * {@code replyTo} (if any) with the offset of the last event.
    */
-  private ReplyEffect<SessionEvent, SessionState> write(
-      SessionState state, ActorRef<Outcome> replyTo, ProducerStamp stamp, EventAt make) {
+  private ReplyEffect<SessionEvent, SessionState> persist(
+      SessionState state, List<EventAt> makers, ActorRef<Outcome> replyTo, Long seq, boolean autoJoin) {
     timers.cancel(FLUSH_TIMER);
     Instant now = clock.instant();
     long offset = state.head();
-    List<SessionEvent> events = new ArrayList<>(3);
+    List<SessionEvent> events = new ArrayList<>(makers.size() + 2);
     DeltaCoalescer.Drained drained = coalescer.isEmpty() ? null : coalescer.drain(++offset, now);
     if (drained != null) events.add(drained.event());
-    SessionEvent event = make.at(offset + 1, now);
-    if (!state.isParticipant(event.by()) && !(event instanceof ParticipantJoined) && !(event instanceof ParticipantLeft)) {
-      events.add(new ParticipantJoined(++offset, event.by(), now, null, event.by()));
-      event = make.at(offset + 1, now);
+    java.util.Set<String> joining = new java.util.HashSet<>();
+    for (EventAt make : makers) {
+      SessionEvent event = make.at(offset + 1, now);
+      Participant author = event.by();
+      if (autoJoin && author.role() != Role.SYSTEM && !state.isParticipant(author) && joining.add(author.id())) {
+        events.add(new ParticipantJoined(++offset, author, now, null, author));
+        event = make.at(offset + 1, now);
+      }
+      events.add(event);
+      offset = event.offset();
     }
-    events.add(event);
-    long written = event.offset();
-    Long seq = stamp == null ? null : stamp.seq();
     List<SessionEvent> batch = List.copyOf(events);
-    return Effect().persist(batch)
-        .thenRun(s -> {
-          publish(batch);
-          if (drained != null) answer(drained);
-        })
-        .thenReply(replyTo, s -> new Accepted(written, seq, false));
-  }
-
-  private static SessionEvent toEvent(long offset, Instant at, Participant by, SeqRange range, AppendBody body) {
-    if (body instanceof PostMessage m) {
-      String id = blank(m.messageId()) ? UUID.randomUUID().toString() : m.messageId();
-      return new MessagePosted(offset, by, at, range, id, m.text());
-    } else if (body instanceof StartStream s) {
-      return new StreamStarted(offset, by, at, range, s.messageId());
-    } else if (body instanceof AppendDelta d) {
-      return new SessionEvent.StreamDelta(offset, by, at, range, d.messageId(), d.text(), 1);
-    } else if (body instanceof EndStream e) {
-      return new StreamEnded(offset, by, at, range, e.messageId(), e.reason(), e.error());
-    } else if (body instanceof SendSignal g) {
-      return new SignalSent(offset, by, at, range, g.kind(), g.to(), g.text());
-    }
-    throw new IllegalStateException("unhandled append " + body.getClass().getName());
+    var effect = Effect().persist(batch).thenRun(s -> {
+      afterWrite(s, batch);
+      if (drained != null) answer(drained);
+    });
+    if (replyTo == null) return effect.thenNoReply();
+    long last = offset;
+    return effect.thenReply(replyTo, s -> new Accepted(last, seq, false));
   }
 
   private ReplyEffect<SessionEvent, SessionState> passivate(SessionState state, Passivate cmd) {
-    // Held deltas were acknowledged to nobody yet; writing them before stopping spares the
-    // producers a retry.
+    // Held deltas were acknowledged to nobody yet; writing them before stopping spares the producers a retry.
     if (coalescer.isEmpty()) return Effect().stop().thenNoReply();
     timers.cancel(FLUSH_TIMER);
     DeltaCoalescer.Drained drained = coalescer.drain(state.head() + 1, clock.instant());
     List<SessionEvent> events = List.of(drained.event());
     return Effect().persist(events)
         .thenRun(s -> {
-          publish(events);
+          afterWrite(s, events);
           answer(drained);
         })
         .thenStop()
         .thenNoReply();
   }
 
-  // ---------------------------------------------------------------- subscribers
+  // ---------------------------------------------------------------- subscribers and presence
 
   private ReplyEffect<SessionEvent, SessionState> subscribe(
-      SessionState state, ActorRef<Feed> subscriber, Participant participant, long afterOffset, int maxReplay) {
+      SessionState state, ActorRef<Feed> subscriber, Attach attach, long afterOffset, int maxReplay) {
     if (afterOffset < 0) {
       return refuseSubscriber(subscriber, new Refused(ErrorCode.INVALID_OFFSET, "offset must be >= 0"));
     }
@@ -373,7 +359,8 @@ public final class SessionEntity
       return refuseSubscriber(subscriber, new Refused(ErrorCode.OFFSET_BEYOND_HEAD,
           "offset " + afterOffset + " is beyond the head " + state.head()));
     }
-    if (subscribers.put(subscriber, participant) == null) {
+    Instant now = clock.instant();
+    if (attachments.put(subscriber, new Attachment(attach, now, now, afterOffset)) == null) {
       ctx.watchWith(subscriber, new SubscriberTerminated(subscriber));
     }
     long head = state.head();
@@ -385,17 +372,110 @@ public final class SessionEntity
       // Older than the tail, or more than the subscriber takes at once: it reads (afterOffset, head] from the journal.
       subscriber.tell(new Feed.Attached(sessionId, ctx.getSelf(), head, head + 1));
     }
-    return Effect().noReply();
+    return connectPresence(state, attach);
+  }
+
+  /** A device that presence does not count yet becomes connected (and its participant's grace ends). */
+  private ReplyEffect<SessionEvent, SessionState> connectPresence(SessionState state, Attach attach) {
+    if (!attach.presence()) return Effect().noReply();
+    Participant p = attach.participant();
+    Presence presence = state.presenceOf(p.id());
+    if (presence != null && presence.devices().contains(attach.device())) return Effect().noReply();
+    timers.cancel(graceKey(p.id()));
+    return persist(state, List.of((o, at) -> new SessionEvent.ParticipantConnected(o, p, at, null, p, attach.device())),
+        null, null, false);
   }
 
   private ReplyEffect<SessionEvent, SessionState> keepAlive(SessionState state, KeepAlive cmd) {
-    if (subscribers.containsKey(cmd.subscriber())) return Effect().noReply();
-    return subscribe(state, cmd.subscriber(), cmd.participant(), cmd.deliveredOffset(), cmd.maxReplay());
+    Attachment known = attachments.get(cmd.subscriber());
+    if (known != null) {
+      attachments.put(cmd.subscriber(), known.renewed(cmd.lastActivity(), cmd.deliveredOffset()));
+      return Effect().noReply();
+    }
+    return subscribe(state, cmd.subscriber(), cmd.attach(), cmd.deliveredOffset(), cmd.maxReplay());
   }
 
-  private ReplyEffect<SessionEvent, SessionState> removeSubscriber(ActorRef<Feed> subscriber) {
-    if (subscribers.remove(subscriber) != null) ctx.unwatch(subscriber);
-    return Effect().noReply();
+  /**
+   * A subscriber went away. If it was the last attachment of its device, the device is
+   * disconnected; if that was the participant's last device, its grace period starts.
+   */
+  private ReplyEffect<SessionEvent, SessionState> detach(SessionState state, ActorRef<Feed> subscriber, String reason) {
+    Attachment gone = attachments.remove(subscriber);
+    if (gone == null) return Effect().noReply();
+    ctx.unwatch(subscriber);
+    Attach attach = gone.attach();
+    if (!attach.presence()) return Effect().noReply();
+    for (Attachment other : attachments.values()) {
+      if (other.sameDevice(attach)) return Effect().noReply();
+    }
+    return disconnect(state, attach.participant(), attach.device(), reason);
+  }
+
+  private ReplyEffect<SessionEvent, SessionState> disconnect(SessionState state, Participant p, String device, String reason) {
+    Presence presence = state.presenceOf(p.id());
+    if (presence == null || !presence.devices().contains(device)) return Effect().noReply();
+    Instant graceUntil = null;
+    if (presence.devices().size() == 1) {
+      graceUntil = clock.instant().plus(settings.grace());
+      timers.startSingleTimer(graceKey(p.id()), new GraceExpired(p.id()), settings.grace());
+    }
+    Instant until = graceUntil;
+    return persist(state, List.of((o, at) -> new SessionEvent.ParticipantDisconnected(o, p, at, null, p, device, reason, until)),
+        null, null, false);
+  }
+
+  /** Did not come back in time: lost, exactly once; a streaming agent's open messages end as agent_lost. */
+  private ReplyEffect<SessionEvent, SessionState> graceExpired(SessionState state, GraceExpired cmd) {
+    Presence presence = state.presenceOf(cmd.participantId());
+    if (presence == null || presence.status() != Presence.Status.DISCONNECTED) return Effect().noReply();
+    Instant now = clock.instant();
+    if (presence.graceUntil() != null && presence.graceUntil().isAfter(now)) {
+      timers.startSingleTimer(graceKey(cmd.participantId()), cmd, Duration.between(now, presence.graceUntil()));
+      return Effect().noReply();
+    }
+    Participant lost = state.participants().get(cmd.participantId());
+    if (lost == null) return Effect().noReply();
+    List<EventAt> events = new ArrayList<>();
+    events.add((o, at) -> new SessionEvent.ParticipantLost(o, Participant.SESSION, at, null, lost, "grace_expired"));
+    for (Map.Entry<String, String> open : state.openStreams().entrySet()) {
+      if (open.getValue().equals(lost.id())) {
+        String messageId = open.getKey();
+        events.add((o, at) -> new SessionEvent.StreamEnded(o, Participant.SESSION, at, null, messageId, EndReason.AGENT_LOST,
+            lost.id() + " was lost"));
+      }
+    }
+    return persist(state, events, null, null, false);
+  }
+
+  /** After a restart or move: devices presence still counts but that did not re-attach are disconnected. */
+  private ReplyEffect<SessionEvent, SessionState> reattachCheck(SessionState state) {
+    List<EventAt> events = new ArrayList<>();
+    Instant graceUntil = clock.instant().plus(settings.grace());
+    for (Map.Entry<String, Presence> entry : state.presence().entrySet()) {
+      Participant p = state.participants().get(entry.getKey());
+      if (p == null) continue;
+      List<String> missing = new ArrayList<>();
+      for (String device : entry.getValue().devices()) {
+        boolean back = attachments.values().stream().anyMatch(a -> a.sameDevice(new Attach(p, device, true)));
+        if (!back) missing.add(device);
+      }
+      int remaining = entry.getValue().devices().size();
+      for (String device : missing) {
+        remaining--;
+        Instant until = remaining == 0 ? graceUntil : null;
+        if (until != null) timers.startSingleTimer(graceKey(p.id()), new GraceExpired(p.id()), settings.grace());
+        events.add((o, at) -> new SessionEvent.ParticipantDisconnected(o, p, at, null, p, device, "not_reattached", until));
+      }
+    }
+    return events.isEmpty() ? Effect().noReply() : persist(state, events, null, null, false);
+  }
+
+  private ReplyEffect<SessionEvent, SessionState> stallCheck(SessionState state, StallCheck cmd) {
+    String agent = state.streamOwner(cmd.messageId());
+    if (agent == null || state.stalled().containsKey(cmd.messageId())) return Effect().noReply();
+    long silent = settings.stallAfter().toMillis();
+    return persist(state, List.of((o, at) -> new SessionEvent.AgentStalled(o, Participant.SESSION, at, null, agent, cmd.messageId(), silent)),
+        null, null, false);
   }
 
   private ReplyEffect<SessionEvent, SessionState> refuseSubscriber(ActorRef<Feed> subscriber, Refused refused) {
@@ -403,10 +483,39 @@ public final class SessionEntity
     return Effect().noReply();
   }
 
-  private void publish(List<SessionEvent> events) {
-    if (subscribers.isEmpty()) return;
-    Feed.Events message = new Feed.Events(events);
-    for (ActorRef<Feed> subscriber : subscribers.keySet()) subscriber.tell(message);
+  /** Everything that follows a confirmed write: delivery, stall timers, the queue index, the lifecycle listener. */
+  private void afterWrite(SessionState state, List<SessionEvent> events) {
+    if (!attachments.isEmpty()) {
+      Feed.Events message = new Feed.Events(events);
+      for (ActorRef<Feed> subscriber : attachments.keySet()) subscriber.tell(message);
+    }
+    for (SessionEvent e : events) {
+      if (e instanceof SessionEvent.StreamStarted s) armStallCheck(s.messageId());
+      else if (e instanceof SessionEvent.StreamDelta d) armStallCheck(d.messageId());
+      else if (e instanceof SessionEvent.StreamEnded x) timers.cancel(stallKey(x.messageId()));
+      else if (e instanceof SessionEvent.SessionCreated && lifecycle != null) {
+        lifecycle.tell(new SessionLifecycle.Active(sessionId, true));
+      } else if (queues != null) {
+        if (e instanceof SessionEvent.SessionQueued q) {
+          queues.tell(new QueueDirectory.Enqueue(sessionId, q.queue(), q.at(), q.note()));
+        } else if (e instanceof SessionEvent.SessionClaimed || e instanceof SessionEvent.ControlHandedBack
+            || e instanceof SessionEvent.SessionClosed) {
+          queues.tell(new QueueDirectory.Remove(sessionId));
+        }
+      }
+    }
+  }
+
+  private void armStallCheck(String messageId) {
+    timers.startSingleTimer(stallKey(messageId), new StallCheck(messageId), settings.stallAfter());
+  }
+
+  private static String stallKey(String messageId) {
+    return "stall-" + messageId;
+  }
+
+  private static String graceKey(String participantId) {
+    return "grace-" + participantId;
   }
 
   private static void answer(DeltaCoalescer.Drained drained) {
@@ -415,9 +524,18 @@ public final class SessionEntity
   }
 
   private SummaryReply summary(SessionState s) {
-    return new SummaryReply.Summary(
-        sessionId, s.head(), s.createdAt(), s.createdBy(),
-        List.copyOf(s.participants().values()), List.copyOf(s.openStreams().keySet()), subscribers.size());
+    List<SummaryReply.ParticipantView> views = new ArrayList<>();
+    for (Participant p : s.participants().values()) {
+      List<SummaryReply.DeviceView> devices = new ArrayList<>();
+      for (Attachment a : attachments.values()) {
+        if (a.attach().presence() && a.attach().participant().id().equals(p.id())) {
+          devices.add(new SummaryReply.DeviceView(a.attach().device(), a.since(), a.lastActivity(), a.delivered()));
+        }
+      }
+      views.add(new SummaryReply.ParticipantView(p, s.presenceOf(p.id()), devices, s.agentStatus().get(p.id())));
+    }
+    return new SummaryReply.Summary(sessionId, s.head(), s.createdAt(), s.createdBy(), views,
+        List.copyOf(s.openStreams().keySet()), s.stalled(), s.control(), s.latestNote(), attachments.size());
   }
 
   // ---------------------------------------------------------------- events
@@ -435,17 +553,5 @@ public final class SessionEntity
 
   private Refused notFound() {
     return new Refused(ErrorCode.SESSION_NOT_FOUND, "no session " + sessionId);
-  }
-
-  private static Refused invalid(String message) {
-    return new Refused(ErrorCode.INVALID_FRAME, message);
-  }
-
-  private static Refused streamNotOpen(String messageId, Participant by) {
-    return new Refused(ErrorCode.STREAM_NOT_OPEN, "stream " + messageId + " is not open for " + by.id());
-  }
-
-  private static boolean blank(String s) {
-    return s == null || s.isBlank();
   }
 }

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.durablesessions.CborSerializable;
 import dev.durablesessions.session.producer.SeqRange;
+import dev.durablesessions.session.transfer.Control;
+import dev.durablesessions.session.transfer.HandoffNote;
 import java.time.Instant;
 
 /**
@@ -23,6 +25,20 @@ import java.time.Instant;
   @JsonSubTypes.Type(value = SessionEvent.StreamDelta.class, name = "stream.delta"),
   @JsonSubTypes.Type(value = SessionEvent.StreamEnded.class, name = "stream.ended"),
   @JsonSubTypes.Type(value = SessionEvent.SignalSent.class, name = "signal"),
+  @JsonSubTypes.Type(value = SessionEvent.SignalAnswered.class, name = "signal.answered"),
+  @JsonSubTypes.Type(value = SessionEvent.ParticipantConnected.class, name = "participant.connected"),
+  @JsonSubTypes.Type(value = SessionEvent.ParticipantDisconnected.class, name = "participant.disconnected"),
+  @JsonSubTypes.Type(value = SessionEvent.ParticipantLost.class, name = "participant.lost"),
+  @JsonSubTypes.Type(value = SessionEvent.AgentStatusChanged.class, name = "agent.status"),
+  @JsonSubTypes.Type(value = SessionEvent.AgentStalled.class, name = "agent.stalled"),
+  @JsonSubTypes.Type(value = SessionEvent.SuggestionMade.class, name = "suggestion"),
+  @JsonSubTypes.Type(value = SessionEvent.TransferRequested.class, name = "transfer.requested"),
+  @JsonSubTypes.Type(value = SessionEvent.TransferAccepted.class, name = "transfer.accepted"),
+  @JsonSubTypes.Type(value = SessionEvent.TransferCancelled.class, name = "transfer.cancelled"),
+  @JsonSubTypes.Type(value = SessionEvent.SessionQueued.class, name = "session.queued"),
+  @JsonSubTypes.Type(value = SessionEvent.SessionClaimed.class, name = "session.claimed"),
+  @JsonSubTypes.Type(value = SessionEvent.ControlHandedBack.class, name = "control.handed_back"),
+  @JsonSubTypes.Type(value = SessionEvent.SessionClosed.class, name = "session.closed"),
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface SessionEvent extends CborSerializable {
@@ -33,6 +49,11 @@ public sealed interface SessionEvent extends CborSerializable {
   Instant at();
 
   SeqRange producer();
+
+  /** Whether {@code viewer} may see this event; offsets stay global, so clients skip what they may not see. */
+  default boolean visibleTo(Participant viewer) {
+    return true;
+  }
 
   record SessionCreated(long offset, Participant by, Instant at, SeqRange producer, String sessionId)
       implements SessionEvent {}
@@ -58,6 +79,64 @@ public sealed interface SessionEvent extends CborSerializable {
       implements SessionEvent {}
 
   /** Interrupt, steer, cancel or a custom signal, addressed to a role or a participant. */
-  record SignalSent(long offset, Participant by, Instant at, SeqRange producer, SignalKind kind, Target to, String text)
+  record SignalSent(
+      long offset, Participant by, Instant at, SeqRange producer, SignalKind kind, Target to, String text, String toolCallId)
       implements SessionEvent {}
+
+  /** The addressee says what it did with a signal. */
+  record SignalAnswered(long offset, Participant by, Instant at, SeqRange producer, long signal, SignalOutcome outcome, String text)
+      implements SessionEvent {}
+
+  /** A device of the participant attached (first attach makes it online). */
+  record ParticipantConnected(long offset, Participant by, Instant at, SeqRange producer, Participant participant, String device)
+      implements SessionEvent {}
+
+  /**
+   * A device dropped without a goodbye ({@code reason}: socket_closed, connection_lost,
+   * heartbeat_timeout, not_reattached, consumer_too_slow, server_shutdown). If it was the
+   * participant's last device it has until {@code graceUntil} to come back before it is lost.
+   */
+  record ParticipantDisconnected(
+      long offset, Participant by, Instant at, SeqRange producer, Participant participant, String device, String reason, Instant graceUntil)
+      implements SessionEvent {}
+
+  /** Did not come back within the grace period. For an agent this is the crash event. */
+  record ParticipantLost(long offset, Participant by, Instant at, SeqRange producer, Participant participant, String reason)
+      implements SessionEvent {}
+
+  record AgentStatusChanged(long offset, Participant by, Instant at, SeqRange producer, AgentStatus status, String detail)
+      implements SessionEvent {}
+
+  /** The agent streamed nothing into an open message for {@code silentMillis}. */
+  record AgentStalled(long offset, Participant by, Instant at, SeqRange producer, String agent, String messageId, long silentMillis)
+      implements SessionEvent {}
+
+  /** An agent's suggestion to the human in control: visible to operators (and its author) only. */
+  record SuggestionMade(long offset, Participant by, Instant at, SeqRange producer, String text) implements SessionEvent {
+    @Override
+    public boolean visibleTo(Participant viewer) {
+      return viewer.role().isOperator() || viewer.id().equals(by.id());
+    }
+  }
+
+  /** Warm transfer offered; the agent keeps the floor until someone accepts. */
+  record TransferRequested(
+      long offset, Participant by, Instant at, SeqRange producer, Control.Invitee invited, HandoffNote note)
+      implements SessionEvent {}
+
+  record TransferAccepted(long offset, Participant by, Instant at, SeqRange producer, String human) implements SessionEvent {}
+
+  record TransferCancelled(long offset, Participant by, Instant at, SeqRange producer, String reason) implements SessionEvent {}
+
+  /** Cold transfer: the agent is out of control at once; the session waits in {@code queue}. */
+  record SessionQueued(long offset, Participant by, Instant at, SeqRange producer, String queue, HandoffNote note)
+      implements SessionEvent {}
+
+  record SessionClaimed(long offset, Participant by, Instant at, SeqRange producer, String queue) implements SessionEvent {}
+
+  /** Control returns to {@code agent} (any agent if null). */
+  record ControlHandedBack(long offset, Participant by, Instant at, SeqRange producer, String agent, HandoffNote note)
+      implements SessionEvent {}
+
+  record SessionClosed(long offset, Participant by, Instant at, SeqRange producer, String reason) implements SessionEvent {}
 }

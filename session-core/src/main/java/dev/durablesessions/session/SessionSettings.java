@@ -11,7 +11,10 @@ public record SessionSettings(
     int snapshotEvery,
     int producerWindow,
     String journalPluginId,
-    String snapshotPluginId) {
+    String snapshotPluginId,
+    Duration grace,
+    Duration stallAfter,
+    Duration reattachWindow) {
 
   public static SessionSettings fromConfig(Config root) {
     Config c = root.getConfig("durable-sessions.session");
@@ -22,7 +25,10 @@ public record SessionSettings(
         c.getInt("snapshot-every"),
         c.getInt("producer-window"),
         c.getString("journal-plugin-id"),
-        c.getString("snapshot-plugin-id"));
+        c.getString("snapshot-plugin-id"),
+        root.getDuration("durable-sessions.presence.grace"),
+        root.getDuration("durable-sessions.presence.stall-after"),
+        root.getDuration("durable-sessions.presence.reattach-window"));
   }
 
   public boolean coalescing() {
@@ -30,6 +36,7 @@ public record SessionSettings(
   }
 
   public SessionSettings withCoalesceLinger(Duration linger) {
-    return new SessionSettings(linger, coalesceMaxBytes, recentEvents, snapshotEvery, producerWindow, journalPluginId, snapshotPluginId);
+    return new SessionSettings(linger, coalesceMaxBytes, recentEvents, snapshotEvery, producerWindow, journalPluginId,
+        snapshotPluginId, grace, stallAfter, reattachWindow);
   }
 }

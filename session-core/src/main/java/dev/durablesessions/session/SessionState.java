@@ -1,16 +1,33 @@
 package dev.durablesessions.session;
 
 import dev.durablesessions.CborSerializable;
+import dev.durablesessions.session.SessionEvent.AgentStalled;
+import dev.durablesessions.session.SessionEvent.AgentStatusChanged;
+import dev.durablesessions.session.SessionEvent.ControlHandedBack;
 import dev.durablesessions.session.SessionEvent.MessagePosted;
+import dev.durablesessions.session.SessionEvent.ParticipantConnected;
+import dev.durablesessions.session.SessionEvent.ParticipantDisconnected;
 import dev.durablesessions.session.SessionEvent.ParticipantJoined;
 import dev.durablesessions.session.SessionEvent.ParticipantLeft;
+import dev.durablesessions.session.SessionEvent.ParticipantLost;
+import dev.durablesessions.session.SessionEvent.SessionClaimed;
+import dev.durablesessions.session.SessionEvent.SessionClosed;
 import dev.durablesessions.session.SessionEvent.SessionCreated;
+import dev.durablesessions.session.SessionEvent.SessionQueued;
+import dev.durablesessions.session.SessionEvent.SignalAnswered;
 import dev.durablesessions.session.SessionEvent.SignalSent;
 import dev.durablesessions.session.SessionEvent.StreamDelta;
 import dev.durablesessions.session.SessionEvent.StreamEnded;
 import dev.durablesessions.session.SessionEvent.StreamStarted;
+import dev.durablesessions.session.SessionEvent.SuggestionMade;
+import dev.durablesessions.session.SessionEvent.TransferAccepted;
+import dev.durablesessions.session.SessionEvent.TransferCancelled;
+import dev.durablesessions.session.SessionEvent.TransferRequested;
+import dev.durablesessions.session.presence.Presence;
 import dev.durablesessions.session.producer.ProducerState;
 import dev.durablesessions.session.producer.SeqRange;
+import dev.durablesessions.session.transfer.Control;
+import dev.durablesessions.session.transfer.HandoffNote;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -20,6 +37,10 @@ import java.util.Map;
  * The session's durable state, rebuilt from its events (and snapshots). {@code head} is the
  * offset of the last event: it equals the journal's highest sequence number because every
  * event gets head + 1. Each method returns a new state; maps are replaced, never mutated.
+ *
+ * @param openStreams message id to the participant id streaming it
+ * @param stalled open streams whose agent has gone silent (message id to agent id)
+ * @param openSignals recent signals not yet answered (offset to addressee), bounded
  */
 public record SessionState(
     String sessionId,
@@ -27,16 +48,29 @@ public record SessionState(
     Participant createdBy,
     long head,
     Map<String, Participant> participants,
+    Map<String, Presence> presence,
     Map<String, String> openStreams,
+    Map<String, String> stalled,
+    Map<String, AgentStatus> agentStatus,
+    Map<Long, Target> openSignals,
+    Control control,
+    HandoffNote latestNote,
     Map<String, ProducerState> producers)
     implements CborSerializable {
 
+  static final int MAX_OPEN_SIGNALS = 256;
+
   public static SessionState empty() {
-    return new SessionState(null, null, null, 0, Map.of(), Map.of(), Map.of());
+    return new SessionState(null, null, null, 0, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
+        new Control.AgentInControl(null), null, Map.of());
   }
 
   public boolean created() {
     return sessionId != null;
+  }
+
+  public boolean closed() {
+    return control instanceof Control.Closed;
   }
 
   public boolean isParticipant(Participant p) {
@@ -52,29 +86,108 @@ public record SessionState(
     return producers.get(producerId);
   }
 
+  public Presence presenceOf(String participantId) {
+    return presence.get(participantId);
+  }
+
   public SessionState apply(SessionEvent event, int producerWindow) {
     if (event.offset() != head + 1) {
       throw new IllegalStateException("event offset " + event.offset() + " does not follow head " + head);
     }
-    // Java 17 has no pattern switch: an instanceof chain that ends in a throw, so a new event
-    // type fails the first test that replays it instead of being silently ignored.
-    SessionState next;
+    return next(event).advance(event, producerWindow);
+  }
+
+  // Java 17 has no pattern switch: an instanceof chain that ends in a throw, so a new event
+  // type fails the first test that replays it instead of being silently ignored.
+  private SessionState next(SessionEvent event) {
+    Instant at = event.at();
     if (event instanceof SessionCreated e) {
-      next = new SessionState(e.sessionId(), e.at(), e.by(), head, participants, openStreams, producers);
+      return with(b -> {
+        b.sessionId = e.sessionId();
+        b.createdAt = at;
+        b.createdBy = e.by();
+      });
     } else if (event instanceof ParticipantJoined e) {
-      next = withParticipants(put(participants, e.participant().id(), e.participant()));
+      Participant p = e.participant();
+      return with(b -> {
+        b.participants = put(participants, p.id(), p);
+        if (!presence.containsKey(p.id())) b.presence = put(presence, p.id(), Presence.offline(at));
+      });
     } else if (event instanceof ParticipantLeft e) {
-      next = withParticipants(remove(participants, e.participant().id()));
+      return with(b -> {
+        b.participants = remove(participants, e.participant().id());
+        b.presence = remove(presence, e.participant().id());
+      });
+    } else if (event instanceof ParticipantConnected e) {
+      Participant p = e.participant();
+      Presence now = presence.getOrDefault(p.id(), Presence.offline(at)).connect(e.device(), at);
+      return with(b -> {
+        b.participants = participants.containsKey(p.id()) ? participants : put(participants, p.id(), p);
+        b.presence = put(presence, p.id(), now);
+      });
+    } else if (event instanceof ParticipantDisconnected e) {
+      Presence was = presence.get(e.participant().id());
+      if (was == null) return this;
+      return with(b -> b.presence = put(presence, e.participant().id(), was.disconnect(e.device(), at, e.graceUntil())));
+    } else if (event instanceof ParticipantLost e) {
+      Presence was = presence.get(e.participant().id());
+      if (was == null) return this;
+      return with(b -> b.presence = put(presence, e.participant().id(), was.lose(at)));
     } else if (event instanceof StreamStarted e) {
-      next = withOpenStreams(put(openStreams, e.messageId(), e.by().id()));
+      return with(b -> b.openStreams = put(openStreams, e.messageId(), e.by().id()));
+    } else if (event instanceof StreamDelta e) {
+      return stalled.containsKey(e.messageId()) ? with(b -> b.stalled = remove(stalled, e.messageId())) : this;
     } else if (event instanceof StreamEnded e) {
-      next = withOpenStreams(remove(openStreams, e.messageId()));
-    } else if (event instanceof MessagePosted || event instanceof StreamDelta || event instanceof SignalSent) {
-      next = this;
-    } else {
-      throw new IllegalStateException("unhandled event " + event.getClass().getName());
+      return with(b -> {
+        b.openStreams = remove(openStreams, e.messageId());
+        b.stalled = remove(stalled, e.messageId());
+      });
+    } else if (event instanceof AgentStalled e) {
+      return with(b -> b.stalled = put(stalled, e.messageId(), e.agent()));
+    } else if (event instanceof AgentStatusChanged e) {
+      return with(b -> b.agentStatus = put(agentStatus, e.by().id(), e.status()));
+    } else if (event instanceof SignalSent e) {
+      return with(b -> {
+        LinkedHashMap<Long, Target> copy = new LinkedHashMap<>(openSignals);
+        copy.put(e.offset(), e.to());
+        while (copy.size() > MAX_OPEN_SIGNALS) copy.remove(copy.keySet().iterator().next());
+        b.openSignals = Collections.unmodifiableMap(copy);
+      });
+    } else if (event instanceof SignalAnswered e) {
+      return with(b -> b.openSignals = remove(openSignals, e.signal()));
+    } else if (event instanceof TransferRequested e) {
+      String agent = control instanceof Control.AgentInControl a ? a.agent() : null;
+      return with(b -> {
+        b.control = new Control.TransferPending(agent, e.invited(), e.note(), at);
+        b.latestNote = e.note();
+      });
+    } else if (event instanceof TransferAccepted e) {
+      String agent = control instanceof Control.TransferPending t ? t.agent() : null;
+      return with(b -> b.control = new Control.HumanInControl(e.human(), agent));
+    } else if (event instanceof TransferCancelled e) {
+      String agent = control instanceof Control.TransferPending t ? t.agent() : null;
+      return with(b -> b.control = new Control.AgentInControl(agent));
+    } else if (event instanceof SessionQueued e) {
+      String agent = control instanceof Control.AgentInControl a ? a.agent()
+          : control instanceof Control.TransferPending t ? t.agent() : null;
+      return with(b -> {
+        b.control = new Control.Queued(e.queue(), e.note(), at, agent);
+        b.latestNote = e.note();
+      });
+    } else if (event instanceof SessionClaimed e) {
+      String agent = control instanceof Control.Queued q ? q.previousAgent() : null;
+      return with(b -> b.control = new Control.HumanInControl(e.by().id(), agent));
+    } else if (event instanceof ControlHandedBack e) {
+      return with(b -> {
+        b.control = new Control.AgentInControl(e.agent());
+        if (e.note() != null) b.latestNote = e.note();
+      });
+    } else if (event instanceof SessionClosed e) {
+      return with(b -> b.control = new Control.Closed(e.reason()));
+    } else if (event instanceof MessagePosted || event instanceof SuggestionMade) {
+      return this;
     }
-    return next.advance(event, producerWindow);
+    throw new IllegalStateException("unhandled event " + event.getClass().getName());
   }
 
   private SessionState advance(SessionEvent event, int producerWindow) {
@@ -86,26 +199,59 @@ public record SessionState(
           known == null ? ProducerState.first(range, event.offset()) : known.record(range, event.offset(), producerWindow);
       nextProducers = put(producers, range.producerId(), updated);
     }
-    return new SessionState(sessionId, createdAt, createdBy, event.offset(), participants, openStreams, nextProducers);
+    Map<String, ProducerState> p = nextProducers;
+    return with(b -> {
+      b.head = event.offset();
+      b.producers = p;
+    });
   }
 
-  private SessionState withParticipants(Map<String, Participant> p) {
-    return new SessionState(sessionId, createdAt, createdBy, head, p, openStreams, producers);
+  /** A mutable copy for one transition; the record itself stays immutable. */
+  private static final class Builder {
+    String sessionId;
+    Instant createdAt;
+    Participant createdBy;
+    long head;
+    Map<String, Participant> participants;
+    Map<String, Presence> presence;
+    Map<String, String> openStreams;
+    Map<String, String> stalled;
+    Map<String, AgentStatus> agentStatus;
+    Map<Long, Target> openSignals;
+    Control control;
+    HandoffNote latestNote;
+    Map<String, ProducerState> producers;
   }
 
-  private SessionState withOpenStreams(Map<String, String> s) {
-    return new SessionState(sessionId, createdAt, createdBy, head, participants, s, producers);
+  private SessionState with(java.util.function.Consumer<Builder> change) {
+    Builder b = new Builder();
+    b.sessionId = sessionId;
+    b.createdAt = createdAt;
+    b.createdBy = createdBy;
+    b.head = head;
+    b.participants = participants;
+    b.presence = presence;
+    b.openStreams = openStreams;
+    b.stalled = stalled;
+    b.agentStatus = agentStatus;
+    b.openSignals = openSignals;
+    b.control = control;
+    b.latestNote = latestNote;
+    b.producers = producers;
+    change.accept(b);
+    return new SessionState(b.sessionId, b.createdAt, b.createdBy, b.head, b.participants, b.presence, b.openStreams,
+        b.stalled, b.agentStatus, b.openSignals, b.control, b.latestNote, b.producers);
   }
 
-  private static <V> Map<String, V> put(Map<String, V> map, String key, V value) {
-    LinkedHashMap<String, V> copy = new LinkedHashMap<>(map);
+  private static <K, V> Map<K, V> put(Map<K, V> map, K key, V value) {
+    LinkedHashMap<K, V> copy = new LinkedHashMap<>(map);
     copy.put(key, value);
     return Collections.unmodifiableMap(copy);
   }
 
-  private static <V> Map<String, V> remove(Map<String, V> map, String key) {
+  private static <K, V> Map<K, V> remove(Map<K, V> map, K key) {
     if (!map.containsKey(key)) return map;
-    LinkedHashMap<String, V> copy = new LinkedHashMap<>(map);
+    LinkedHashMap<K, V> copy = new LinkedHashMap<>(map);
     copy.remove(key);
     return Collections.unmodifiableMap(copy);
   }

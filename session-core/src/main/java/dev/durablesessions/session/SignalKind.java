@@ -10,8 +10,10 @@ public enum SignalKind {
   INTERRUPT,
   /** A new instruction to take into account while going on. */
   STEER,
-  /** Cancel a run or a tool call. */
+  /** Cancel a run, or the tool call named by {@code toolCallId}. */
   CANCEL,
+  /** Someone is typing; ephemeral in meaning, recorded like every signal. */
+  TYPING,
   /** Application-defined; the text says what. */
   CUSTOM;
 

@@ -1,19 +1,36 @@
 package dev.durablesessions.session;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.durablesessions.CborSerializable;
+import dev.durablesessions.session.presence.Presence;
+import dev.durablesessions.session.transfer.Control;
+import dev.durablesessions.session.transfer.HandoffNote;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /** The answer to {@link SessionCommand.GetSummary}. */
 public sealed interface SummaryReply extends CborSerializable permits SummaryReply.Summary, Outcome.Refused {
 
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   record Summary(
       String sessionId,
       long head,
       Instant createdAt,
       Participant createdBy,
-      List<Participant> participants,
+      List<ParticipantView> participants,
       List<String> openStreams,
+      Map<String, String> stalled,
+      Control control,
+      HandoffNote latestNote,
       int subscribers)
       implements SummaryReply {}
+
+  /** A participant with its presence, its devices attached to this session now, and (agents) its status. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record ParticipantView(Participant participant, Presence presence, List<DeviceView> devices, AgentStatus status)
+      implements CborSerializable {}
+
+  /** One attached device: since when, its last activity and the highest offset delivered to it. */
+  record DeviceView(String device, Instant since, Instant lastActivity, long delivered) implements CborSerializable {}
 }

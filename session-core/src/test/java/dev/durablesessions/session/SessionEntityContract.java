@@ -61,7 +61,8 @@ abstract class SessionEntityContract {
     String id = "s-" + UUID.randomUUID();
     TestProbe<Outcome> probe = kit.createTestProbe();
     session(id).tell(new SessionCommand.Create(USER, probe.getRef()));
-    assertEquals(new Accepted(1, null, false), probe.expectMessageClass(Outcome.class, TestSystems.TIMEOUT));
+    // answered with the head: the created event and the creator joining
+    assertEquals(new Accepted(2, null, false), probe.expectMessageClass(Outcome.class, TestSystems.TIMEOUT));
     return id;
   }
 
@@ -80,7 +81,7 @@ abstract class SessionEntityContract {
   /** Subscribes a probe from {@code after} and returns it after the Attached message. */
   TestProbe<Feed> subscribe(String id, long after) {
     TestProbe<Feed> probe = kit.createTestProbe();
-    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), USER, after, 1000));
+    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), new SessionCommand.Attach(USER, "probe", false), after, 1000));
     probe.expectMessageClass(Feed.Attached.class, TestSystems.TIMEOUT);
     return probe;
   }
@@ -90,7 +91,8 @@ abstract class SessionEntityContract {
     String id = newSession();
     SummaryReply.Summary s = summary(id);
     assertEquals(2, s.head());
-    assertEquals(List.of(USER), s.participants());
+    assertEquals(List.of(USER), s.participants().stream().map(SummaryReply.ParticipantView::participant).toList());
+    assertEquals(dev.durablesessions.session.presence.Presence.Status.OFFLINE, s.participants().get(0).presence().status());
     TestProbe<Outcome> probe = kit.createTestProbe();
     session(id).tell(new SessionCommand.Create(USER, probe.getRef()));
     assertEquals(ErrorCode.SESSION_EXISTS, ((Refused) probe.receiveMessage(TestSystems.TIMEOUT)).code());
@@ -207,7 +209,7 @@ abstract class SessionEntityContract {
     assertEquals(ErrorCode.FORBIDDEN,
         ((Refused) append(id, WATCHER, new PostMessage(null, "x"), null)).code());
     assertEquals(ErrorCode.INVALID_FRAME,
-        ((Refused) append(id, USER, new SendSignal(SignalKind.INTERRUPT, new Target(null, null), null), null)).code());
+        ((Refused) append(id, USER, new SendSignal(SignalKind.INTERRUPT, new Target(null, null), null, null), null)).code());
     assertInstanceOf(Accepted.class, append(id, AGENT, new StartStream("r1"), null));
     assertEquals(ErrorCode.STREAM_EXISTS, ((Refused) append(id, AGENT, new StartStream("r1"), null)).code());
     // only the stream's author may add to it
@@ -220,7 +222,7 @@ abstract class SessionEntityContract {
     String id = newSession();
     TestProbe<Feed> agentFeed = subscribe(id, summary(id).head());
     Accepted sent = assertInstanceOf(Accepted.class,
-        append(id, USER, new SendSignal(SignalKind.INTERRUPT, Target.role(Role.AGENT), "stop"), null));
+        append(id, USER, new SendSignal(SignalKind.INTERRUPT, Target.role(Role.AGENT), "stop", null), null));
     SessionEvent.SignalSent signal = assertInstanceOf(SessionEvent.SignalSent.class,
         agentFeed.expectMessageClass(Feed.Events.class, TestSystems.TIMEOUT).events().get(0));
     assertEquals(sent.offset(), signal.offset());
@@ -232,9 +234,9 @@ abstract class SessionEntityContract {
   void subscribeRefusesNegativeAndFutureOffsets() {
     String id = newSession();
     TestProbe<Feed> probe = kit.createTestProbe();
-    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), USER, -1, 1000));
+    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), new SessionCommand.Attach(USER, "probe", false), -1, 1000));
     assertEquals(ErrorCode.INVALID_OFFSET, ((Refused) probe.receiveMessage(TestSystems.TIMEOUT)).code());
-    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), USER, 99, 1000));
+    session(id).tell(new SessionCommand.Subscribe(probe.getRef(), new SessionCommand.Attach(USER, "probe", false), 99, 1000));
     assertEquals(ErrorCode.OFFSET_BEYOND_HEAD, ((Refused) probe.receiveMessage(TestSystems.TIMEOUT)).code());
     assertEquals(0, summary(id).subscribers());
   }

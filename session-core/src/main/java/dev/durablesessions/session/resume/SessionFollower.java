@@ -3,7 +3,6 @@ package dev.durablesessions.session.resume;
 import dev.durablesessions.session.ErrorCode;
 import dev.durablesessions.session.Feed;
 import dev.durablesessions.session.Outcome;
-import dev.durablesessions.session.Participant;
 import dev.durablesessions.session.SessionCommand;
 import dev.durablesessions.session.SessionEntity;
 import dev.durablesessions.session.SessionEvent;
@@ -34,8 +33,11 @@ public final class SessionFollower {
   /** The consumer took the last catch-up page and has room for another. */
   public enum Ready implements Command { INSTANCE }
 
-  /** Unsubscribe and stop. */
-  public enum Stop implements Command { INSTANCE }
+  /** Unsubscribe and stop; {@code reason} tells the session why (socket_closed, heartbeat_timeout, left, ...). */
+  public record Stop(String reason) implements Command {}
+
+  /** The consumer saw its client alive at {@code at}; reported to the session with the next keep-alive. */
+  public record Activity(java.time.Instant at) implements Command {}
 
   private record FromSession(Feed feed) implements Command {}
 
@@ -66,11 +68,11 @@ public final class SessionFollower {
       SessionJournal journal,
       FollowerSettings settings,
       String sessionId,
-      Participant participant,
+      SessionCommand.Attach attach,
       long afterOffset,
       ActorRef<Delivery> consumer) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new SessionFollower(ctx, timers, sharding, journal, settings, sessionId, participant, afterOffset, consumer).start()));
+        new SessionFollower(ctx, timers, sharding, journal, settings, sessionId, attach, afterOffset, consumer).start()));
   }
 
   private final ActorContext<Command> ctx;
@@ -79,8 +81,9 @@ public final class SessionFollower {
   private final SessionJournal journal;
   private final FollowerSettings settings;
   private final String sessionId;
-  private final Participant participant;
+  private final SessionCommand.Attach attach;
   private final ActorRef<Delivery> consumer;
+  private java.time.Instant lastActivity = java.time.Instant.now();
   private final ActorRef<Feed> feed;
   private final ResumeCursor cursor;
   private ActorRef<SessionCommand> incarnation;
@@ -95,7 +98,7 @@ public final class SessionFollower {
       SessionJournal journal,
       FollowerSettings settings,
       String sessionId,
-      Participant participant,
+      SessionCommand.Attach attach,
       long afterOffset,
       ActorRef<Delivery> consumer) {
     this.ctx = ctx;
@@ -104,14 +107,14 @@ public final class SessionFollower {
     this.journal = journal;
     this.settings = settings;
     this.sessionId = sessionId;
-    this.participant = participant;
+    this.attach = attach;
     this.consumer = consumer;
     this.feed = ctx.messageAdapter(Feed.class, FromSession::new);
     this.cursor = new ResumeCursor(afterOffset, settings.maxHeld(), settings.pageSize());
   }
 
   private Behavior<Command> start() {
-    session.tell(new SessionCommand.Subscribe(feed, participant, cursor.delivered(), settings.pageSize()));
+    session.tell(new SessionCommand.Subscribe(feed, attach, cursor.delivered(), settings.pageSize()));
     timers.startTimerWithFixedDelay(KeepAliveTick.INSTANCE, settings.keepAliveInterval());
     return running();
   }
@@ -150,16 +153,20 @@ public final class SessionFollower {
           if (m.incarnation().equals(incarnation)) {
             // The incarnation we followed is gone (passivated, moved, crashed): ask for the next one at once.
             incarnation = null;
-            session.tell(new SessionCommand.Subscribe(feed, participant, cursor.delivered(), settings.pageSize()));
+            session.tell(new SessionCommand.Subscribe(feed, attach, cursor.delivered(), settings.pageSize()));
           }
           return Behaviors.same();
         })
         .onMessage(KeepAliveTick.class, m -> {
-          session.tell(new SessionCommand.KeepAlive(feed, participant, cursor.delivered(), settings.pageSize()));
+          session.tell(new SessionCommand.KeepAlive(feed, attach, cursor.delivered(), settings.pageSize(), lastActivity));
+          return Behaviors.same();
+        })
+        .onMessage(Activity.class, m -> {
+          if (m.at().isAfter(lastActivity)) lastActivity = m.at();
           return Behaviors.same();
         })
         .onMessage(Stop.class, m -> {
-          session.tell(new SessionCommand.Unsubscribe(feed));
+          session.tell(new SessionCommand.Unsubscribe(feed, m.reason()));
           return Behaviors.stopped();
         })
         .build();

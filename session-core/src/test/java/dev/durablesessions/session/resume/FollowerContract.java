@@ -146,7 +146,7 @@ abstract class FollowerContract {
     List<SessionEvent> seen = new CopyOnWriteArrayList<>();
     ClusterSharding sharding = ClusterSharding.get(kit.system());
     consumers.add(kit.spawn(collector(seen, consumer ->
-        SessionFollower.create(sharding, journal, followerSettings, id, READER, after, consumer))));
+        SessionFollower.create(sharding, journal, followerSettings, id, new SessionCommand.Attach(READER, "reader", false), after, consumer))));
     return seen;
   }
 
