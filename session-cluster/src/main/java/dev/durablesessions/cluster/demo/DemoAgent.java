@@ -1,5 +1,6 @@
 package dev.durablesessions.cluster.demo;
 
+import dev.durablesessions.session.AgentStatus;
 import dev.durablesessions.session.AppendBody;
 import dev.durablesessions.session.EndReason;
 import dev.durablesessions.session.Outcome;
@@ -9,6 +10,7 @@ import dev.durablesessions.session.SessionCommand;
 import dev.durablesessions.session.SessionEntity;
 import dev.durablesessions.session.SessionEvent;
 import dev.durablesessions.session.SignalKind;
+import dev.durablesessions.session.SignalOutcome;
 import dev.durablesessions.session.SummaryReply;
 import dev.durablesessions.session.producer.ProducerStamp;
 import dev.durablesessions.session.resume.FollowerSettings;
@@ -28,9 +30,12 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
  * A demo agent in one session: it answers every user or human message by streaming a reply
- * token by token (about 30 tokens per second by default), takes steering into account, and
- * stops at once when interrupted or cancelled. It is a participant like any other (role
- * agent), uses an idempotent producer, and follows the session through a {@link SessionFollower}.
+ * token by token (about 30 tokens per second by default), publishes its status, takes
+ * steering into account, stops at once when interrupted or cancelled, and answers every
+ * signal addressed to it with consumed or ignored. It is a participant like any other (role
+ * agent, device "builtin"), follows the session through a {@link SessionFollower}, and writes
+ * through an idempotent producer one append at a time (a refused append does not use up a
+ * sequence, so it never gaps itself).
  */
 public final class DemoAgent {
   public static final Participant AGENT = Participant.of("demo-agent", Role.AGENT);
@@ -41,7 +46,26 @@ public final class DemoAgent {
 
   private record Started(SummaryReply reply, Throwable failure) implements Command {}
 
-  private record Answered(Outcome outcome) implements Command {}
+  private record Answered(InFlight sent, Outcome outcome, Throwable failure) implements Command {}
+
+  /** An append sent with its producer sequence, awaiting the session's answer. Identity matters: a resend is a new one. */
+  private static final class InFlight {
+    private final long seq;
+    private final AppendBody body;
+
+    InFlight(long seq, AppendBody body) {
+      this.seq = seq;
+      this.body = body;
+    }
+
+    long seq() {
+      return seq;
+    }
+
+    AppendBody body() {
+      return body;
+    }
+  }
 
   private enum NextToken implements Command { INSTANCE }
 
@@ -59,14 +83,17 @@ public final class DemoAgent {
   private final String sessionId;
   private final Duration tokenInterval;
   private final EntityRef<SessionCommand> session;
-  private final ActorRef<Outcome> answers;
   /** A new epoch per incarnation fences whatever an older one still has in flight. */
   private final long epoch = System.currentTimeMillis();
-  private long seq;
+  private long nextSeq;
   private ActorRef<SessionFollower.Command> follower;
   private final Deque<SessionEvent.MessagePosted> questions = new ArrayDeque<>();
   private String streaming;
   private final Deque<String> tokens = new ArrayDeque<>();
+  /** Appends wait here, then go out pipelined (up to WINDOW unanswered), in order. */
+  private static final int WINDOW = 32;
+  private final Deque<AppendBody> outbox = new ArrayDeque<>();
+  private final Deque<InFlight> inFlight = new ArrayDeque<>();
 
   private DemoAgent(
       ActorContext<Command> ctx, TimerScheduler<Command> timers, ClusterSharding sharding, SessionJournal journal,
@@ -79,7 +106,6 @@ public final class DemoAgent {
     this.sessionId = sessionId;
     this.tokenInterval = tokenInterval;
     this.session = sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId);
-    this.answers = ctx.messageAdapter(Outcome.class, Answered::new);
   }
 
   private Behavior<Command> starting() {
@@ -90,17 +116,16 @@ public final class DemoAgent {
             ctx.getLog().warn("demo agent could not start in {}: {}", sessionId, started);
             return Behaviors.stopped();
           }
-          session.tell(new SessionCommand.Join(AGENT, answers));
+          if (summary.control() instanceof dev.durablesessions.session.transfer.Control.Closed) return Behaviors.stopped();
           // A previous incarnation of this agent may have died mid-answer: close what it left open.
           for (String open : summary.openStreams()) {
-            if (open.startsWith("demo-")) {
-              // Unstamped: it may be refused (another agent's stream), and a refusal must not use up a sequence.
-              session.tell(new SessionCommand.Append(AGENT, new AppendBody.EndStream(open, EndReason.ERROR, "agent restarted"), null, answers));
-            }
+            if (open.startsWith("demo-")) outbox.add(new AppendBody.EndStream(open, EndReason.ERROR, "agent restarted"));
           }
+          sendNext();
           // Answer only what arrives from now on.
           ActorRef<SessionFollower.Delivery> deliveries = ctx.messageAdapter(SessionFollower.Delivery.class, FromFollower::new);
-          follower = ctx.spawn(SessionFollower.create(sharding, journal, followerSettings, sessionId, AGENT, summary.head(), deliveries), "follower");
+          follower = ctx.spawn(SessionFollower.create(sharding, journal, followerSettings, sessionId,
+              new SessionCommand.Attach(AGENT, "builtin", true), summary.head(), deliveries), "follower");
           return running();
         })
         .build();
@@ -111,7 +136,7 @@ public final class DemoAgent {
         .onMessage(FromFollower.class, m -> onDelivery(m.delivery()))
         .onMessage(NextToken.class, m -> nextToken())
         .onMessage(Answered.class, m -> {
-          if (m.outcome() instanceof Outcome.Refused r) ctx.getLog().debug("demo agent append refused in {}: {}", sessionId, r);
+          onAnswered(m);
           return Behaviors.same();
         })
         .build();
@@ -134,18 +159,22 @@ public final class DemoAgent {
       questions.add(m);
       if (streaming == null) startAnswer();
     } else if (event instanceof SessionEvent.SignalSent s && s.to().addresses(AGENT)) {
+      boolean consumed = false;
       if (s.kind() == SignalKind.INTERRUPT || s.kind() == SignalKind.CANCEL) {
-        if (streaming != null) {
-          // Stop now: no further token after the signal has been seen.
-          timers.cancel(NextToken.INSTANCE);
-          tokens.clear();
-          append(new AppendBody.EndStream(streaming, EndReason.CANCELLED, null));
-          streaming = null;
-        }
+        consumed = streaming != null || !questions.isEmpty();
+        if (streaming != null) stopAnswer(EndReason.CANCELLED);
         questions.clear();
       } else if (s.kind() == SignalKind.STEER && streaming != null && s.text() != null) {
         tokens.addFirst("[steered: " + s.text() + "] ");
+        consumed = true;
       }
+      enqueue(new AppendBody.AnswerSignal(s.offset(), consumed ? SignalOutcome.CONSUMED : SignalOutcome.IGNORED,
+          consumed ? null : "nothing to " + s.kind().wire()));
+    } else if (event instanceof SessionEvent.StreamEnded e && e.messageId().equals(streaming)) {
+      // ended by someone else (a transfer, a close): stop producing for it
+      timers.cancel(NextToken.INSTANCE);
+      tokens.clear();
+      streaming = null;
     }
   }
 
@@ -154,26 +183,77 @@ public final class DemoAgent {
     if (question == null) return;
     streaming = "demo-" + question.offset();
     tokens.addAll(answerTo(question.text()));
-    append(new AppendBody.StartStream(streaming));
+    enqueue(new AppendBody.SetStatus(AgentStatus.THINKING, null));
+    enqueue(new AppendBody.StartStream(streaming));
+    enqueue(new AppendBody.SetStatus(AgentStatus.STREAMING, null));
     timers.startTimerAtFixedRate(NextToken.INSTANCE, tokenInterval);
+  }
+
+  private void stopAnswer(EndReason reason) {
+    // Stop now: no further token after the signal has been seen, even one already queued.
+    timers.cancel(NextToken.INSTANCE);
+    tokens.clear();
+    String stopped = streaming;
+    outbox.removeIf(b -> b instanceof AppendBody.AppendDelta d && d.messageId().equals(stopped));
+    enqueue(new AppendBody.EndStream(stopped, reason, null));
+    enqueue(new AppendBody.SetStatus(AgentStatus.IDLE, null));
+    streaming = null;
   }
 
   private Behavior<Command> nextToken() {
     if (streaming == null) return Behaviors.same();
     String token = tokens.poll();
     if (token != null) {
-      append(new AppendBody.AppendDelta(streaming, token));
+      enqueue(new AppendBody.AppendDelta(streaming, token));
     } else {
       timers.cancel(NextToken.INSTANCE);
-      append(new AppendBody.EndStream(streaming, EndReason.COMPLETE, null));
+      enqueue(new AppendBody.EndStream(streaming, EndReason.COMPLETE, null));
+      enqueue(new AppendBody.SetStatus(AgentStatus.IDLE, null));
       streaming = null;
       startAnswer();
     }
     return Behaviors.same();
   }
 
-  private void append(AppendBody body) {
-    session.tell(new SessionCommand.Append(AGENT, body, new ProducerStamp("demo-agent/" + sessionId, epoch, seq++), answers));
+  private void enqueue(AppendBody body) {
+    outbox.add(body);
+    sendNext();
+  }
+
+  private void sendNext() {
+    while (inFlight.size() < WINDOW && !outbox.isEmpty()) {
+      InFlight sent = new InFlight(nextSeq++, outbox.poll());
+      inFlight.add(sent);
+      ProducerStamp stamp = new ProducerStamp("demo-agent", epoch, sent.seq());
+      ctx.ask(Outcome.class, session, Duration.ofSeconds(5),
+          replyTo -> new SessionCommand.Append(AGENT, sent.body(), stamp, replyTo),
+          (outcome, failure) -> new Answered(sent, outcome, failure));
+    }
+  }
+
+  /**
+   * Accepted: done. Refused: that sequence was not used, so everything sent after it will be
+   * refused as a gap; those are taken back and sent again with renumbered sequences. Timed
+   * out: everything from it on is sent again (with the same sequence first: a duplicate if it
+   * was written after all).
+   */
+  private void onAnswered(Answered m) {
+    if (!inFlight.contains(m.sent())) return; // taken back already; its answer is the expected gap refusal
+    boolean ok = m.outcome() instanceof Outcome.Accepted;
+    if (ok) {
+      inFlight.remove(m.sent());
+    } else {
+      if (m.outcome() instanceof Outcome.Refused r) ctx.getLog().debug("demo agent append refused in {}: {}", sessionId, r);
+      boolean retry = m.failure() != null;
+      Deque<AppendBody> takenBack = new ArrayDeque<>();
+      while (!inFlight.isEmpty() && inFlight.peekLast().seq() >= m.sent().seq()) {
+        InFlight last = inFlight.pollLast();
+        if (last != m.sent() || retry) takenBack.addFirst(last.body());
+      }
+      while (!takenBack.isEmpty()) outbox.addFirst(takenBack.pollLast());
+      nextSeq = m.sent().seq();
+    }
+    sendNext();
   }
 
   static List<String> answerTo(String question) {

@@ -17,15 +17,27 @@ import org.apache.pekko.stream.javadsl.Sink;
 public final class SessionJournal {
   private final ActorSystem<?> system;
   private final CurrentEventsByPersistenceIdQuery query;
+  private final org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery ids;
 
   public SessionJournal(ActorSystem<?> system, String readJournalPluginId) {
     this.system = system;
     this.query = PersistenceQuery.get(system.classicSystem())
         .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, readJournalPluginId);
+    this.ids = (org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery) query;
   }
 
   public static SessionJournal fromConfig(ActorSystem<?> system) {
     return new SessionJournal(system, system.settings().config().getString("durable-sessions.session.read-journal-plugin-id"));
+  }
+
+  /** Up to {@code limit} session ids that have events in the journal. */
+  public CompletionStage<List<String>> sessionIds(int limit) {
+    String prefix = SessionEntity.TYPE_KEY.name() + "|";
+    return ids.currentPersistenceIds()
+        .filter(id -> id.startsWith(prefix))
+        .map(id -> id.substring(prefix.length()))
+        .take(limit)
+        .runWith(Sink.seq(), system);
   }
 
   /** Events with offsets in [from, to], in order; fewer if the log ends earlier. */

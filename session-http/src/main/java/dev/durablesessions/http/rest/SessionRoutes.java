@@ -58,6 +58,7 @@ public final class SessionRoutes extends AllDirectives {
   private final Tokens tokens;
   private final ActorRef<Connections.Command> connections;
   private final Duration askTimeout;
+  private final ControlRoutes control;
 
   public SessionRoutes(ActorSystem<?> system, SessionJournal journal, Tokens tokens, ActorRef<Connections.Command> connections) {
     this.system = system;
@@ -66,18 +67,26 @@ public final class SessionRoutes extends AllDirectives {
     this.tokens = tokens;
     this.connections = connections;
     this.askTimeout = system.settings().config().getDuration("durable-sessions.http.ask-timeout");
+    this.control = new ControlRoutes(system, sharding, askTimeout);
   }
 
   public Route routes() {
     return concat(
         path("health", () -> get(() -> complete(json(StatusCodes.OK, Map.of("status", "ok"))))),
-        pathPrefix("v1", () -> pathPrefix("sessions", () -> authenticated(identity -> concat(
-            pathEndOrSingleSlash(() -> post(() -> createSession(identity))),
-            pathPrefix(PathMatchers.segment(), sessionId -> validSession(sessionId, identity, () -> concat(
-                pathEndOrSingleSlash(() -> get(() -> summary(sessionId))),
-                path("events", () -> get(() -> history(sessionId))),
-                path("messages", () -> post(() -> appendMessage(sessionId, identity))),
-                path("ws", () -> get(() -> socket(sessionId, identity)))))))))));
+        pathPrefix("v1", () -> concat(
+            pathPrefix("sessions", () -> authenticated(this::sessionRoutes)),
+            pathPrefix("queues", () -> authenticated(control::queueRoutes)))));
+  }
+
+  private Route sessionRoutes(Identity identity) {
+    return concat(
+        pathEndOrSingleSlash(() -> concat(post(() -> createSession(identity)), get(() -> listSessions(identity)))),
+        pathPrefix(PathMatchers.segment(), sessionId -> validSession(sessionId, identity, () -> concat(
+            pathEndOrSingleSlash(() -> get(() -> summary(sessionId))),
+            path("events", () -> get(() -> history(sessionId, identity))),
+            path("messages", () -> post(() -> appendMessage(sessionId, identity))),
+            path("ws", () -> get(() -> socket(sessionId, identity))),
+            control.routes(sessionId, identity)))));
   }
 
   // ---------------------------------------------------------------- identity
@@ -139,6 +148,23 @@ public final class SessionRoutes extends AllDirectives {
     });
   }
 
+  /** Support and admins list sessions (ids from the journal), for tooling. */
+  private Route listSessions(Identity identity) {
+    if (identity.role() != dev.durablesessions.session.Role.SUPPORT && identity.role() != dev.durablesessions.session.Role.ADMIN) {
+      return complete(ApiError.response(ErrorCode.FORBIDDEN, "only support and admins list sessions"));
+    }
+    return parameterOptional("limit", limitParam -> {
+      int limit;
+      try {
+        limit = limitParam.map(Integer::parseInt).orElse(100);
+      } catch (NumberFormatException e) {
+        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "limit is an integer"));
+      }
+      if (limit < 1 || limit > MAX_PAGE) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "limit must be 1.." + MAX_PAGE));
+      return onSuccess(journal.sessionIds(limit), ids -> complete(json(StatusCodes.OK, Map.of("sessions", ids))));
+    });
+  }
+
   private Route summary(String sessionId) {
     return onSuccess(askSummary(sessionId), reply -> {
       if (reply instanceof Outcome.Refused refused) return complete(ApiError.response(refused.code(), refused.message()));
@@ -146,7 +172,7 @@ public final class SessionRoutes extends AllDirectives {
     });
   }
 
-  private Route history(String sessionId) {
+  private Route history(String sessionId, Identity identity) {
     return parameterOptional("after", afterParam -> parameterOptional("limit", limitParam -> {
       long after;
       int limit;
@@ -154,7 +180,8 @@ public final class SessionRoutes extends AllDirectives {
         after = afterParam.map(Long::parseLong).orElse(0L);
         limit = limitParam.map(Integer::parseInt).orElse(100);
       } catch (NumberFormatException e) {
-        return complete(ApiError.response(ErrorCode.INVALID_OFFSET, "after and limit are integers"));
+        return complete(ApiError.response(afterParam.map(SessionRoutes::notALong).orElse(false)
+            ? ErrorCode.INVALID_OFFSET : ErrorCode.INVALID_REQUEST, "after and limit are integers"));
       }
       if (after < 0) return complete(ApiError.response(ErrorCode.INVALID_OFFSET, "after must be >= 0"));
       if (limit < 1 || limit > MAX_PAGE) {
@@ -171,7 +198,9 @@ public final class SessionRoutes extends AllDirectives {
             after == head ? java.util.concurrent.CompletableFuture.completedFuture(List.of()) : journal.read(sessionId, after + 1, to);
         return onSuccess(page, events -> {
           long next = events.isEmpty() ? after : events.get(events.size() - 1).offset();
-          HistoryPage body = new HistoryPage(sessionId, head, events, next, next < head);
+          // Offsets stay global: events this caller may not see are left out, next still moves past them.
+          List<SessionEvent> visible = events.stream().filter(e -> e.visibleTo(identity.participant())).toList();
+          HistoryPage body = new HistoryPage(sessionId, head, visible, next, next < head);
           return complete(json(StatusCodes.OK, body));
         });
       });
@@ -215,7 +244,9 @@ public final class SessionRoutes extends AllDirectives {
   }
 
   private Route socket(String sessionId, Identity identity) {
-    return parameterOptional("offset", offsetParam -> {
+    return parameterOptional("device", deviceParam -> parameterOptional("offset", offsetParam -> {
+      String device = deviceParam.filter(d -> !d.isBlank()).orElse("conn-" + UUID.randomUUID());
+      if (device.length() > 128) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "device is at most 128 characters"));
       long after;
       try {
         after = offsetParam.map(Long::parseLong).orElse(0L);
@@ -230,10 +261,10 @@ public final class SessionRoutes extends AllDirectives {
           return complete(ApiError.response(ErrorCode.OFFSET_BEYOND_HEAD, "offset " + after + " is beyond the head " + head));
         }
         CompletionStage<Flow<Message, Message, NotUsed>> flow = AskPattern.ask(connections,
-            r -> new Connections.Open(sessionId, identity, after, r), askTimeout, system.scheduler());
+            r -> new Connections.Open(sessionId, identity, device, after, r), askTimeout, system.scheduler());
         return onSuccess(flow, this::handleWebSocketMessages);
       });
-    });
+    }));
   }
 
   // ---------------------------------------------------------------- helpers
@@ -248,6 +279,15 @@ public final class SessionRoutes extends AllDirectives {
 
   private CompletionStage<SummaryReply> askSummary(String sessionId) {
     return session(sessionId).ask(SessionCommand.GetSummary::new, askTimeout);
+  }
+
+  private static boolean notALong(String s) {
+    try {
+      Long.parseLong(s);
+      return false;
+    } catch (NumberFormatException e) {
+      return true;
+    }
   }
 
   /** A page of history; the declared element type makes every event carry its {@code type}. */

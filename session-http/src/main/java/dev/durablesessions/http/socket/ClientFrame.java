@@ -2,7 +2,9 @@ package dev.durablesessions.http.socket;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.durablesessions.session.AgentStatus;
 import dev.durablesessions.session.AppendBody;
+import dev.durablesessions.session.SignalOutcome;
 import dev.durablesessions.session.EndReason;
 import dev.durablesessions.session.SignalKind;
 import dev.durablesessions.session.Target;
@@ -20,6 +22,10 @@ import dev.durablesessions.session.producer.ProducerStamp;
   @JsonSubTypes.Type(value = ClientFrame.StreamDelta.class, name = "stream.delta"),
   @JsonSubTypes.Type(value = ClientFrame.StreamEnd.class, name = "stream.end"),
   @JsonSubTypes.Type(value = ClientFrame.Signal.class, name = "signal"),
+  @JsonSubTypes.Type(value = ClientFrame.SignalAnswer.class, name = "signal.answer"),
+  @JsonSubTypes.Type(value = ClientFrame.Status.class, name = "status"),
+  @JsonSubTypes.Type(value = ClientFrame.Suggestion.class, name = "suggestion"),
+  @JsonSubTypes.Type(value = ClientFrame.Heartbeat.class, name = "heartbeat"),
   @JsonSubTypes.Type(value = ClientFrame.Leave.class, name = "leave"),
 })
 public sealed interface ClientFrame {
@@ -56,11 +62,36 @@ public sealed interface ClientFrame {
     }
   }
 
-  record Signal(String ref, ProducerStamp producer, SignalKind kind, Target to, String text) implements Appending {
+  record Signal(String ref, ProducerStamp producer, SignalKind kind, Target to, String text, String toolCallId)
+      implements Appending {
     public AppendBody body() {
-      return new AppendBody.SendSignal(kind, to, text);
+      return new AppendBody.SendSignal(kind, to, text, toolCallId);
     }
   }
+
+  /** The addressee's answer to the signal at offset {@code signal}: consumed or ignored. */
+  record SignalAnswer(String ref, ProducerStamp producer, Long signal, SignalOutcome outcome, String text) implements Appending {
+    public AppendBody body() {
+      return new AppendBody.AnswerSignal(signal == null ? -1 : signal, outcome, text);
+    }
+  }
+
+  /** An agent's status: idle, thinking, streaming, tool_call, waiting_for_input. */
+  record Status(String ref, ProducerStamp producer, AgentStatus status, String detail) implements Appending {
+    public AppendBody body() {
+      return new AppendBody.SetStatus(status, detail);
+    }
+  }
+
+  /** An agent's suggestion to the human in control (operators only see it). */
+  record Suggestion(String ref, ProducerStamp producer, String text) implements Appending {
+    public AppendBody body() {
+      return new AppendBody.Suggest(text);
+    }
+  }
+
+  /** I am alive; {@code offset} is the last offset this device processed. Not answered. */
+  record Heartbeat(String ref, Long offset) implements ClientFrame {}
 
   /** Goodbye: the participant leaves the session and the socket closes. */
   record Leave(String ref) implements ClientFrame {}

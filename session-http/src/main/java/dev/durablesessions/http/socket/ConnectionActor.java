@@ -10,6 +10,8 @@ import dev.durablesessions.session.SessionEvent;
 import dev.durablesessions.session.resume.FollowerSettings;
 import dev.durablesessions.session.resume.SessionFollower;
 import dev.durablesessions.session.resume.SessionJournal;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -26,18 +28,21 @@ import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.UniqueKillSwitch;
 
 /**
- * One participant's socket. Frames from the client become session commands, answered with
+ * One device's socket. Frames from the client become session commands, answered with
  * {@code ack} or {@code error}; the session's events come from a {@link SessionFollower} child
- * and go out through a bounded queue. A consumer that lets that queue fill is told
- * {@code consumer_too_slow} and cut off: it never grows server memory and never slows the
- * session or its other subscribers, and it resumes by reconnecting with its last offset.
- * Whatever happens here stays here: the session only sees a subscriber disappear.
+ * and go out through a bounded queue, filtered to what this participant may see. A consumer
+ * that lets that queue fill is told {@code consumer_too_slow} and cut off; one that sends
+ * nothing for the heartbeat timeout is closed as dead. Either way it never grows server
+ * memory and never slows the session or its other subscribers, and it resumes by
+ * reconnecting with its last offset. When the socket ends, the follower tells the session
+ * why (socket_closed, heartbeat_timeout, left, ...), which is what presence records.
  */
 public final class ConnectionActor {
 
   public static final int CLOSE_CONSUMER_TOO_SLOW = 4008;
   public static final int CLOSE_SUBSCRIPTION_REFUSED = 4004;
   public static final int CLOSE_SERVER_SHUTDOWN = 4009;
+  public static final int CLOSE_HEARTBEAT_TIMEOUT = 4010;
 
   public sealed interface Command {}
 
@@ -57,13 +62,17 @@ public final class ConnectionActor {
 
   private record FromFollower(SessionFollower.Delivery delivery) implements Command {}
 
+  private enum FollowerStopped implements Command { INSTANCE }
+
   private enum Asked { JOIN, APPEND, LEAVE }
 
   private record Answered(Asked asked, String ref, Outcome outcome, Throwable failure) implements Command {}
 
   private enum CheckRoom implements Command { INSTANCE }
 
-  private enum AbortSlowConsumer implements Command { INSTANCE }
+  private enum CheckHeartbeat implements Command { INSTANCE }
+
+  private enum AbortConnection implements Command { INSTANCE }
 
   /** The outbound side of the socket: events and answers, a priority lane for the last word, a kill switch. */
   public record Outbound(BoundedSourceQueue<Message> frames, BoundedSourceQueue<Message> control, UniqueKillSwitch killSwitch) {}
@@ -71,6 +80,7 @@ public final class ConnectionActor {
   public static Behavior<Command> create(
       String sessionId,
       Identity identity,
+      String device,
       long afterOffset,
       Outbound outbound,
       SocketSettings settings,
@@ -78,13 +88,13 @@ public final class ConnectionActor {
       ClusterSharding sharding,
       SessionJournal journal) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new ConnectionActor(
-        ctx, timers, sessionId, identity, afterOffset, outbound, settings, followerSettings, sharding, journal).behavior()));
+        ctx, timers, sessionId, identity, device, afterOffset, outbound, settings, followerSettings, sharding, journal).behavior()));
   }
 
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
-  private final String sessionId;
   private final Participant participant;
+  private final String device;
   private final Outbound outbound;
   private final SocketSettings settings;
   private final EntityRef<SessionCommand> session;
@@ -93,13 +103,18 @@ public final class ConnectionActor {
   private final Deque<ActorRef<Ack>> heldAcks = new ArrayDeque<>();
   private int inFlight;
   private boolean closing;
+  private boolean socketDone;
+  private boolean followerDone;
   private boolean followerWantsRoom;
+  private Instant lastInbound = Instant.now();
+  private Instant lastReported = Instant.EPOCH;
 
   private ConnectionActor(
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
       String sessionId,
       Identity identity,
+      String device,
       long afterOffset,
       Outbound outbound,
       SocketSettings settings,
@@ -108,17 +123,21 @@ public final class ConnectionActor {
       SessionJournal journal) {
     this.ctx = ctx;
     this.timers = timers;
-    this.sessionId = sessionId;
     this.participant = identity.participant();
+    this.device = device;
     this.outbound = outbound;
     this.settings = settings;
     this.session = sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId);
     ActorRef<SessionFollower.Delivery> deliveries = ctx.messageAdapter(SessionFollower.Delivery.class, FromFollower::new);
-    this.follower = ctx.spawn(
-        SessionFollower.create(sharding, journal, followerSettings, sessionId, participant, afterOffset, deliveries), "follower");
+    this.follower = ctx.spawn(SessionFollower.create(sharding, journal, followerSettings, sessionId,
+        new SessionCommand.Attach(participant, device, true), afterOffset, deliveries), "follower");
+    ctx.watchWith(follower, FollowerStopped.INSTANCE);
     ctx.ask(Outcome.class, session, settings.askTimeout(),
         replyTo -> new SessionCommand.Join(participant, replyTo),
         (outcome, failure) -> new Answered(Asked.JOIN, null, outcome, failure));
+    if (!settings.heartbeatTimeout().isZero()) {
+      timers.startTimerWithFixedDelay(CheckHeartbeat.INSTANCE, settings.heartbeatTimeout().dividedBy(4));
+    }
   }
 
   private Behavior<Command> behavior() {
@@ -134,28 +153,78 @@ public final class ConnectionActor {
           offerRoomToFollower();
           return Behaviors.same();
         })
-        .onMessage(AbortSlowConsumer.class, m -> {
-          // The client did not even take the closing frame: drop the connection.
-          outbound.killSwitch().abort(new IllegalStateException("consumer too slow"));
-          return Behaviors.stopped();
+        .onMessage(CheckHeartbeat.class, m -> {
+          if (!closing && Duration.between(lastInbound, Instant.now()).compareTo(settings.heartbeatTimeout()) > 0) {
+            close(CLOSE_HEARTBEAT_TIMEOUT, "heartbeat_timeout",
+                "nothing received for " + settings.heartbeatTimeout().toMillis() + " ms; send heartbeat frames", false);
+          }
+          return Behaviors.same();
         })
         .onMessage(ServerClosing.class, m -> {
+          close(CLOSE_SERVER_SHUTDOWN, "server_shutdown", "this node is shutting down; reconnect with the last offset you processed", false);
+          return Behaviors.same();
+        })
+        .onMessage(AbortConnection.class, m -> {
+          // The client did not even take the closing frame: drop the connection.
+          outbound.killSwitch().abort(new IllegalStateException("connection closed by the server"));
+          socketDone = true;
+          return stopWhenDone();
+        })
+        .onMessage(FollowerStopped.class, m -> {
+          followerDone = true;
           if (!closing) {
-            send(Frames.closing(CLOSE_SERVER_SHUTDOWN, "server_shutdown", true,
-                "this node is shutting down; reconnect with the last offset you processed"));
+            // The follower gave up (subscription refused): it already sent the reason.
             closing = true;
             outbound.frames().complete();
           }
-          return Behaviors.stopped();
+          return stopWhenDone();
         })
-        .onMessage(StreamCompleted.class, m -> Behaviors.stopped())
-        .onMessage(StreamFailed.class, m -> Behaviors.stopped())
+        .onMessage(StreamCompleted.class, m -> socketEnded())
+        .onMessage(StreamFailed.class, m -> socketEnded())
         .build();
+  }
+
+  private Behavior<Command> socketEnded() {
+    socketDone = true;
+    if (!closing) {
+      closing = true;
+      follower.tell(new SessionFollower.Stop("socket_closed"));
+    }
+    return stopWhenDone();
+  }
+
+  private Behavior<Command> stopWhenDone() {
+    return socketDone && followerDone ? Behaviors.stopped() : Behaviors.same();
+  }
+
+  /**
+   * Ends the connection from the server side: the follower tells the session why, a closing
+   * frame goes out (on the priority lane if the queue is full of frames the client is not
+   * reading), and the socket is dropped if the client does not take it in time.
+   */
+  private void close(int code, String reason, String message, boolean priority) {
+    if (closing) return;
+    closing = true;
+    follower.tell(new SessionFollower.Stop(reason));
+    Message last = TextMessage.create(Frames.closing(code, reason, true, message));
+    if (priority) {
+      outbound.control().offer(last);
+      outbound.control().complete();
+    } else {
+      if (outbound.frames().offer(last) != QueueOfferResult.enqueued()) outbound.control().offer(last);
+      outbound.frames().complete();
+    }
+    timers.startSingleTimer(AbortConnection.INSTANCE, settings.slowConsumerAbortAfter());
   }
 
   // ---------------------------------------------------------------- client to session
 
   private Behavior<Command> onIncoming(Incoming m) {
+    lastInbound = Instant.now();
+    if (Duration.between(lastReported, lastInbound).toMillis() >= 1000) {
+      lastReported = lastInbound;
+      follower.tell(new SessionFollower.Activity(lastInbound));
+    }
     if (closing) {
       m.ackTo().tell(Ack.INSTANCE);
       return Behaviors.same();
@@ -180,8 +249,11 @@ public final class ConnectionActor {
   }
 
   private void dispatch(ClientFrame frame) {
-    inFlight++;
     String ref = frame.ref();
+    if (frame instanceof ClientFrame.Heartbeat) {
+      return; // its arrival is the point
+    }
+    inFlight++;
     if (frame instanceof ClientFrame.Leave) {
       ctx.ask(Outcome.class, session, settings.askTimeout(),
           replyTo -> new SessionCommand.Leave(participant, replyTo),
@@ -201,8 +273,9 @@ public final class ConnectionActor {
     }
     if (closing) return Behaviors.same();
     if (m.failure() != null) {
-      send(Frames.error(m.ref(), ErrorCode.TIMEOUT,
-          "the session did not answer in time; retry with the same producer stamp to stay exactly-once"));
+      send(Frames.error(m.ref(), ErrorCode.TIMEOUT, fromFrame
+          ? "the session did not answer in time; retry with the same producer stamp to stay exactly-once"
+          : "the session did not answer the join in time; events still flow, reconnect to join"));
     } else if (m.outcome() instanceof Outcome.Refused r) {
       send(Frames.error(m.ref(), r.code(), r.message()));
     } else if (m.outcome() instanceof Outcome.Accepted a && fromFrame) {
@@ -210,7 +283,7 @@ public final class ConnectionActor {
       if (m.asked() == Asked.LEAVE) {
         // Goodbye said: the ack goes out, then the socket closes normally.
         closing = true;
-        ctx.stop(follower);
+        follower.tell(new SessionFollower.Stop("left"));
         outbound.frames().complete();
       }
     }
@@ -222,10 +295,10 @@ public final class ConnectionActor {
   private Behavior<Command> onDelivery(SessionFollower.Delivery delivery) {
     if (closing) return Behaviors.same();
     if (delivery instanceof SessionFollower.Attached a) {
-      send(Frames.attached(a.sessionId(), participant, a.head(), a.afterOffset()));
+      send(Frames.attached(a.sessionId(), participant, device, a.head(), a.afterOffset(), settings.heartbeatTimeout()));
     } else if (delivery instanceof SessionFollower.Deliver d) {
       for (SessionEvent event : d.events()) {
-        if (!send(Frames.event(event))) return Behaviors.same();
+        if (event.visibleTo(participant) && !send(Frames.event(event))) return Behaviors.same();
       }
       if (d.wantsReady()) {
         followerWantsRoom = true;
@@ -233,9 +306,8 @@ public final class ConnectionActor {
       }
     } else if (delivery instanceof SessionFollower.Failed f) {
       send(Frames.error(null, f.code(), f.message()));
-      send(Frames.closing(CLOSE_SUBSCRIPTION_REFUSED, f.code().code(), false, f.message()));
+      send(Frames.closing(CLOSE_SUBSCRIPTION_REFUSED, "subscription_refused", false, f.code().code() + ": " + f.message()));
       closing = true;
-      ctx.stop(follower);
       outbound.frames().complete();
     }
     return Behaviors.same();
@@ -248,7 +320,7 @@ public final class ConnectionActor {
       followerWantsRoom = false;
       follower.tell(SessionFollower.Ready.INSTANCE);
     } else {
-      timers.startSingleTimer(CheckRoom.INSTANCE, java.time.Duration.ofMillis(20));
+      timers.startSingleTimer(CheckRoom.INSTANCE, Duration.ofMillis(20));
     }
   }
 
@@ -258,17 +330,12 @@ public final class ConnectionActor {
     QueueOfferResult result = outbound.frames().offer(TextMessage.create(json));
     if (result == QueueOfferResult.enqueued()) return true;
     if (result == QueueOfferResult.dropped()) {
-      closing = true;
-      ctx.stop(follower);
       // The closing frame takes the priority lane, ahead of the backlog the client is not reading.
-      outbound.control().offer(TextMessage.create(Frames.closing(CLOSE_CONSUMER_TOO_SLOW, "consumer_too_slow", true,
-          "the outbound buffer of " + settings.outboundBuffer() + " frames is full; reconnect with the last offset you processed")));
-      outbound.control().complete();
-      timers.startSingleTimer(AbortSlowConsumer.INSTANCE, settings.slowConsumerAbortAfter());
+      close(CLOSE_CONSUMER_TOO_SLOW, "consumer_too_slow",
+          "the outbound buffer of " + settings.outboundBuffer() + " frames is full; reconnect with the last offset you processed", true);
     } else {
       closing = true; // the stream is gone already
     }
     return false;
   }
-
 }

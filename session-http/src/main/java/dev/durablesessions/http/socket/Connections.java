@@ -39,7 +39,8 @@ public final class Connections {
   public sealed interface Command {}
 
   /** Open a socket for {@code identity} on {@code sessionId}, resuming after {@code afterOffset}. */
-  public record Open(String sessionId, Identity identity, long afterOffset, ActorRef<Flow<Message, Message, NotUsed>> replyTo)
+  public record Open(
+      String sessionId, Identity identity, String device, long afterOffset, ActorRef<Flow<Message, Message, NotUsed>> replyTo)
       implements Command {}
 
   /** Coordinated shutdown: tell every socket to reconnect elsewhere, then stop. */
@@ -80,7 +81,7 @@ public final class Connections {
     ConnectionActor.Outbound outbound = new ConnectionActor.Outbound(frames.first(), control.first(), out.first());
 
     ActorRef<ConnectionActor.Command> connection = ctx.spawnAnonymous(
-        Behaviors.supervise(ConnectionActor.create(open.sessionId(), open.identity(), open.afterOffset(), outbound,
+        Behaviors.supervise(ConnectionActor.create(open.sessionId(), open.identity(), open.device(), open.afterOffset(), outbound,
                 settings, pagedFor(settings, followerSettings), sharding, journal))
             .onFailure(SupervisorStrategy.stop()));
 

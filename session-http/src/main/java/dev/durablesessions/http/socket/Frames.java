@@ -43,13 +43,16 @@ public final class Frames {
     }
   }
 
-  public static String attached(String sessionId, Participant participant, long head, long after) {
+  public static String attached(
+      String sessionId, Participant participant, String device, long head, long after, java.time.Duration heartbeatTimeout) {
     ObjectNode n = Json.MAPPER.createObjectNode();
     n.put("type", "attached");
     n.put("sessionId", sessionId);
     n.set("participant", Json.MAPPER.valueToTree(participant));
+    n.put("device", device);
     n.put("head", head);
     n.put("after", after);
+    if (!heartbeatTimeout.isZero()) n.put("heartbeatTimeoutMs", heartbeatTimeout.toMillis());
     return n.toString();
   }
 

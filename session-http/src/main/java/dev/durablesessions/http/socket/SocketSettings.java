@@ -5,7 +5,8 @@ import java.time.Duration;
 
 /** {@code durable-sessions.http.socket}: see reference.conf. */
 public record SocketSettings(
-    int outboundBuffer, int maxFrameBytes, int maxInFlight, Duration askTimeout, Duration slowConsumerAbortAfter) {
+    int outboundBuffer, int maxFrameBytes, int maxInFlight, Duration askTimeout, Duration slowConsumerAbortAfter,
+    Duration heartbeatTimeout) {
   public static SocketSettings fromConfig(Config root) {
     Config c = root.getConfig("durable-sessions.http.socket");
     return new SocketSettings(
@@ -13,6 +14,7 @@ public record SocketSettings(
         (int) c.getMemorySize("max-frame-size").toBytes(),
         c.getInt("max-in-flight"),
         c.getDuration("ask-timeout"),
-        c.getDuration("slow-consumer-abort-after"));
+        c.getDuration("slow-consumer-abort-after"),
+        c.getDuration("heartbeat-timeout"));
   }
 }
