@@ -177,7 +177,6 @@ abstract class SocketContract {
       assertEquals(first.path("offset").asLong(), retry.path("offset").asLong());
       assertTrue(retry.path("duplicate").asBoolean());
     }
-    assertEquals(head, summary(id).path("head").asLong());
     JsonNode history = json(request("GET", "/v1/sessions/" + id + "/events?after=0", userToken, null).body());
     long copies = 0;
     for (JsonNode e : history.path("events")) if ("exactly once".equals(e.path("text").asText())) copies++;

@@ -12,8 +12,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * A minimal terminal client for the README tour (only a JDK needed): connects a device to a
- * session's socket, prints every frame it receives on its own line, and sends every line
- * typed on stdin as a frame.
+ * session's socket, prints every frame it receives on its own line, sends every line typed on
+ * stdin as a frame, and sends a heartbeat frame every 10 seconds.
  *
  * <pre>java -cp session-cluster/target/session-cluster.jar dev.durablesessions.cluster.tools.Connect SESSION [OFFSET]</pre>
  *
@@ -82,6 +82,12 @@ public final class Connect {
     }, "stdin");
     input.setDaemon(true);
     input.start();
+    // The server closes sockets that send nothing for its heartbeat timeout (30 s by default).
+    java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "heartbeat");
+      t.setDaemon(true);
+      return t;
+    }).scheduleAtFixedRate(() -> socket.sendText("{\"type\":\"heartbeat\"}", true), 10, 10, java.util.concurrent.TimeUnit.SECONDS);
     closed.join();
   }
 }

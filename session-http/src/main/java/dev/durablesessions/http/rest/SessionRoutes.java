@@ -244,7 +244,8 @@ public final class SessionRoutes extends AllDirectives {
   }
 
   private Route socket(String sessionId, Identity identity) {
-    return parameterOptional("device", deviceParam -> parameterOptional("offset", offsetParam -> {
+    // Only a real upgrade request gets as far as a connection actor.
+    return extractWebSocketUpgrade(upgrade -> parameterOptional("device", deviceParam -> parameterOptional("offset", offsetParam -> {
       String device = deviceParam.filter(d -> !d.isBlank()).orElse("conn-" + UUID.randomUUID());
       if (device.length() > 128) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "device is at most 128 characters"));
       long after;
@@ -262,9 +263,9 @@ public final class SessionRoutes extends AllDirectives {
         }
         CompletionStage<Flow<Message, Message, NotUsed>> flow = AskPattern.ask(connections,
             r -> new Connections.Open(sessionId, identity, device, after, r), askTimeout, system.scheduler());
-        return onSuccess(flow, this::handleWebSocketMessages);
+        return onSuccess(flow, f -> complete(upgrade.handleMessagesWith(f)));
       });
-    }));
+    })));
   }
 
   // ---------------------------------------------------------------- helpers

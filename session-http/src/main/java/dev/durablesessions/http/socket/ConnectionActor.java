@@ -103,6 +103,7 @@ public final class ConnectionActor {
   private final Deque<ActorRef<Ack>> heldAcks = new ArrayDeque<>();
   private int inFlight;
   private boolean closing;
+  private boolean followerStopping;
   private boolean socketDone;
   private boolean followerDone;
   private boolean followerWantsRoom;
@@ -172,6 +173,7 @@ public final class ConnectionActor {
         })
         .onMessage(FollowerStopped.class, m -> {
           followerDone = true;
+          followerStopping = true;
           if (!closing) {
             // The follower gave up (subscription refused): it already sent the reason.
             closing = true;
@@ -186,11 +188,16 @@ public final class ConnectionActor {
 
   private Behavior<Command> socketEnded() {
     socketDone = true;
-    if (!closing) {
-      closing = true;
-      follower.tell(new SessionFollower.Stop("socket_closed"));
-    }
+    closing = true;
+    stopFollower("socket_closed");
     return stopWhenDone();
+  }
+
+  /** The follower unsubscribes, telling the session why; only the first reason counts. */
+  private void stopFollower(String reason) {
+    if (followerStopping) return;
+    followerStopping = true;
+    follower.tell(new SessionFollower.Stop(reason));
   }
 
   private Behavior<Command> stopWhenDone() {
@@ -205,7 +212,7 @@ public final class ConnectionActor {
   private void close(int code, String reason, String message, boolean priority) {
     if (closing) return;
     closing = true;
-    follower.tell(new SessionFollower.Stop(reason));
+    stopFollower(reason);
     Message last = TextMessage.create(Frames.closing(code, reason, true, message));
     if (priority) {
       outbound.control().offer(last);
@@ -283,7 +290,7 @@ public final class ConnectionActor {
       if (m.asked() == Asked.LEAVE) {
         // Goodbye said: the ack goes out, then the socket closes normally.
         closing = true;
-        follower.tell(new SessionFollower.Stop("left"));
+        stopFollower("left");
         outbound.frames().complete();
       }
     }
@@ -335,6 +342,7 @@ public final class ConnectionActor {
           "the outbound buffer of " + settings.outboundBuffer() + " frames is full; reconnect with the last offset you processed", true);
     } else {
       closing = true; // the stream is gone already
+      stopFollower("socket_closed");
     }
     return false;
   }

@@ -51,7 +51,7 @@ public final class Connections {
     return Behaviors.setup(ctx -> {
       // Sockets close before sessions hand off, so no follower re-subscribes to a region that is shutting down.
       ActorRef<Command> self = ctx.getSelf();
-      CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseServiceStop(), "close-sockets",
+      CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "close-sockets",
           () -> AskPattern.<Command, Done>ask(self, CloseAll::new, Duration.ofSeconds(5), ctx.getSystem().scheduler()));
       return Behaviors.receive(Command.class)
           .onMessage(Open.class, open -> {
