@@ -382,8 +382,9 @@ public final class SessionEntity
     Presence presence = state.presenceOf(p.id());
     if (presence != null && presence.devices().contains(attach.device())) return Effect().noReply();
     timers.cancel(graceKey(p.id()));
+    // A first-time participant joins, then connects.
     return persist(state, List.of((o, at) -> new SessionEvent.ParticipantConnected(o, p, at, null, p, attach.device())),
-        null, null, false);
+        null, null, true);
   }
 
   private ReplyEffect<SessionEvent, SessionState> keepAlive(SessionState state, KeepAlive cmd) {
