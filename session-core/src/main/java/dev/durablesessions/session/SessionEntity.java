@@ -186,6 +186,10 @@ public final class SessionEntity
         .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
         .onCommand(Subscribe.class, (s, c) -> refuseSubscriber(c.subscriber(), notFound()))
         .onCommand(KeepAlive.class, (s, c) -> refuseSubscriber(c.subscriber(), notFound()))
+        .onCommand(Unsubscribe.class, (s, c) -> {
+          c.subscriber().tell(new Feed.Detached());
+          return Effect().noReply();
+        })
         .onCommand(Passivate.class, (s, c) -> Effect().stop().thenNoReply())
         .onAnyCommand((s, c) -> Effect().noReply());
     builder
@@ -198,7 +202,10 @@ public final class SessionEntity
         .onCommand(ChangeControl.class, this::changeControl)
         .onCommand(Subscribe.class, (s, c) -> subscribe(s, c.subscriber(), c.attach(), c.afterOffset(), c.maxReplay()))
         .onCommand(KeepAlive.class, this::keepAlive)
-        .onCommand(Unsubscribe.class, (s, c) -> detach(s, c.subscriber(), c.reason()))
+        .onCommand(Unsubscribe.class, (s, c) -> {
+          c.subscriber().tell(new Feed.Detached());
+          return detach(s, c.subscriber(), c.reason());
+        })
         .onCommand(SubscriberTerminated.class, (s, c) -> detach(s, c.subscriber(), "connection_lost"))
         .onCommand(GraceExpired.class, this::graceExpired)
         .onCommand(ReattachCheck.class, (s, c) -> reattachCheck(s))

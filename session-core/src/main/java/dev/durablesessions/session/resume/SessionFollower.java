@@ -165,12 +165,29 @@ public final class SessionFollower {
           if (m.at().isAfter(lastActivity)) lastActivity = m.at();
           return Behaviors.same();
         })
-        .onMessage(Stop.class, m -> {
-          session.tell(new SessionCommand.Unsubscribe(feed, m.reason()));
-          return Behaviors.stopped();
-        })
+        .onMessage(Stop.class, m -> stopping(m.reason()))
         .build();
   }
+
+  /**
+   * Unsubscribes and waits (briefly) for the session to confirm, so that the session records
+   * the reason given here rather than seeing an unexplained stop (which counts as a lost connection).
+   */
+  private Behavior<Command> stopping(String reason) {
+    ActorRef<SessionCommand> target = incarnation;
+    SessionCommand.Unsubscribe unsubscribe = new SessionCommand.Unsubscribe(feed, reason);
+    if (target != null) target.tell(unsubscribe);
+    else session.tell(unsubscribe);
+    timers.cancelAll();
+    timers.startSingleTimer(StopNow.INSTANCE, java.time.Duration.ofSeconds(3));
+    return Behaviors.receive(Command.class)
+        .onMessage(FromSession.class, m -> m.feed() instanceof Feed.Detached ? Behaviors.stopped() : Behaviors.same())
+        .onMessage(StopNow.class, m -> Behaviors.stopped())
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
+  }
+
+  private enum StopNow implements Command { INSTANCE }
 
   private Behavior<Command> onFeed(Feed message) {
     if (message instanceof Feed.Attached a) {
@@ -189,6 +206,8 @@ public final class SessionFollower {
     } else if (message instanceof Outcome.Refused r) {
       consumer.tell(new Failed(r.code(), r.message()));
       return Behaviors.stopped();
+    } else if (message instanceof Feed.Detached) {
+      return Behaviors.same();
     }
     throw new IllegalStateException("unhandled feed message " + message);
   }
