@@ -49,7 +49,11 @@ abstract class NodeContract {
   }
 
   ActorSystem<Void> startNode(int httpPort) {
-    Config config = ConfigFactory.parseString("""
+    return startNode(httpPort, "");
+  }
+
+  ActorSystem<Void> startNode(int httpPort, String extra) {
+    Config config = ConfigFactory.parseString(extra).withFallback(ConfigFactory.parseString("""
             durable-sessions.http.host = "127.0.0.1"
             durable-sessions.http.port = %d
             durable-sessions.database.url = "%s"
@@ -58,7 +62,7 @@ abstract class NodeContract {
             pekko.remote.artery.canonical.port = 0
             pekko.coordinated-shutdown.exit-jvm = off
             pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-            """.formatted(httpPort, databaseUrl(), databaseUser(), SECRET))
+            """.formatted(httpPort, databaseUrl(), databaseUser(), SECRET)))
         .withFallback(ConfigFactory.load())
         .resolve();
     ActorSystem<Void> node = Node.start(config);
@@ -168,6 +172,55 @@ abstract class NodeContract {
     } finally {
       stopNode(node);
     }
+  }
+
+  @Test
+  void agentProcessKilledWithoutGoodbyeIsReportedLostExactlyOnce() throws Exception {
+    int port = freePort();
+    ActorSystem<Void> node = startNode(port, "durable-sessions.presence.grace = 1s");
+    try {
+      String id = "crash-" + UUID.randomUUID();
+      assertEquals(201, call(port, "POST", "/v1/sessions", "{\"id\":\"" + id + "\"}").statusCode());
+      // a real agent process: another JVM holding a socket to the session
+      ProcessBuilder agent = new ProcessBuilder(
+          ProcessHandle.current().info().command().orElse("java"), "-cp", System.getProperty("java.class.path"),
+          "dev.durablesessions.cluster.tools.Connect", id, "0", "worker-1");
+      agent.environment().put("DS_TOKEN", tokens.issue("ext-agent", Role.AGENT, List.of("*"), Duration.ofHours(1)));
+      agent.environment().put("DS_URL", "http://127.0.0.1:" + port);
+      agent.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      Process process = agent.start();
+      try {
+        awaitHistory(port, id, e -> "participant.connected".equals(e.path("type").asText())
+            && "ext-agent".equals(e.path("participant").path("id").asText()));
+      } finally {
+        process.destroyForcibly(); // kill -9: no goodbye, no close frame
+      }
+      process.waitFor(10, TimeUnit.SECONDS);
+      JsonNode lost = awaitHistory(port, id, e -> "participant.lost".equals(e.path("type").asText()));
+      assertEquals("ext-agent", lost.path("participant").path("id").asText());
+      JsonNode events = Json.MAPPER.readTree(call(port, "GET", "/v1/sessions/" + id + "/events?limit=1000", null).body()).path("events");
+      int lostEvents = 0;
+      JsonNode disconnected = null;
+      for (JsonNode e : events) {
+        if ("participant.lost".equals(e.path("type").asText())) lostEvents++;
+        if ("participant.disconnected".equals(e.path("type").asText())) disconnected = e;
+      }
+      assertEquals(1, lostEvents);
+      assertEquals("worker-1", disconnected.path("device").asText());
+      assertTrue(disconnected.path("offset").asLong() < lost.path("offset").asLong());
+    } finally {
+      stopNode(node);
+    }
+  }
+
+  JsonNode awaitHistory(int port, String id, java.util.function.Predicate<JsonNode> wanted) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      JsonNode events = Json.MAPPER.readTree(call(port, "GET", "/v1/sessions/" + id + "/events?limit=1000", null).body()).path("events");
+      for (JsonNode e : events) if (wanted.test(e)) return e;
+      TimeUnit.MILLISECONDS.sleep(50); // polling an HTTP endpoint: nothing else to await on
+    }
+    throw new AssertionError("no such event in session " + id);
   }
 
   @Test

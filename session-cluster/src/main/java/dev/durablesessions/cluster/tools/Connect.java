@@ -15,7 +15,7 @@ import java.util.concurrent.CompletionStage;
  * session's socket, prints every frame it receives on its own line, sends every line typed on
  * stdin as a frame, and sends a heartbeat frame every 10 seconds.
  *
- * <pre>java -cp session-cluster/target/session-cluster.jar dev.durablesessions.cluster.tools.Connect SESSION [OFFSET]</pre>
+ * <pre>java -cp session-cluster/target/session-cluster.jar dev.durablesessions.cluster.tools.Connect SESSION [OFFSET [DEVICE]]</pre>
  *
  * Reads DS_TOKEN (required) and DS_URL (default http://localhost:8080).
  */
@@ -24,7 +24,7 @@ public final class Connect {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
-      System.err.println("usage: Connect SESSION [OFFSET]   (env: DS_TOKEN, DS_URL)");
+      System.err.println("usage: Connect SESSION [OFFSET [DEVICE]]   (env: DS_TOKEN, DS_URL)");
       System.exit(2);
     }
     String token = System.getenv("DS_TOKEN");
@@ -34,7 +34,8 @@ public final class Connect {
     }
     String base = System.getenv().getOrDefault("DS_URL", "http://localhost:8080").replaceFirst("^http", "ws");
     String offset = args.length > 1 ? args[1] : "0";
-    URI uri = URI.create(base + "/v1/sessions/" + URLEncoder.encode(args[0], StandardCharsets.UTF_8) + "/ws?offset=" + offset);
+    String device = args.length > 2 ? "&device=" + URLEncoder.encode(args[2], StandardCharsets.UTF_8) : "";
+    URI uri = URI.create(base + "/v1/sessions/" + URLEncoder.encode(args[0], StandardCharsets.UTF_8) + "/ws?offset=" + offset + device);
     CompletableFuture<Void> closed = new CompletableFuture<>();
     WebSocket socket = HttpClient.newHttpClient().newWebSocketBuilder()
         .header("Authorization", "Bearer " + token)
