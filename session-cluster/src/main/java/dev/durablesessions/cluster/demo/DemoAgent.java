@@ -174,7 +174,10 @@ public final class DemoAgent {
       // ended by someone else (a transfer, a close): stop producing for it
       timers.cancel(NextToken.INSTANCE);
       tokens.clear();
+      String ended = streaming;
+      outbox.removeIf(b -> b instanceof AppendBody.AppendDelta d && d.messageId().equals(ended));
       streaming = null;
+      enqueue(new AppendBody.SetStatus(AgentStatus.IDLE, null));
     }
   }
 
