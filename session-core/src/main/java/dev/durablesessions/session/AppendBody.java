@@ -22,4 +22,24 @@ public sealed interface AppendBody extends CborSerializable {
 
   /** An agent's suggestion to the human in control, for operators' eyes only. */
   record Suggest(String text) implements AppendBody {}
+
+  /** A typed change of the state document (see {@code WorkingState}). */
+  record Commit(
+      String tool,
+      String toolCallId,
+      String inputHash,
+      String outputSummary,
+      dev.durablesessions.session.state.Provenance provenance,
+      dev.durablesessions.session.state.CommitError error,
+      com.fasterxml.jackson.databind.JsonNode patch,
+      java.util.List<String> evictedKeys)
+      implements AppendBody {}
+
+  record CallTool(String toolCallId, String name, String inputHash) implements AppendBody {}
+
+  record ToolResult(String toolCallId, dev.durablesessions.session.state.ToolOutcome outcome, String summary,
+      dev.durablesessions.session.state.CommitError error) implements AppendBody {}
+
+  /** The agent starts the current turn over; what follows is the next attempt of it. */
+  record RetryTurn(String reason) implements AppendBody {}
 }

@@ -11,7 +11,10 @@ import dev.durablesessions.session.AppendBody.Suggest;
 import dev.durablesessions.session.Outcome.Refused;
 import dev.durablesessions.session.producer.SeqRange;
 import dev.durablesessions.session.transfer.ControlRules;
+import dev.durablesessions.session.state.Provenance;
+import dev.durablesessions.session.state.WorkingState;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 
 /** Who may append what, now; and the event an accepted append becomes. */
@@ -56,8 +59,34 @@ final class AppendRules {
     } else if (body instanceof Suggest s) {
       if (by.role() != Role.AGENT) return new Refused(ErrorCode.FORBIDDEN, "only agents make suggestions");
       if (s.text() == null) return invalid("suggestion needs text");
+    } else if (body instanceof AppendBody.Commit c) {
+      if (!mayKeepState(by)) return new Refused(ErrorCode.FORBIDDEN, "only agents and operators commit state");
+      if (c.toolCallId() != null && !state.toolCalls().containsKey(c.toolCallId())) {
+        return new Refused(ErrorCode.TOOL_CALL_NOT_FOUND, "no tool call " + c.toolCallId());
+      }
+      WorkingState.Applied applied = WorkingState.apply(state.document(), c.patch());
+      if (applied.document() == null) return new Refused(ErrorCode.PATCH_REJECTED, applied.refusal());
+    } else if (body instanceof AppendBody.CallTool t) {
+      if (!mayKeepState(by)) return new Refused(ErrorCode.FORBIDDEN, "only agents and operators call tools");
+      if (blank(t.toolCallId()) || blank(t.name())) return invalid("tool.call needs a toolCallId and a name");
+      if (state.toolCalls().containsKey(t.toolCallId())) {
+        return new Refused(ErrorCode.TOOL_CALL_EXISTS, "tool call " + t.toolCallId() + " exists already");
+      }
+    } else if (body instanceof AppendBody.ToolResult r) {
+      if (!mayKeepState(by)) return new Refused(ErrorCode.FORBIDDEN, "only agents and operators report tool results");
+      if (blank(r.toolCallId()) || r.outcome() == null) return invalid("tool.result needs a toolCallId and an outcome");
+      SessionState.ToolCall call = state.toolCalls().get(r.toolCallId());
+      if (call == null) return new Refused(ErrorCode.TOOL_CALL_NOT_FOUND, "no tool call " + r.toolCallId());
+      if (call.outcome() != null) return new Refused(ErrorCode.TOOL_CALL_FINISHED, "tool call " + r.toolCallId() + " already ended " + call.outcome().wire());
+    } else if (body instanceof AppendBody.RetryTurn) {
+      if (by.role() != Role.AGENT) return new Refused(ErrorCode.FORBIDDEN, "only agents retry a turn");
+      if (state.turn().number() == 0) return new Refused(ErrorCode.NO_TURN, "no turn has started yet");
     }
     return null;
+  }
+
+  private static boolean mayKeepState(Participant by) {
+    return by.role() == Role.AGENT || by.role().isOperator();
   }
 
   private static Refused floor(SessionState state, Participant by) {
@@ -66,7 +95,19 @@ final class AppendRules {
         by.id() + " does not have the floor (" + ControlRules.phase(state.control()) + "); it may not speak as the assistant");
   }
 
-  static SessionEvent toEvent(long offset, Instant at, Participant by, SeqRange range, AppendBody body) {
+  static SessionEvent toEvent(long offset, Instant at, Participant by, SeqRange range, AppendBody body, SessionState state) {
+    if (body instanceof AppendBody.Commit c) {
+      List<String> evicted = c.evictedKeys() == null ? List.of() : List.copyOf(c.evictedKeys());
+      Provenance provenance = c.provenance() == null ? Provenance.UNVERIFIED : c.provenance();
+      return new SessionEvent.StateCommitted(offset, by, at, range, state.turn().number(), state.turn().attempt(), c.tool(),
+          c.toolCallId(), c.inputHash(), c.outputSummary(), provenance, c.error(), c.patch(), evicted);
+    } else if (body instanceof AppendBody.CallTool t) {
+      return new SessionEvent.ToolCalled(offset, by, at, range, t.toolCallId(), t.name(), t.inputHash(), state.turn().number());
+    } else if (body instanceof AppendBody.ToolResult r) {
+      return new SessionEvent.ToolResulted(offset, by, at, range, r.toolCallId(), r.outcome(), r.summary(), r.error());
+    } else if (body instanceof AppendBody.RetryTurn r) {
+      return new SessionEvent.TurnRetried(offset, by, at, range, state.turn().number(), state.turn().attempt() + 1, r.reason());
+    }
     if (body instanceof PostMessage m) {
       String id = blank(m.messageId()) ? UUID.randomUUID().toString() : m.messageId();
       return new SessionEvent.MessagePosted(offset, by, at, range, id, m.text());

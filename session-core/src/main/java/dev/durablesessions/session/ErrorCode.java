@@ -37,6 +37,12 @@ public enum ErrorCode {
   ALREADY_CLAIMED(409),
   NOT_IN_CONTROL(409),
   ILLEGAL_TRANSITION(409),
+  // state, tools, turns
+  PATCH_REJECTED(422),
+  TOOL_CALL_NOT_FOUND(404),
+  TOOL_CALL_EXISTS(409),
+  TOOL_CALL_FINISHED(409),
+  NO_TURN(409),
   // idempotent producers
   STALE_EPOCH(409),
   SEQUENCE_GAP(409),

@@ -43,11 +43,17 @@ public sealed interface SessionCommand extends CborSerializable {
   /** The subscriber goes away; {@code reason} says why (socket_closed, heartbeat_timeout, ...) or "left". */
   record Unsubscribe(ActorRef<Feed> subscriber, String reason) implements SessionCommand {}
 
+  /** A device confirmed it processed every event up to {@code offset} (delivery receipts). */
+  record Acknowledge(ActorRef<Feed> subscriber, long offset, java.time.Instant at) implements SessionCommand {}
+
   /** A change of who has the floor (transfers, claim, handback, close). */
   record ChangeControl(Participant by, dev.durablesessions.session.transfer.ControlRequest request, ActorRef<Outcome> replyTo)
       implements SessionCommand {}
 
   record GetSummary(ActorRef<SummaryReply> replyTo) implements SessionCommand {}
+
+  /** The durable state now: working state document, turn, tool calls, receipts, note. */
+  record GetState(ActorRef<StateReply> replyTo) implements SessionCommand {}
 
   /** Sharding's stop message: write held deltas, then stop. */
   enum Passivate implements SessionCommand { INSTANCE }

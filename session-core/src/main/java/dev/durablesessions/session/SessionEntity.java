@@ -20,6 +20,7 @@ import dev.durablesessions.session.SessionCommand.Subscribe;
 import dev.durablesessions.session.SessionCommand.SubscriberTerminated;
 import dev.durablesessions.session.SessionCommand.Unsubscribe;
 import dev.durablesessions.session.SessionEvent.ParticipantJoined;
+import dev.durablesessions.session.metrics.SessionMetrics;
 import dev.durablesessions.session.presence.Attachment;
 import dev.durablesessions.session.presence.Presence;
 import dev.durablesessions.session.producer.ProducerCheck;
@@ -107,6 +108,7 @@ public final class SessionEntity
   private final RecentEvents recent;
   private final DeltaCoalescer coalescer;
   private final Map<ActorRef<Feed>, Attachment> attachments = new HashMap<>();
+  private boolean streamingToNobody;
 
   private SessionEntity(
       String sessionId, SessionSettings settings, Clock clock, ActorRef<SessionLifecycle> lifecycle,
@@ -145,7 +147,16 @@ public final class SessionEntity
 
   @Override
   public SignalHandler<SessionState> signalHandler() {
-    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::recovered).build();
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          SessionMetrics.SESSIONS_ACTIVE.inc();
+          recovered(state);
+        })
+        .onSignal(org.apache.pekko.actor.typed.PostStop.instance(), state -> {
+          SessionMetrics.SESSIONS_ACTIVE.dec();
+          if (streamingToNobody) SessionMetrics.STREAMING_TO_NOBODY.dec();
+        })
+        .build();
   }
 
   /** A new incarnation: re-arm what was pending and give devices a window to re-attach. */
@@ -168,6 +179,9 @@ public final class SessionEntity
     }
     if (queues != null && state.control() instanceof dev.durablesessions.session.transfer.Control.Queued q) {
       queues.tell(new QueueDirectory.Enqueue(sessionId, q.queue(), q.since(), q.note()));
+    } else if (queues != null && state.control() instanceof dev.durablesessions.session.transfer.Control.TransferPending t
+        && t.invited().queue() != null) {
+      queues.tell(new QueueDirectory.Enqueue(sessionId, t.invited().queue(), t.since(), t.note()));
     }
   }
 
@@ -184,6 +198,7 @@ public final class SessionEntity
         .onCommand(Append.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
         .onCommand(ChangeControl.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
         .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+        .onCommand(SessionCommand.GetState.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
         .onCommand(Subscribe.class, (s, c) -> refuseSubscriber(c.subscriber(), notFound()))
         .onCommand(KeepAlive.class, (s, c) -> refuseSubscriber(c.subscriber(), notFound()))
         .onCommand(Unsubscribe.class, (s, c) -> {
@@ -202,6 +217,7 @@ public final class SessionEntity
         .onCommand(ChangeControl.class, this::changeControl)
         .onCommand(Subscribe.class, (s, c) -> subscribe(s, c.subscriber(), c.attach(), c.afterOffset(), c.maxReplay()))
         .onCommand(KeepAlive.class, this::keepAlive)
+        .onCommand(SessionCommand.Acknowledge.class, this::acknowledge)
         .onCommand(Unsubscribe.class, (s, c) -> {
           c.subscriber().tell(new Feed.Detached());
           return detach(s, c.subscriber(), c.reason());
@@ -211,6 +227,7 @@ public final class SessionEntity
         .onCommand(ReattachCheck.class, (s, c) -> reattachCheck(s))
         .onCommand(StallCheck.class, this::stallCheck)
         .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), summary(s)))
+        .onCommand(SessionCommand.GetState.class, (s, c) -> Effect().reply(c.replyTo(), new StateReply.StateNow(s)))
         .onCommand(FlushDeltas.class, (s, c) -> flush(s))
         .onCommand(Passivate.class, this::passivate);
     return builder.build();
@@ -238,13 +255,24 @@ public final class SessionEntity
       return Effect().reply(cmd.replyTo(), new Refused(ErrorCode.NOT_A_PARTICIPANT, cmd.participant().id() + " is not a participant"));
     }
     timers.cancel(graceKey(cmd.participant().id()));
-    return persist(state, List.of((o, at) -> new SessionEvent.ParticipantLeft(o, cmd.participant(), at, null, cmd.participant())),
-        cmd.replyTo(), null, false);
+    // Whoever says goodbye stops what they were streaming: those runs end as cancelled.
+    List<EventAt> events = new ArrayList<>();
+    for (Map.Entry<String, String> open : state.openStreams().entrySet()) {
+      if (open.getValue().equals(cmd.participant().id())) {
+        String messageId = open.getKey();
+        events.add((o, at) -> new SessionEvent.StreamEnded(o, cmd.participant(), at, null, messageId, EndReason.CANCELLED, "left"));
+      }
+    }
+    events.add((o, at) -> new SessionEvent.ParticipantLeft(o, cmd.participant(), at, null, cmd.participant()));
+    return persist(state, events, cmd.replyTo(), null, false);
   }
 
   private ReplyEffect<SessionEvent, SessionState> append(SessionState state, Append cmd) {
     Participant by = cmd.by();
     // Producers are scoped to their participant: nobody can fence or gap another's producer.
+    if (cmd.producer() != null && (cmd.producer().id() == null || cmd.producer().id().isBlank())) {
+      return Effect().reply(cmd.replyTo(), new Refused(ErrorCode.INVALID_REQUEST, "producer needs an id, and epoch and seq >= 0"));
+    }
     ProducerStamp stamp = cmd.producer() == null ? null
         : new ProducerStamp(by.id() + "::" + cmd.producer().id(), cmd.producer().epoch(), cmd.producer().seq());
     if (stamp != null) {
@@ -264,11 +292,12 @@ public final class SessionEntity
     Refused refused = AppendRules.check(state, by, cmd.body());
     if (refused != null) return Effect().reply(cmd.replyTo(), refused);
 
-    if (cmd.body() instanceof AppendDelta delta && settings.coalescing()) {
-      return coalesce(state, by, delta, stamp, cmd.replyTo());
+    if (cmd.body() instanceof AppendDelta delta) {
+      SessionMetrics.DELTAS_APPENDED.inc();
+      if (settings.coalescing()) return coalesce(state, by, delta, stamp, cmd.replyTo());
     }
     SeqRange range = stamp == null ? null : SeqRange.of(stamp);
-    return persist(state, List.of((o, at) -> AppendRules.toEvent(o, at, by, range, cmd.body())), cmd.replyTo(),
+    return persist(state, List.of((o, at) -> AppendRules.toEvent(o, at, by, range, cmd.body(), state)), cmd.replyTo(),
         stamp == null ? null : stamp.seq(), true);
   }
 
@@ -287,14 +316,20 @@ public final class SessionEntity
     if (coalescer.isEmpty()) {
       coalescer.hold(by, delta.messageId(), stamp, delta.text(), replyTo);
       if (coalescer.full()) return flush(state);
-      timers.startSingleTimer(FLUSH_TIMER, FlushDeltas.INSTANCE, settings.coalesceLinger());
+      timers.startSingleTimer(FLUSH_TIMER, FlushDeltas.INSTANCE, linger());
       return Effect().noReply();
     }
     // A different message or producer: write what is held, then hold this one.
     ReplyEffect<SessionEvent, SessionState> effect = flush(state);
     coalescer.hold(by, delta.messageId(), stamp, delta.text(), replyTo);
-    timers.startSingleTimer(FLUSH_TIMER, FlushDeltas.INSTANCE, settings.coalesceLinger());
+    timers.startSingleTimer(FLUSH_TIMER, FlushDeltas.INSTANCE, linger());
     return effect;
+  }
+
+  /** Longer while nobody but agents watches: fewer, larger events cost less to store and deliver. */
+  private Duration linger() {
+    Duration idle = settings.coalesceLingerWithoutAudience();
+    return audiencePresent() || idle.compareTo(settings.coalesceLinger()) < 0 ? settings.coalesceLinger() : idle;
   }
 
   /** Writes the held deltas, if any, as one event and answers every sequence they stand for. */
@@ -331,7 +366,9 @@ public final class SessionEntity
       offset = event.offset();
     }
     List<SessionEvent> batch = List.copyOf(events);
+    long started = System.nanoTime();
     var effect = Effect().persist(batch).thenRun(s -> {
+      SessionMetrics.PERSIST_LATENCY.observe((System.nanoTime() - started) / 1e9);
       afterWrite(s, batch);
       if (drained != null) answer(drained);
     });
@@ -367,7 +404,7 @@ public final class SessionEntity
           "offset " + afterOffset + " is beyond the head " + state.head()));
     }
     Instant now = clock.instant();
-    if (attachments.put(subscriber, new Attachment(attach, now, now, afterOffset)) == null) {
+    if (attachments.put(subscriber, Attachment.start(attach, now, afterOffset)) == null) {
       ctx.watchWith(subscriber, new SubscriberTerminated(subscriber));
     }
     long head = state.head();
@@ -387,11 +424,51 @@ public final class SessionEntity
     if (!attach.presence()) return Effect().noReply();
     Participant p = attach.participant();
     Presence presence = state.presenceOf(p.id());
-    if (presence != null && presence.devices().contains(attach.device())) return Effect().noReply();
-    timers.cancel(graceKey(p.id()));
-    // A first-time participant joins, then connects.
-    return persist(state, List.of((o, at) -> new SessionEvent.ParticipantConnected(o, p, at, null, p, attach.device())),
-        null, null, true);
+    List<EventAt> events = new ArrayList<>();
+    if (presence == null || !presence.devices().contains(attach.device())) {
+      timers.cancel(graceKey(p.id()));
+      // A first-time participant joins, then connects.
+      events.add((o, at) -> new SessionEvent.ParticipantConnected(o, p, at, null, p, attach.device()));
+    }
+    events.addAll(audienceChange(state));
+    return events.isEmpty() ? Effect().noReply() : persist(state, events, null, null, true);
+  }
+
+  /** Somebody other than agents is attached now: when that flips, agents are told (and coalescing relaxes). */
+  private boolean audiencePresent() {
+    return attachments.values().stream().anyMatch(a -> a.attach().presence() && a.attach().participant().role() != Role.AGENT);
+  }
+
+  private List<EventAt> audienceChange(SessionState state) {
+    boolean present = audiencePresent();
+    if (present == state.audience()) return List.of();
+    int devices = (int) attachments.values().stream()
+        .filter(a -> a.attach().presence() && a.attach().participant().role() != Role.AGENT).count();
+    return List.of((o, at) -> new SessionEvent.AudienceChanged(o, Participant.SESSION, at, null, present, devices));
+  }
+
+  private ReplyEffect<SessionEvent, SessionState> acknowledge(SessionState state, SessionCommand.Acknowledge cmd) {
+    Attachment known = attachments.get(cmd.subscriber());
+    if (known == null || cmd.offset() <= known.acked() || cmd.offset() > state.head()) return Effect().noReply();
+    Attachment acked = known.acknowledged(cmd.offset(), cmd.at());
+    attachments.put(cmd.subscriber(), acked);
+    List<EventAt> receipt = receiptIfDue(state, acked, false);
+    return receipt.isEmpty() ? Effect().noReply() : persist(state, receipt, null, null, false);
+  }
+
+  /** A receipt when the device's confirmed offset moved on and its last receipt is old enough (or it is leaving). */
+  private List<EventAt> receiptIfDue(SessionState state, Attachment a, boolean leaving) {
+    if (!a.attach().presence() || a.acked() < 0) return List.of();
+    Participant p = a.attach().participant();
+    String key = SessionState.receiptKey(p.id(), a.attach().device());
+    SessionState.Receipt last = state.receipts().get(key);
+    if (last != null && last.delivered() >= a.acked()) return List.of();
+    if (!leaving && last != null && Duration.between(last.at(), a.ackedAt()).compareTo(settings.receiptInterval()) < 0) {
+      return List.of();
+    }
+    long offset = a.acked();
+    Instant when = a.ackedAt();
+    return List.of((o, at) -> new SessionEvent.ReceiptRecorded(o, p, at, null, p, a.attach().device(), offset, when));
   }
 
   private ReplyEffect<SessionEvent, SessionState> keepAlive(SessionState state, KeepAlive cmd) {
@@ -413,23 +490,23 @@ public final class SessionEntity
     ctx.unwatch(subscriber);
     Attach attach = gone.attach();
     if (!attach.presence()) return Effect().noReply();
-    for (Attachment other : attachments.values()) {
-      if (other.sameDevice(attach)) return Effect().noReply();
-    }
-    return disconnect(state, attach.participant(), attach.device(), reason);
+    List<EventAt> events = new ArrayList<>(receiptIfDue(state, gone, true));
+    boolean deviceStillAttached = attachments.values().stream().anyMatch(other -> other.sameDevice(attach));
+    if (!deviceStillAttached) events.addAll(disconnect(state, attach.participant(), attach.device(), reason));
+    events.addAll(audienceChange(state));
+    return events.isEmpty() ? Effect().noReply() : persist(state, events, null, null, false);
   }
 
-  private ReplyEffect<SessionEvent, SessionState> disconnect(SessionState state, Participant p, String device, String reason) {
+  private List<EventAt> disconnect(SessionState state, Participant p, String device, String reason) {
     Presence presence = state.presenceOf(p.id());
-    if (presence == null || !presence.devices().contains(device)) return Effect().noReply();
+    if (presence == null || !presence.devices().contains(device)) return List.of();
     Instant graceUntil = null;
     if (presence.devices().size() == 1) {
       graceUntil = clock.instant().plus(settings.grace());
       timers.startSingleTimer(graceKey(p.id()), new GraceExpired(p.id()), settings.grace());
     }
     Instant until = graceUntil;
-    return persist(state, List.of((o, at) -> new SessionEvent.ParticipantDisconnected(o, p, at, null, p, device, reason, until)),
-        null, null, false);
+    return List.of((o, at) -> new SessionEvent.ParticipantDisconnected(o, p, at, null, p, device, reason, until));
   }
 
   /** Did not come back in time: lost, exactly once; a streaming agent's open messages end as agent_lost. */
@@ -475,6 +552,7 @@ public final class SessionEntity
         events.add((o, at) -> new SessionEvent.ParticipantDisconnected(o, p, at, null, p, device, "not_reattached", until));
       }
     }
+    events.addAll(audienceChange(state));
     return events.isEmpty() ? Effect().noReply() : persist(state, events, null, null, false);
   }
 
@@ -493,6 +571,14 @@ public final class SessionEntity
 
   /** Everything that follows a confirmed write: delivery, stall timers, the queue index, the lifecycle listener. */
   private void afterWrite(SessionState state, List<SessionEvent> events) {
+    SessionMetrics.EVENTS_PERSISTED.inc(events.size());
+    for (SessionEvent e : events) if (e instanceof SessionEvent.StreamDelta) SessionMetrics.DELTA_EVENTS.inc();
+    boolean nobody = !state.openStreams().isEmpty() && !audiencePresent();
+    if (nobody != streamingToNobody) {
+      streamingToNobody = nobody;
+      if (nobody) SessionMetrics.STREAMING_TO_NOBODY.inc();
+      else SessionMetrics.STREAMING_TO_NOBODY.dec();
+    }
     if (!attachments.isEmpty()) {
       Feed.Events message = new Feed.Events(events);
       for (ActorRef<Feed> subscriber : attachments.keySet()) subscriber.tell(message);
@@ -506,8 +592,12 @@ public final class SessionEntity
       } else if (queues != null) {
         if (e instanceof SessionEvent.SessionQueued q) {
           queues.tell(new QueueDirectory.Enqueue(sessionId, q.queue(), q.at(), q.note()));
+        } else if (e instanceof SessionEvent.TransferRequested t && t.invited().queue() != null) {
+          // a warm transfer to a queue waits there too, for whoever accepts first
+          queues.tell(new QueueDirectory.Enqueue(sessionId, t.invited().queue(), t.at(), t.note()));
         } else if (e instanceof SessionEvent.SessionClaimed || e instanceof SessionEvent.ControlHandedBack
-            || e instanceof SessionEvent.SessionClosed) {
+            || e instanceof SessionEvent.SessionClosed || e instanceof SessionEvent.TransferAccepted
+            || e instanceof SessionEvent.TransferCancelled) {
           queues.tell(new QueueDirectory.Remove(sessionId));
         }
       }
@@ -537,7 +627,8 @@ public final class SessionEntity
       List<SummaryReply.DeviceView> devices = new ArrayList<>();
       for (Attachment a : attachments.values()) {
         if (a.attach().presence() && a.attach().participant().id().equals(p.id())) {
-          devices.add(new SummaryReply.DeviceView(a.attach().device(), a.since(), a.lastActivity(), a.delivered()));
+          devices.add(new SummaryReply.DeviceView(a.attach().device(), a.since(), a.lastActivity(), a.delivered(),
+              a.acked() < 0 ? null : a.acked()));
         }
       }
       views.add(new SummaryReply.ParticipantView(p, s.presenceOf(p.id()), devices, s.agentStatus().get(p.id())));

@@ -7,7 +7,12 @@ import dev.durablesessions.CborSerializable;
 import dev.durablesessions.session.producer.SeqRange;
 import dev.durablesessions.session.transfer.Control;
 import dev.durablesessions.session.transfer.HandoffNote;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.durablesessions.session.state.CommitError;
+import dev.durablesessions.session.state.Provenance;
+import dev.durablesessions.session.state.ToolOutcome;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Everything that happens in a session. Every event carries its offset (the journal sequence
@@ -39,6 +44,12 @@ import java.time.Instant;
   @JsonSubTypes.Type(value = SessionEvent.SessionClaimed.class, name = "session.claimed"),
   @JsonSubTypes.Type(value = SessionEvent.ControlHandedBack.class, name = "control.handed_back"),
   @JsonSubTypes.Type(value = SessionEvent.SessionClosed.class, name = "session.closed"),
+  @JsonSubTypes.Type(value = SessionEvent.StateCommitted.class, name = "state.committed"),
+  @JsonSubTypes.Type(value = SessionEvent.ToolCalled.class, name = "tool.called"),
+  @JsonSubTypes.Type(value = SessionEvent.ToolResulted.class, name = "tool.result"),
+  @JsonSubTypes.Type(value = SessionEvent.TurnRetried.class, name = "turn.retried"),
+  @JsonSubTypes.Type(value = SessionEvent.ReceiptRecorded.class, name = "receipt"),
+  @JsonSubTypes.Type(value = SessionEvent.AudienceChanged.class, name = "audience.changed"),
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface SessionEvent extends CborSerializable {
@@ -139,4 +150,51 @@ public sealed interface SessionEvent extends CborSerializable {
       implements SessionEvent {}
 
   record SessionClosed(long offset, Participant by, Instant at, SeqRange producer, String reason) implements SessionEvent {}
+
+  /**
+   * A typed change of the state document: the RFC 6902 {@code patch}, in the turn (and attempt)
+   * it happened, with what caused it: tool and tool call, input hash, output summary,
+   * provenance, an error if the step failed, and the keys the agent evicted from its context.
+   */
+  record StateCommitted(
+      long offset,
+      Participant by,
+      Instant at,
+      SeqRange producer,
+      int turn,
+      int attempt,
+      String tool,
+      String toolCallId,
+      String inputHash,
+      String outputSummary,
+      Provenance provenance,
+      CommitError error,
+      JsonNode patch,
+      List<String> evictedKeys)
+      implements SessionEvent {}
+
+  record ToolCalled(long offset, Participant by, Instant at, SeqRange producer, String toolCallId, String name, String inputHash, int turn)
+      implements SessionEvent {}
+
+  record ToolResulted(
+      long offset, Participant by, Instant at, SeqRange producer, String toolCallId, ToolOutcome outcome, String summary, CommitError error)
+      implements SessionEvent {}
+
+  /** The agent retries turn {@code turn}; what follows is attempt {@code attempt} of it. */
+  record TurnRetried(long offset, Participant by, Instant at, SeqRange producer, int turn, int attempt, String reason)
+      implements SessionEvent {}
+
+  /** Device {@code device} of {@code participant} had received everything up to {@code delivered} at {@code deliveredAt}. */
+  record ReceiptRecorded(
+      long offset, Participant by, Instant at, SeqRange producer, Participant participant, String device, long delivered, Instant deliveredAt)
+      implements SessionEvent {
+    @Override
+    public boolean visibleTo(Participant viewer) {
+      return viewer.role().isOperator() || viewer.id().equals(participant.id());
+    }
+  }
+
+  /** Someone other than agents is attached ({@code present}) or nobody is: agents may slow down. */
+  record AudienceChanged(long offset, Participant by, Instant at, SeqRange producer, boolean present, int devices)
+      implements SessionEvent {}
 }

@@ -14,7 +14,9 @@ public record SessionSettings(
     String snapshotPluginId,
     Duration grace,
     Duration stallAfter,
-    Duration reattachWindow) {
+    Duration reattachWindow,
+    Duration receiptInterval,
+    Duration coalesceLingerWithoutAudience) {
 
   public static SessionSettings fromConfig(Config root) {
     Config c = root.getConfig("durable-sessions.session");
@@ -28,7 +30,9 @@ public record SessionSettings(
         c.getString("snapshot-plugin-id"),
         root.getDuration("durable-sessions.presence.grace"),
         root.getDuration("durable-sessions.presence.stall-after"),
-        root.getDuration("durable-sessions.presence.reattach-window"));
+        root.getDuration("durable-sessions.presence.reattach-window"),
+        c.getDuration("receipt-interval"),
+        c.getDuration("coalesce-linger-without-audience"));
   }
 
   public boolean coalescing() {
@@ -37,6 +41,6 @@ public record SessionSettings(
 
   public SessionSettings withCoalesceLinger(Duration linger) {
     return new SessionSettings(linger, coalesceMaxBytes, recentEvents, snapshotEvery, producerWindow, journalPluginId,
-        snapshotPluginId, grace, stallAfter, reattachWindow);
+        snapshotPluginId, grace, stallAfter, reattachWindow, receiptInterval, coalesceLingerWithoutAudience);
   }
 }

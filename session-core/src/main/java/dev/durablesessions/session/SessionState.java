@@ -28,6 +28,9 @@ import dev.durablesessions.session.producer.ProducerState;
 import dev.durablesessions.session.producer.SeqRange;
 import dev.durablesessions.session.transfer.Control;
 import dev.durablesessions.session.transfer.HandoffNote;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.durablesessions.session.state.ToolOutcome;
+import dev.durablesessions.session.state.WorkingState;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -55,14 +58,30 @@ public record SessionState(
     Map<Long, Target> openSignals,
     Control control,
     HandoffNote latestNote,
-    Map<String, ProducerState> producers)
+    Map<String, ProducerState> producers,
+    JsonNode document,
+    Turn turn,
+    Map<String, ToolCall> toolCalls,
+    Map<String, Receipt> receipts,
+    boolean audience)
     implements CborSerializable {
+
+  /** The current turn: a user message opens the next one, the assistant's reply closes it; a retry reopens it. */
+  public record Turn(int number, int attempt, boolean open) implements CborSerializable {}
+
+  /** A recent tool call; {@code outcome} is null while it runs. */
+  public record ToolCall(String name, int turn, ToolOutcome outcome) implements CborSerializable {}
+
+  /** The highest offset a device confirmed, and when. */
+  public record Receipt(Participant participant, String device, long delivered, Instant at) implements CborSerializable {}
+
+  static final int MAX_TOOL_CALLS = 256;
 
   static final int MAX_OPEN_SIGNALS = 256;
 
   public static SessionState empty() {
     return new SessionState(null, null, null, 0, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
-        new Control.AgentInControl(null), null, Map.of());
+        new Control.AgentInControl(null), null, Map.of(), WorkingState.initial(), new Turn(0, 1, false), Map.of(), Map.of(), false);
   }
 
   public boolean created() {
@@ -138,9 +157,12 @@ public record SessionState(
     } else if (event instanceof StreamDelta e) {
       return stalled.containsKey(e.messageId()) ? with(b -> b.stalled = remove(stalled, e.messageId())) : this;
     } else if (event instanceof StreamEnded e) {
+      Participant owner = participants.get(openStreams.get(e.messageId()));
+      boolean closesTurn = turn.open() && owner != null && owner.role().speaksAsAssistant();
       return with(b -> {
         b.openStreams = remove(openStreams, e.messageId());
         b.stalled = remove(stalled, e.messageId());
+        if (closesTurn) b.turn = new Turn(turn.number(), turn.attempt(), false);
       });
     } else if (event instanceof AgentStalled e) {
       return with(b -> b.stalled = put(stalled, e.messageId(), e.agent()));
@@ -184,8 +206,29 @@ public record SessionState(
       });
     } else if (event instanceof SessionClosed e) {
       return with(b -> b.control = new Control.Closed(e.reason()));
-    } else if (event instanceof MessagePosted || event instanceof SuggestionMade) {
+    } else if (event instanceof MessagePosted m) {
+      if (m.by().role() == Role.USER) return with(b -> b.turn = new Turn(turn.number() + 1, 1, true));
+      if (m.by().role().speaksAsAssistant() && turn.open()) return with(b -> b.turn = new Turn(turn.number(), turn.attempt(), false));
       return this;
+    } else if (event instanceof SuggestionMade) {
+      return this;
+    } else if (event instanceof SessionEvent.StateCommitted c) {
+      WorkingState.Applied applied = WorkingState.apply(document, c.patch());
+      if (applied.document() == null) throw new IllegalStateException("journaled commit " + c.offset() + " does not apply: " + applied.refusal());
+      return with(b -> b.document = applied.document());
+    } else if (event instanceof SessionEvent.ToolCalled t) {
+      return with(b -> b.toolCalls = bounded(put(toolCalls, t.toolCallId(), new ToolCall(t.name(), t.turn(), null)), MAX_TOOL_CALLS));
+    } else if (event instanceof SessionEvent.ToolResulted r) {
+      ToolCall call = toolCalls.get(r.toolCallId());
+      if (call == null) return this;
+      return with(b -> b.toolCalls = put(toolCalls, r.toolCallId(), new ToolCall(call.name(), call.turn(), r.outcome())));
+    } else if (event instanceof SessionEvent.TurnRetried r) {
+      return with(b -> b.turn = new Turn(r.turn(), r.attempt(), true));
+    } else if (event instanceof SessionEvent.ReceiptRecorded r) {
+      return with(b -> b.receipts = put(receipts, receiptKey(r.participant().id(), r.device()),
+          new Receipt(r.participant(), r.device(), r.delivered(), r.deliveredAt())));
+    } else if (event instanceof SessionEvent.AudienceChanged a) {
+      return with(b -> b.audience = a.present());
     }
     throw new IllegalStateException("unhandled event " + event.getClass().getName());
   }
@@ -221,6 +264,11 @@ public record SessionState(
     Control control;
     HandoffNote latestNote;
     Map<String, ProducerState> producers;
+    JsonNode document;
+    Turn turn;
+    Map<String, ToolCall> toolCalls;
+    Map<String, Receipt> receipts;
+    boolean audience;
   }
 
   private SessionState with(java.util.function.Consumer<Builder> change) {
@@ -238,14 +286,31 @@ public record SessionState(
     b.control = control;
     b.latestNote = latestNote;
     b.producers = producers;
+    b.document = document;
+    b.turn = turn;
+    b.toolCalls = toolCalls;
+    b.receipts = receipts;
+    b.audience = audience;
     change.accept(b);
     return new SessionState(b.sessionId, b.createdAt, b.createdBy, b.head, b.participants, b.presence, b.openStreams,
-        b.stalled, b.agentStatus, b.openSignals, b.control, b.latestNote, b.producers);
+        b.stalled, b.agentStatus, b.openSignals, b.control, b.latestNote, b.producers, b.document, b.turn, b.toolCalls,
+        b.receipts, b.audience);
   }
 
   private static <K, V> Map<K, V> put(Map<K, V> map, K key, V value) {
     LinkedHashMap<K, V> copy = new LinkedHashMap<>(map);
     copy.put(key, value);
+    return Collections.unmodifiableMap(copy);
+  }
+
+  public static String receiptKey(String participantId, String device) {
+    return participantId + "|" + device;
+  }
+
+  private static <K, V> Map<K, V> bounded(Map<K, V> map, int max) {
+    if (map.size() <= max) return map;
+    LinkedHashMap<K, V> copy = new LinkedHashMap<>(map);
+    while (copy.size() > max) copy.remove(copy.keySet().iterator().next());
     return Collections.unmodifiableMap(copy);
   }
 

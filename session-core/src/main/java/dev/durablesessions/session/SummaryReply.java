@@ -31,6 +31,7 @@ public sealed interface SummaryReply extends CborSerializable permits SummaryRep
   record ParticipantView(Participant participant, Presence presence, List<DeviceView> devices, AgentStatus status)
       implements CborSerializable {}
 
-  /** One attached device: since when, its last activity and the highest offset delivered to it. */
-  record DeviceView(String device, Instant since, Instant lastActivity, long delivered) implements CborSerializable {}
+  /** One attached device: since when, its last activity, the highest offset delivered to it and the highest it confirmed. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record DeviceView(String device, Instant since, Instant lastActivity, long delivered, Long acked) implements CborSerializable {}
 }

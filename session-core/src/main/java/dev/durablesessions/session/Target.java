@@ -14,6 +14,7 @@ public record Target(Role role, String participant) implements CborSerializable 
     return new Target(null, id);
   }
 
+  @com.fasterxml.jackson.annotation.JsonIgnore
   public boolean isValid() {
     return (role == null) != (participant == null || participant.isBlank());
   }

@@ -32,6 +32,20 @@ public final class Json {
     }
   }
 
+  private static final java.util.Map<Class<?>, String> TYPE_NAMES = new java.util.HashMap<>();
+
+  static {
+    for (com.fasterxml.jackson.annotation.JsonSubTypes.Type t :
+        SessionEvent.class.getAnnotation(com.fasterxml.jackson.annotation.JsonSubTypes.class).value()) {
+      TYPE_NAMES.put(t.value(), t.name());
+    }
+  }
+
+  /** The stable wire name of an event's type ("stream.delta", ...). */
+  public static String typeName(SessionEvent event) {
+    return TYPE_NAMES.get(event.getClass());
+  }
+
   public static String write(Object value) {
     try {
       return MAPPER.writeValueAsString(value);

@@ -191,7 +191,7 @@ class HandoverTest {
     assertEquals(first, SocketContract.json(claimed.body()).path("sessionId").asText());
     assertEquals(second, SocketContract.json(call("POST", "/v1/queues/" + queue + "/claim", bob, null).body()).path("sessionId").asText());
     assertStatus(call("POST", "/v1/queues/" + queue + "/claim", bob, null), 409, "not_queued");
-    assertStatus(call("POST", "/v1/queues/" + queue + "/claim", ada, null), 409, "not_queued");
+    assertStatus(call("POST", "/v1/queues/" + queue + "/claim", ada, null), 403, "forbidden");
   }
 
   @Test

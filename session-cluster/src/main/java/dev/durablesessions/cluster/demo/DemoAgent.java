@@ -89,6 +89,7 @@ public final class DemoAgent {
   private ActorRef<SessionFollower.Command> follower;
   private final Deque<SessionEvent.MessagePosted> questions = new ArrayDeque<>();
   private String streaming;
+  private boolean hasFloor = true;
   private final Deque<String> tokens = new ArrayDeque<>();
   /** Appends wait here, then go out pipelined (up to WINDOW unanswered), in order. */
   private static final int WINDOW = 32;
@@ -117,6 +118,7 @@ public final class DemoAgent {
             return Behaviors.stopped();
           }
           if (summary.control() instanceof dev.durablesessions.session.transfer.Control.Closed) return Behaviors.stopped();
+          hasFloor = summary.control().floorAllows(AGENT);
           // A previous incarnation of this agent may have died mid-answer: close what it left open.
           for (String open : summary.openStreams()) {
             if (open.startsWith("demo-")) outbox.add(new AppendBody.EndStream(open, EndReason.ERROR, "agent restarted"));
@@ -155,7 +157,14 @@ public final class DemoAgent {
 
   private void onEvent(SessionEvent event) {
     if (event.by().id().equals(AGENT.id())) return;
-    if (event instanceof SessionEvent.MessagePosted m && (m.by().role() == Role.USER || m.by().role() == Role.HUMAN)) {
+    if (event instanceof SessionEvent.SessionQueued || event instanceof SessionEvent.TransferAccepted
+        || event instanceof SessionEvent.SessionClaimed || event instanceof SessionEvent.SessionClosed) {
+      hasFloor = false; // a human (or nobody) speaks for the assistant side now
+      questions.clear();
+    } else if (event instanceof SessionEvent.ControlHandedBack h) {
+      hasFloor = h.agent() == null || h.agent().equals(AGENT.id());
+    } else if (event instanceof SessionEvent.MessagePosted m && m.by().role() == Role.USER) {
+      if (!hasFloor) return;
       questions.add(m);
       if (streaming == null) startAnswer();
     } else if (event instanceof SessionEvent.SignalSent s && s.to().addresses(AGENT)) {

@@ -39,6 +39,9 @@ public final class SessionFollower {
   /** The consumer saw its client alive at {@code at}; reported to the session with the next keep-alive. */
   public record Activity(java.time.Instant at) implements Command {}
 
+  /** The client confirmed it processed everything up to {@code offset}: a delivery receipt for the session. */
+  public record Acknowledged(long offset, java.time.Instant at) implements Command {}
+
   private record FromSession(Feed feed) implements Command {}
 
   private record PageRead(List<SessionEvent> events) implements Command {}
@@ -84,6 +87,7 @@ public final class SessionFollower {
   private final SessionCommand.Attach attach;
   private final ActorRef<Delivery> consumer;
   private java.time.Instant lastActivity = java.time.Instant.now();
+  private long acknowledged = -1;
   private final ActorRef<Feed> feed;
   private final ResumeCursor cursor;
   private ActorRef<SessionCommand> incarnation;
@@ -159,6 +163,17 @@ public final class SessionFollower {
         })
         .onMessage(KeepAliveTick.class, m -> {
           session.tell(new SessionCommand.KeepAlive(feed, attach, cursor.delivered(), settings.pageSize(), lastActivity));
+          return Behaviors.same();
+        })
+        .onMessage(Acknowledged.class, m -> {
+          if (m.offset() > acknowledged) {
+            acknowledged = m.offset();
+            if (m.at().isAfter(lastActivity)) lastActivity = m.at();
+            ActorRef<SessionCommand> target = incarnation;
+            SessionCommand.Acknowledge ack = new SessionCommand.Acknowledge(feed, m.offset(), m.at());
+            if (target != null) target.tell(ack);
+            else session.tell(ack);
+          }
           return Behaviors.same();
         })
         .onMessage(Activity.class, m -> {

@@ -40,6 +40,14 @@ public final class SessionJournal {
         .runWith(Sink.seq(), system);
   }
 
+  /** The events with offsets in [from, to] as a stream, for exports that must not hold them all. */
+  public org.apache.pekko.stream.javadsl.Source<SessionEvent, org.apache.pekko.NotUsed> stream(String sessionId, long from, long to) {
+    return query
+        .currentEventsByPersistenceId(SessionEntity.persistenceId(sessionId).id(), from, to)
+        .map(EventEnvelope::event)
+        .map(SessionEvent.class::cast);
+  }
+
   /** Events with offsets in [from, to], in order; fewer if the log ends earlier. */
   public CompletionStage<List<SessionEvent>> read(String sessionId, long from, long to) {
     return query

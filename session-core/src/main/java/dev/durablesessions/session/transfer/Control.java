@@ -64,6 +64,7 @@ public sealed interface Control extends CborSerializable {
   /** Whom a transfer invites: one participant, or whoever in a queue accepts first. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record Invitee(String participant, String queue) implements CborSerializable {
+    @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isValid() {
       return (participant == null || participant.isBlank()) != (queue == null || queue.isBlank());
     }

@@ -57,7 +57,7 @@ public final class ControlRules {
   }
 
   private static boolean humanSide(Participant by) {
-    return by.role() == Role.HUMAN || by.role() == Role.SUPPORT;
+    return by.role() == Role.HUMAN || by.role() == Role.SUPPORT || by.role() == Role.ADMIN;
   }
 
   private static Decision transfer(SessionState state, Control control, Participant by, RequestTransfer r) {

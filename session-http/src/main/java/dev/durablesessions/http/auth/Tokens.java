@@ -15,8 +15,9 @@ import java.util.Optional;
 
 /**
  * Bearer JWTs, HS256 with a shared secret (java-jwt does the parsing and verification).
- * Claims: {@code sub}, {@code role} (agent, user, human, support, observer), {@code sessions}
- * (list of session patterns), and optionally {@code exp}, which is enforced when present.
+ * Claims: {@code iss} (must match the configured issuer), {@code sub}, {@code role} (agent, user,
+ * human, support, observer, admin), {@code sessions} (list of session patterns), and optionally
+ * {@code exp}, which is enforced when present.
  */
 public final class Tokens {
   /** The secret dev mode uses when none is configured. Public, so never use it outside dev mode. */
@@ -57,7 +58,9 @@ public final class Tokens {
       String role = jwt.getClaim("role").asString();
       List<String> sessions = jwt.getClaim("sessions").asList(String.class);
       if (subject == null || subject.isBlank() || role == null || sessions == null) return Optional.empty();
-      return Optional.of(new Identity(subject, Role.fromWire(role), List.copyOf(sessions)));
+      Role parsed = Role.fromWire(role);
+      if (parsed == Role.SYSTEM) return Optional.empty(); // the session's own role is never granted
+      return Optional.of(new Identity(subject, parsed, List.copyOf(sessions)));
     } catch (JWTVerificationException | IllegalArgumentException e) {
       return Optional.empty();
     }

@@ -72,11 +72,14 @@ final class ControlRoutes extends AllDirectives {
 
   /** Under /v1/queues. */
   Route queueRoutes(Identity identity) {
+    if (!identity.role().isOperator()) {
+      return complete(ApiError.response(ErrorCode.FORBIDDEN, "queues are for human operators, support and admins"));
+    }
     return concat(
-        pathEndOrSingleSlash(() -> get(() -> onSuccess(listing(), l -> complete(SessionRoutes.json(StatusCodes.OK, l))))),
+        pathEndOrSingleSlash(() -> get(() -> onSuccess(listing(), l -> complete(SessionRoutes.json(StatusCodes.OK, visible(l, identity)))))),
         pathPrefix(PathMatchers.segment(), queue -> concat(
             pathEndOrSingleSlash(() -> get(() -> onSuccess(listing(), l -> complete(SessionRoutes.json(StatusCodes.OK,
-                Map.of("queue", queue, "waiting", l.queues().getOrDefault(queue, List.of()))))))),
+                Map.of("queue", queue, "waiting", visible(l, identity).queues().getOrDefault(queue, List.of()))))))),
             path("claim", () -> post(() -> onSuccess(claimOldest(queue, identity), result ->
                 complete(result.refused() != null
                     ? ApiError.response(result.refused().code(), result.refused().message())
@@ -128,7 +131,7 @@ final class ControlRoutes extends AllDirectives {
    * someone else claimed a moment ago is refused there and the next one is tried.
    */
   private CompletionStage<ClaimResult> claimOldest(String queue, Identity identity) {
-    return listing().thenCompose(l -> tryClaim(l.queues().getOrDefault(queue, List.of()), 0, queue, identity));
+    return listing().thenCompose(l -> tryClaim(visible(l, identity).queues().getOrDefault(queue, List.of()), 0, queue, identity));
   }
 
   private CompletionStage<ClaimResult> tryClaim(List<QueueDirectory.Entry> waiting, int i, String queue, Identity identity) {
@@ -145,6 +148,16 @@ final class ControlRoutes extends AllDirectives {
       if (r.code() == ErrorCode.FORBIDDEN) return CompletableFuture.completedFuture(new ClaimResult(null, r));
       return tryClaim(waiting, i + 1, queue, identity);
     });
+  }
+
+  /** Only the sessions the caller's token may join. */
+  private static QueueDirectory.Listing visible(QueueDirectory.Listing listing, Identity identity) {
+    Map<String, List<QueueDirectory.Entry>> mine = new java.util.LinkedHashMap<>();
+    listing.queues().forEach((q, entries) -> {
+      List<QueueDirectory.Entry> allowed = entries.stream().filter(e -> identity.mayJoin(e.sessionId())).toList();
+      if (!allowed.isEmpty()) mine.put(q, allowed);
+    });
+    return new QueueDirectory.Listing(mine);
   }
 
   private Route withBody(Function<JsonNode, Route> inner) {

@@ -59,6 +59,7 @@ public final class SessionRoutes extends AllDirectives {
   private final ActorRef<Connections.Command> connections;
   private final Duration askTimeout;
   private final ControlRoutes control;
+  private final StateRoutes state;
 
   public SessionRoutes(ActorSystem<?> system, SessionJournal journal, Tokens tokens, ActorRef<Connections.Command> connections) {
     this.system = system;
@@ -68,11 +69,13 @@ public final class SessionRoutes extends AllDirectives {
     this.connections = connections;
     this.askTimeout = system.settings().config().getDuration("durable-sessions.http.ask-timeout");
     this.control = new ControlRoutes(system, sharding, askTimeout);
+    this.state = new StateRoutes(sharding, journal, askTimeout, system.settings().config());
   }
 
   public Route routes() {
     return concat(
         path("health", () -> get(() -> complete(json(StatusCodes.OK, Map.of("status", "ok"))))),
+        path("metrics", () -> get(() -> complete(dev.durablesessions.http.Metrics.scrape()))),
         pathPrefix("v1", () -> concat(
             pathPrefix("sessions", () -> authenticated(this::sessionRoutes)),
             pathPrefix("queues", () -> authenticated(control::queueRoutes)))));
@@ -86,7 +89,8 @@ public final class SessionRoutes extends AllDirectives {
             path("events", () -> get(() -> history(sessionId, identity))),
             path("messages", () -> post(() -> appendMessage(sessionId, identity))),
             path("ws", () -> get(() -> socket(sessionId, identity))),
-            control.routes(sessionId, identity)))));
+            control.routes(sessionId, identity),
+            state.routes(sessionId, identity)))));
   }
 
   // ---------------------------------------------------------------- identity
@@ -144,7 +148,7 @@ public final class SessionRoutes extends AllDirectives {
           ask(sessionId, (ActorRef<Outcome> r) -> new SessionCommand.Create(identity.participant(), r)),
           outcome -> outcome instanceof Outcome.Refused refused
               ? complete(ApiError.response(refused.code(), refused.message()))
-              : complete(json(StatusCodes.CREATED, Map.of("sessionId", sessionId, "head", 2)))));
+              : complete(json(StatusCodes.CREATED, Map.of("sessionId", sessionId, "head", ((Outcome.Accepted) outcome).offset())))));
     });
   }
 
@@ -161,7 +165,8 @@ public final class SessionRoutes extends AllDirectives {
         return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "limit is an integer"));
       }
       if (limit < 1 || limit > MAX_PAGE) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "limit must be 1.." + MAX_PAGE));
-      return onSuccess(journal.sessionIds(limit), ids -> complete(json(StatusCodes.OK, Map.of("sessions", ids))));
+      return onSuccess(journal.sessionIds(limit), ids -> complete(json(StatusCodes.OK,
+          Map.of("sessions", ids.stream().filter(identity::mayJoin).toList()))));
     });
   }
 
@@ -290,6 +295,9 @@ public final class SessionRoutes extends AllDirectives {
       return true;
     }
   }
+
+  /** Events as a JSON array whose elements carry their {@code type} (a declared element type does that). */
+  record Events(@com.fasterxml.jackson.annotation.JsonValue List<SessionEvent> events) {}
 
   /** A page of history; the declared element type makes every event carry its {@code type}. */
   record HistoryPage(String sessionId, long head, List<SessionEvent> events, long next, boolean hasMore) {}

@@ -26,6 +26,11 @@ import dev.durablesessions.session.producer.ProducerStamp;
   @JsonSubTypes.Type(value = ClientFrame.Status.class, name = "status"),
   @JsonSubTypes.Type(value = ClientFrame.Suggestion.class, name = "suggestion"),
   @JsonSubTypes.Type(value = ClientFrame.Heartbeat.class, name = "heartbeat"),
+  @JsonSubTypes.Type(value = ClientFrame.Ack.class, name = "ack"),
+  @JsonSubTypes.Type(value = ClientFrame.Commit.class, name = "commit"),
+  @JsonSubTypes.Type(value = ClientFrame.ToolCall.class, name = "tool.call"),
+  @JsonSubTypes.Type(value = ClientFrame.ToolResult.class, name = "tool.result"),
+  @JsonSubTypes.Type(value = ClientFrame.RetryTurn.class, name = "turn.retry"),
   @JsonSubTypes.Type(value = ClientFrame.Leave.class, name = "leave"),
 })
 public sealed interface ClientFrame {
@@ -90,8 +95,50 @@ public sealed interface ClientFrame {
     }
   }
 
-  /** I am alive; {@code offset} is the last offset this device processed. Not answered. */
+  /** I am alive; {@code offset}, if given, is the last offset this device processed (a receipt). Not answered. */
   record Heartbeat(String ref, Long offset) implements ClientFrame {}
+
+  /** This device processed every event up to {@code offset}: a delivery receipt. Not answered. */
+  record Ack(String ref, Long offset) implements ClientFrame {}
+
+  /** A typed change of the session's state document (RFC 6902 patch). */
+  record Commit(
+      String ref,
+      ProducerStamp producer,
+      String tool,
+      String toolCallId,
+      String inputHash,
+      String outputSummary,
+      dev.durablesessions.session.state.Provenance provenance,
+      dev.durablesessions.session.state.CommitError error,
+      com.fasterxml.jackson.databind.JsonNode patch,
+      java.util.List<String> evictedKeys)
+      implements Appending {
+    public AppendBody body() {
+      return new AppendBody.Commit(tool, toolCallId, inputHash, outputSummary, provenance, error, patch, evictedKeys);
+    }
+  }
+
+  record ToolCall(String ref, ProducerStamp producer, String toolCallId, String name, String inputHash) implements Appending {
+    public AppendBody body() {
+      return new AppendBody.CallTool(toolCallId, name, inputHash);
+    }
+  }
+
+  record ToolResult(
+      String ref, ProducerStamp producer, String toolCallId, dev.durablesessions.session.state.ToolOutcome outcome, String summary,
+      dev.durablesessions.session.state.CommitError error)
+      implements Appending {
+    public AppendBody body() {
+      return new AppendBody.ToolResult(toolCallId, outcome, summary, error);
+    }
+  }
+
+  record RetryTurn(String ref, ProducerStamp producer, String reason) implements Appending {
+    public AppendBody body() {
+      return new AppendBody.RetryTurn(reason);
+    }
+  }
 
   /** Goodbye: the participant leaves the session and the socket closes. */
   record Leave(String ref) implements ClientFrame {}

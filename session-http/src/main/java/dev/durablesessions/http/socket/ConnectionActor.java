@@ -7,6 +7,7 @@ import dev.durablesessions.session.Participant;
 import dev.durablesessions.session.SessionCommand;
 import dev.durablesessions.session.SessionEntity;
 import dev.durablesessions.session.SessionEvent;
+import dev.durablesessions.session.metrics.SessionMetrics;
 import dev.durablesessions.session.resume.FollowerSettings;
 import dev.durablesessions.session.resume.SessionFollower;
 import dev.durablesessions.session.resume.SessionJournal;
@@ -136,6 +137,7 @@ public final class ConnectionActor {
     ctx.ask(Outcome.class, session, settings.askTimeout(),
         replyTo -> new SessionCommand.Join(participant, replyTo),
         (outcome, failure) -> new Answered(Asked.JOIN, null, outcome, failure));
+    SessionMetrics.CONNECTIONS.labelValues(participant.role().wire()).inc();
     if (!settings.heartbeatTimeout().isZero()) {
       timers.startTimerWithFixedDelay(CheckHeartbeat.INSTANCE, settings.heartbeatTimeout().dividedBy(4));
     }
@@ -183,6 +185,10 @@ public final class ConnectionActor {
         })
         .onMessage(StreamCompleted.class, m -> socketEnded())
         .onMessage(StreamFailed.class, m -> socketEnded())
+        .onSignal(org.apache.pekko.actor.typed.PostStop.class, m -> {
+          SessionMetrics.CONNECTIONS.labelValues(participant.role().wire()).dec();
+          return Behaviors.same();
+        })
         .build();
   }
 
@@ -257,8 +263,13 @@ public final class ConnectionActor {
 
   private void dispatch(ClientFrame frame) {
     String ref = frame.ref();
-    if (frame instanceof ClientFrame.Heartbeat) {
+    if (frame instanceof ClientFrame.Heartbeat h) {
+      if (h.offset() != null) acknowledge(ref, h.offset());
       return; // its arrival is the point
+    }
+    if (frame instanceof ClientFrame.Ack a) {
+      acknowledge(ref, a.offset() == null ? -1 : a.offset());
+      return;
     }
     inFlight++;
     if (frame instanceof ClientFrame.Leave) {
@@ -270,6 +281,14 @@ public final class ConnectionActor {
           replyTo -> new SessionCommand.Append(participant, a.body(), a.producer(), replyTo),
           (outcome, failure) -> new Answered(Asked.APPEND, ref, outcome, failure));
     }
+  }
+
+  private void acknowledge(String ref, long offset) {
+    if (offset < 0) {
+      send(Frames.error(ref, ErrorCode.INVALID_OFFSET, "ack needs an offset >= 0"));
+      return;
+    }
+    follower.tell(new SessionFollower.Acknowledged(offset, Instant.now()));
   }
 
   private Behavior<Command> onAnswered(Answered m) {
@@ -304,8 +323,11 @@ public final class ConnectionActor {
     if (delivery instanceof SessionFollower.Attached a) {
       send(Frames.attached(a.sessionId(), participant, device, a.head(), a.afterOffset(), settings.heartbeatTimeout()));
     } else if (delivery instanceof SessionFollower.Deliver d) {
+      Instant now = Instant.now();
       for (SessionEvent event : d.events()) {
-        if (event.visibleTo(participant) && !send(Frames.event(event))) return Behaviors.same();
+        if (!event.visibleTo(participant)) continue;
+        if (!send(Frames.event(event))) return Behaviors.same();
+        if (!d.wantsReady()) SessionMetrics.DELIVERY_LAG.observe(Math.max(0, Duration.between(event.at(), now).toNanos()) / 1e9);
       }
       if (d.wantsReady()) {
         followerWantsRoom = true;

@@ -1,0 +1,49 @@
+package dev.durablesessions.session.metrics;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/**
+ * The server's metrics, in the Prometheus client's default registry (one per JVM, shared by
+ * every actor system in it). Exposed by session-http at {@code GET /metrics}.
+ */
+public final class SessionMetrics {
+  private SessionMetrics() {}
+
+  private static final PrometheusRegistry REGISTRY = PrometheusRegistry.defaultRegistry;
+
+  public static final Gauge SESSIONS_ACTIVE = Gauge.builder()
+      .name("ds_sessions_active").help("Session entities running on this node").register(REGISTRY);
+
+  public static final Gauge CONNECTIONS = Gauge.builder()
+      .name("ds_connections").help("Open participant sockets on this node, by role").labelNames("role").register(REGISTRY);
+
+  public static final Counter EVENTS_PERSISTED = Counter.builder()
+      .name("ds_events_persisted_total").help("Session events written to the journal").register(REGISTRY);
+
+  public static final Histogram PERSIST_LATENCY = Histogram.builder()
+      .name("ds_persist_latency_seconds").help("From a session's persist call to the journal's confirmation")
+      .classicUpperBounds(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+      .register(REGISTRY);
+
+  public static final Histogram DELIVERY_LAG = Histogram.builder()
+      .name("ds_delivery_lag_seconds").help("From an event's time to its frame being queued for a live socket")
+      .classicUpperBounds(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+      .register(REGISTRY);
+
+  public static final Counter DELTAS_APPENDED = Counter.builder()
+      .name("ds_deltas_appended_total").help("Stream deltas appended by producers").register(REGISTRY);
+
+  public static final Counter DELTA_EVENTS = Counter.builder()
+      .name("ds_delta_events_total").help("Stream delta events written (appended / written = coalescing ratio)").register(REGISTRY);
+
+  public static final Gauge STREAMING_TO_NOBODY = Gauge.builder()
+      .name("ds_sessions_streaming_to_nobody").help("Sessions with an open stream and no non-agent device attached")
+      .register(REGISTRY);
+
+  public static PrometheusRegistry registry() {
+    return REGISTRY;
+  }
+}

@@ -1,0 +1,27 @@
+package dev.durablesessions.http;
+
+import dev.durablesessions.session.metrics.SessionMetrics;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+
+/** {@code GET /metrics}: the Prometheus text format of the server's metrics (unauthenticated, like health). */
+public final class Metrics {
+  private Metrics() {}
+
+  private static final PrometheusTextFormatWriter WRITER = new PrometheusTextFormatWriter(false);
+
+  public static HttpResponse scrape() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      WRITER.write(out, SessionMetrics.registry().scrape());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return HttpResponse.create().withEntity(
+        ContentTypes.create(org.apache.pekko.http.javadsl.model.MediaTypes.TEXT_PLAIN, org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8),
+        out.toByteArray());
+  }
+}
