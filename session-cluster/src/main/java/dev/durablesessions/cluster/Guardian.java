@@ -23,6 +23,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /** Wires a node: cluster membership, session sharding, the demo agent, connections and HTTP. Nothing else. */
 public final class Guardian {
@@ -33,10 +36,21 @@ public final class Guardian {
       ActorSystem<Void> system = ctx.getSystem();
       Config config = system.settings().config();
       Cluster cluster = Cluster.get(system);
-      if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
-        // No seeds configured: a one-node cluster, joined to itself (the same code path as many nodes).
+      if (config.getBoolean("durable-sessions.management.enabled")) {
+        // Health checks (/alive, /ready) and, with bootstrap, the contact point other nodes discover.
+        PekkoManagement.get(system.classicSystem()).start();
+      }
+      if (config.getBoolean("durable-sessions.cluster.bootstrap")) {
+        // Nodes find each other through discovery (Kubernetes API, or a configured list) and form or join the cluster.
+        ClusterBootstrap.get(system.classicSystem()).start();
+      } else if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+        // No seeds and no bootstrap: a one-node cluster, joined to itself (the same code path as many nodes).
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "not-ready", () -> {
+        HttpReadiness.ready(system.classicSystem(), false);
+        return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+      });
 
       ClusterSharding sharding = ClusterSharding.get(system);
       SessionJournal journal = SessionJournal.fromConfig(system);
@@ -58,8 +72,9 @@ public final class Guardian {
         if (failure != null) {
           system.log().error("could not bind HTTP on {}:{}, stopping", host, port, failure);
           system.terminate();
-        } else if (config.getBoolean("durable-sessions.auth.dev-mode")) {
-          printDevTokens(tokens, binding.localAddress().getPort());
+        } else {
+          HttpReadiness.ready(system.classicSystem(), true);
+          if (config.getBoolean("durable-sessions.auth.dev-mode")) printDevTokens(tokens, binding.localAddress().getPort());
         }
       });
       return Behaviors.empty();

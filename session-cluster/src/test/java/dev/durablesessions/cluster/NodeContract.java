@@ -60,6 +60,7 @@ abstract class NodeContract {
             durable-sessions.database.user = "%s"
             durable-sessions.auth.secret = "%s"
             pekko.remote.artery.canonical.port = 0
+            durable-sessions.management.enabled = off
             pekko.coordinated-shutdown.exit-jvm = off
             pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
             """.formatted(httpPort, databaseUrl(), databaseUser(), SECRET)))

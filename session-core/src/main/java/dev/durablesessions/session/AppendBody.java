@@ -2,7 +2,25 @@ package dev.durablesessions.session;
 
 import dev.durablesessions.CborSerializable;
 
-/** What a participant appends to a session; each case becomes one event (deltas may coalesce). */
+/**
+ * What a participant appends to a session; each case becomes one event (deltas may coalesce).
+ * Named subtypes: an Append crosses nodes when its session lives elsewhere.
+ */
+@com.fasterxml.jackson.annotation.JsonTypeInfo(use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME, property = "kind")
+@com.fasterxml.jackson.annotation.JsonSubTypes({
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.PostMessage.class, name = "message"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.StartStream.class, name = "stream.start"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.AppendDelta.class, name = "stream.delta"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.EndStream.class, name = "stream.end"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.SendSignal.class, name = "signal"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.AnswerSignal.class, name = "signal.answer"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.SetStatus.class, name = "status"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.Suggest.class, name = "suggestion"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.Commit.class, name = "commit"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.CallTool.class, name = "tool.call"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.ToolResult.class, name = "tool.result"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.RetryTurn.class, name = "turn.retry"),
+})
 public sealed interface AppendBody extends CborSerializable {
   record PostMessage(String messageId, String text) implements AppendBody {}
 

@@ -3,6 +3,15 @@ package dev.durablesessions.session.transfer;
 import dev.durablesessions.CborSerializable;
 
 /** A request to change who has the floor. {@link ControlRules} decides whether it is legal now and for whom. */
+@com.fasterxml.jackson.annotation.JsonTypeInfo(use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME, property = "kind")
+@com.fasterxml.jackson.annotation.JsonSubTypes({
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ControlRequest.RequestTransfer.class, name = "transfer"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ControlRequest.AcceptTransfer.class, name = "accept"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ControlRequest.CancelTransfer.class, name = "cancel"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ControlRequest.Claim.class, name = "claim"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ControlRequest.HandBack.class, name = "handback"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ControlRequest.Close.class, name = "close"),
+})
 public sealed interface ControlRequest extends CborSerializable {
 
   enum Mode { WARM, COLD }

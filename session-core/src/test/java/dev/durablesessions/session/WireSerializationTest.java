@@ -1,0 +1,90 @@
+package dev.durablesessions.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.durablesessions.session.producer.ProducerStamp;
+import dev.durablesessions.session.state.CommitError;
+import dev.durablesessions.session.state.Provenance;
+import dev.durablesessions.session.state.ToolOutcome;
+import dev.durablesessions.session.state.WorkingState;
+import dev.durablesessions.session.transfer.Control;
+import dev.durablesessions.session.transfer.ControlRequest;
+import dev.durablesessions.session.transfer.HandoffNote;
+import dev.durablesessions.testing.TestDatabases;
+import dev.durablesessions.testing.TestSystems;
+import java.time.Instant;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializers;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Everything that crosses nodes round-trips through the configured serializers: a command to a
+ * session on another node, its answer, and what it pushes to subscribers elsewhere.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class WireSerializationTest {
+  ActorTestKit kit;
+
+  @BeforeAll
+  void start() {
+    kit = ActorTestKit.create("wire", TestSystems.config(TestDatabases.h2(), ""));
+  }
+
+  @AfterAll
+  void stop() {
+    kit.shutdownTestKit();
+  }
+
+  Object roundTrip(Object message) {
+    Serialization serialization = SerializationExtension.get(kit.system().classicSystem());
+    byte[] bytes = serialization.serialize(message).get();
+    var serializer = serialization.findSerializerFor(message);
+    return serialization.deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, message)).get();
+  }
+
+  @Test
+  void everyCommandReplyAndFeedMessageSurvivesTheWire() {
+    ActorRef<Outcome> outcomes = kit.createTestProbe(Outcome.class).getRef();
+    ActorRef<Feed> feed = kit.createTestProbe(Feed.class).getRef();
+    Participant p = Participant.of("ada", Role.USER);
+    HandoffNote note = new HandoffNote(List.of("a"), List.of(new HandoffNote.Decision("w", "y")), List.of("n"), List.of(), List.of("w"));
+    var patch = JsonNodeFactory.instance.arrayNode().add(JsonNodeFactory.instance.objectNode().put("op", "add").put("path", "/x").put("value", 1));
+    List<AppendBody> bodies = List.of(
+        new AppendBody.PostMessage("m", "t"), new AppendBody.StartStream("m"), new AppendBody.AppendDelta("m", "d"),
+        new AppendBody.EndStream("m", EndReason.COMPLETE, null), new AppendBody.SendSignal(SignalKind.STEER, Target.role(Role.AGENT), "x", "c"),
+        new AppendBody.AnswerSignal(4, SignalOutcome.CONSUMED, null), new AppendBody.SetStatus(AgentStatus.THINKING, "d"),
+        new AppendBody.Suggest("s"), new AppendBody.Commit("tool", null, "h", "s", Provenance.VERIFIED, new CommitError("timeout", "m"), patch, List.of("k")),
+        new AppendBody.CallTool("c", "n", "h"), new AppendBody.ToolResult("c", ToolOutcome.OK, "s", null), new AppendBody.RetryTurn("r"));
+    for (AppendBody body : bodies) {
+      Object command = new SessionCommand.Append(p, body, new ProducerStamp("p", 1, 2), outcomes);
+      assertEquals(command, roundTrip(command));
+    }
+    List<ControlRequest> requests = List.of(
+        new ControlRequest.RequestTransfer(ControlRequest.Mode.WARM, new Control.Invitee("alice", null), note),
+        new ControlRequest.AcceptTransfer(), new ControlRequest.CancelTransfer("r"), new ControlRequest.Claim(),
+        new ControlRequest.HandBack("bot", note), new ControlRequest.Close("done"));
+    for (ControlRequest request : requests) {
+      Object command = new SessionCommand.ChangeControl(p, request, outcomes);
+      assertEquals(command, roundTrip(command));
+    }
+    List<Object> others = List.of(
+        new SessionCommand.Subscribe(feed, new SessionCommand.Attach(p, "phone", true), 3, 100),
+        new SessionCommand.KeepAlive(feed, new SessionCommand.Attach(p, "phone", true), 3, 100, Instant.parse("2026-01-01T00:00:00Z")),
+        new SessionCommand.Acknowledge(feed, 3, Instant.parse("2026-01-01T00:00:00Z")),
+        new SessionCommand.Unsubscribe(feed, "socket_closed"),
+        new Outcome.Accepted(3, 1L, false), new Outcome.Refused(ErrorCode.FLOOR_NOT_HELD, "m"),
+        new Feed.Events(List.of(new SessionEvent.MessagePosted(1, p, Instant.parse("2026-01-01T00:00:00Z"), null, "m", "t"))),
+        new Feed.Detached(),
+        new StateReply.StateNow(SessionState.empty()));
+    for (Object message : others) assertEquals(message, roundTrip(message));
+    assertEquals(WorkingState.initial(), ((StateReply.StateNow) roundTrip(new StateReply.StateNow(SessionState.empty()))).state().document());
+  }
+}
