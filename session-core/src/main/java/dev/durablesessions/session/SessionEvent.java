@@ -188,9 +188,10 @@ public sealed interface SessionEvent extends CborSerializable {
   record ReceiptRecorded(
       long offset, Participant by, Instant at, SeqRange producer, Participant participant, String device, long delivered, Instant deliveredAt)
       implements SessionEvent {
+    /** Operators only: were devices shown their own receipts, confirming those would write receipts forever. */
     @Override
     public boolean visibleTo(Participant viewer) {
-      return viewer.role().isOperator() || viewer.id().equals(participant.id());
+      return viewer.role().isOperator();
     }
   }
 

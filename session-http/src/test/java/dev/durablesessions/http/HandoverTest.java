@@ -195,6 +195,20 @@ class HandoverTest {
   }
 
   @Test
+  void aWarmTransferOfferedToAQueueIsTakenByTheFirstHumanWhoClaimsFromIt() {
+    String id = newSession();
+    String queue = "warm-" + UUID.randomUUID();
+    assertStatus(post(id, "/transfers", sam, "{\"mode\":\"warm\",\"to\":{\"queue\":\"" + queue + "\"}}"), 200, null);
+    awaitQueued(queue, id);
+    assertStatus(say(id, bot, "still helping while we wait"), 201, null);
+    HttpResponse<String> claimed = call("POST", "/v1/queues/" + queue + "/claim", bob, null);
+    assertStatus(claimed, 200, null);
+    assertEquals(id, SocketContract.json(claimed.body()).path("sessionId").asText());
+    assertEquals("bob", summary(id).path("control").path("human").asText());
+    awaitNotQueued(queue, id);
+  }
+
+  @Test
   void illegalTransitionsAreRefusedWithClearErrorsAndChangeNothing() {
     String id = newSession();
     long head = summary(id).path("head").asLong();
@@ -211,9 +225,9 @@ class HandoverTest {
     assertStatus(post(id, "/close", alice, "{}"), 403, "forbidden");
     assertEquals(head, summary(id).path("head").asLong(), "refusals write nothing");
 
-    assertStatus(post(id, "/transfers", sam, "{\"mode\":\"warm\",\"to\":{\"queue\":\"q\"}}"), 200, null);
+    assertStatus(post(id, "/transfers", sam, "{\"mode\":\"warm\",\"to\":{\"participant\":\"bob\"}}"), 200, null);
     assertStatus(post(id, "/transfers", sam, "{\"mode\":\"warm\",\"to\":{\"queue\":\"q\"}}"), 409, "illegal_transition");
-    assertStatus(post(id, "/claim", alice, null), 409, "not_queued");
+    assertStatus(post(id, "/claim", alice, null), 409, "not_queued"); // offered to bob, not to a queue
     assertStatus(post(id, "/transfers/cancel", alice, "{}"), 403, "forbidden");
     assertStatus(post(id, "/transfers/cancel", sam, "{\"reason\":\"customer left\"}"), 200, null);
     assertEquals("agent_in_control", summary(id).path("control").path("phase").asText());

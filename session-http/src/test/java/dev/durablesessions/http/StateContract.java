@@ -128,6 +128,7 @@ abstract class StateContract {
       assertEquals("patch_rejected", request(agent, "bad2", commit("bad2", "x", "[{\"op\":\"replace\",\"path\":\"/pending_actions/0/done\",\"value\":false}]")).path("code").asText());
       assertEquals("patch_rejected", request(agent, "bad3", commit("bad3", "x", "[{\"op\":\"replace\",\"path\":\"/decisions_made\",\"value\":7}]")).path("code").asText());
       assertEquals("patch_rejected", request(agent, "bad4", commit("bad4", "x", "{\"op\":\"add\"}")).path("code").asText());
+      assertEquals("patch_rejected", request(agent, "bad8", commit("bad8", "x", "[{\"op\":\"add\",\"path\":\"files\",\"value\":1}]")).path("code").asText());
       assertEquals("tool_call_not_found", request(agent, "bad5", "{\"type\":\"tool.result\",\"ref\":\"bad5\",\"toolCallId\":\"nope\",\"outcome\":\"ok\"}").path("code").asText());
       assertEquals("tool_call_finished", request(agent, "bad6", "{\"type\":\"tool.result\",\"ref\":\"bad6\",\"toolCallId\":\"call-1\",\"outcome\":\"error\"}").path("code").asText());
       assertEquals("forbidden", request(user, "bad7", commit("bad7", "x", "[]")).path("code").asText());

@@ -30,12 +30,13 @@ public final class SessionJournal {
     return new SessionJournal(system, system.settings().config().getString("durable-sessions.session.read-journal-plugin-id"));
   }
 
-  /** Up to {@code limit} session ids that have events in the journal. */
-  public CompletionStage<List<String>> sessionIds(int limit) {
+  /** Up to {@code limit} ids of sessions with events in the journal that {@code include} accepts. */
+  public CompletionStage<List<String>> sessionIds(int limit, java.util.function.Predicate<String> include) {
     String prefix = SessionEntity.TYPE_KEY.name() + "|";
     return ids.currentPersistenceIds()
         .filter(id -> id.startsWith(prefix))
         .map(id -> id.substring(prefix.length()))
+        .filter(include::test)
         .take(limit)
         .runWith(Sink.seq(), system);
   }

@@ -45,7 +45,8 @@ public final class WorkingState {
     try {
       JsonPatch.validate(patch);
       next = JsonPatch.apply(patch, document);
-    } catch (JsonPatchApplicationException e) {
+    } catch (JsonPatchApplicationException | IllegalArgumentException e) {
+      // zjsonpatch reports a malformed pointer ("files" without a leading /) as IllegalArgumentException
       return Applied.refuse("the patch does not apply: " + e.getMessage());
     }
     String broken = shapeProblem(document, next);

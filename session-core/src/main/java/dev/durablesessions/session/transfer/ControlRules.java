@@ -114,6 +114,10 @@ public final class ControlRules {
     if (control instanceof Control.HumanInControl h) {
       return Decision.refuse(ErrorCode.ALREADY_CLAIMED, "already taken by " + h.human());
     }
+    if (control instanceof Control.TransferPending pending && pending.invited().queue() != null) {
+      // a warm transfer offered to a queue: claiming it from the queue is accepting it
+      return accept(state, control, by);
+    }
     if (!(control instanceof Control.Queued queued)) {
       return Decision.refuse(ErrorCode.NOT_QUEUED, "the session is not waiting in a queue (" + phase(control) + ")");
     }

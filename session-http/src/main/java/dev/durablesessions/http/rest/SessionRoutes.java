@@ -165,8 +165,7 @@ public final class SessionRoutes extends AllDirectives {
         return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "limit is an integer"));
       }
       if (limit < 1 || limit > MAX_PAGE) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "limit must be 1.." + MAX_PAGE));
-      return onSuccess(journal.sessionIds(limit), ids -> complete(json(StatusCodes.OK,
-          Map.of("sessions", ids.stream().filter(identity::mayJoin).toList()))));
+      return onSuccess(journal.sessionIds(limit, identity::mayJoin), ids -> complete(json(StatusCodes.OK, Map.of("sessions", ids))));
     });
   }
 

@@ -64,7 +64,7 @@ final class StateRoutes extends AllDirectives {
         path("diff", () -> get(() -> diff(sessionId))),
         path("commits", () -> get(() -> commits(sessionId))),
         path("resume", () -> get(() -> resume(sessionId, identity))),
-        path("receipts", () -> get(() -> receipts(sessionId))),
+        path("receipts", () -> get(() -> receipts(sessionId, identity))),
         path("audit", () -> get(() -> audit(sessionId, identity))));
   }
 
@@ -212,7 +212,7 @@ final class StateRoutes extends AllDirectives {
         body.put("head", s.head());
         body.put("since", since);
         body.put("truncated", truncated);
-        body.put("note", s.latestNote());
+        if (s.latestNote() != null) body.put("note", s.latestNote());
         body.put("control", s.control());
         body.put("turn", s.turn());
         body.put("state", s.document());
@@ -223,8 +223,19 @@ final class StateRoutes extends AllDirectives {
     }));
   }
 
-  private Route receipts(String sessionId) {
-    return parameterOptional("participant", participant -> parameterOptional("offset", offsetParam -> withState(sessionId, s -> {
+  /** Operators see everyone's receipts; anyone else only their own. */
+  private Route receipts(String sessionId, Identity identity) {
+    return parameterOptional("participant", participant -> parameterOptional("offset", offsetParam -> {
+      boolean own = participant.isPresent() && participant.get().equals(identity.subject());
+      if (!identity.role().isOperator() && !own) {
+        return complete(ApiError.response(ErrorCode.FORBIDDEN, "receipts of others are for operators; ask with participant=" + identity.subject()));
+      }
+      return receiptsFor(sessionId, participant, offsetParam);
+    }));
+  }
+
+  private Route receiptsFor(String sessionId, Optional<String> participant, Optional<String> offsetParam) {
+    return withState(sessionId, s -> {
       List<SessionState.Receipt> all = new ArrayList<>(s.receipts().values());
       if (participant.isEmpty()) return complete(SessionRoutes.json(StatusCodes.OK, Map.of("sessionId", sessionId, "receipts", all)));
       Optional<Long> offset = number(offsetParam);
@@ -243,7 +254,7 @@ final class StateRoutes extends AllDirectives {
         body.put("at", r.at());
       });
       return complete(SessionRoutes.json(StatusCodes.OK, body));
-    })));
+    });
   }
 
   /** NDJSON, streamed from the journal: every event with who and when, filtered by participant, type and time. */

@@ -1,0 +1,306 @@
+package dev.durablesessions.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.durablesessions.http.Json;
+import dev.durablesessions.http.auth.Tokens;
+import dev.durablesessions.persistence.Database;
+import dev.durablesessions.session.Role;
+import dev.durablesessions.testing.TestDatabases;
+import java.io.File;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Three node processes on loopback sharing PostgreSQL. Fifty sessions stream (the demo agent
+ * answering) to devices spread over every node; one node is killed with SIGKILL, then every
+ * node is restarted in turn. Devices reconnect to any live node with their last offset. Every
+ * device must see every event exactly once and in order, and every answer end.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class NodeLossTest {
+  static final String SECRET = "node-loss-secret-node-loss-secret-0123456789";
+  static final int SESSIONS = 50;
+
+  final HttpClient http = HttpClient.newHttpClient();
+  final Tokens tokens = new Tokens(SECRET, "durable-sessions");
+  final String user = tokens.issue("ada", Role.USER, List.of("*"), Duration.ofHours(1));
+  final Node[] nodes = new Node[3];
+  Path config;
+
+  /** One node process and its ports. */
+  final class Node {
+    final int index;
+    final int http = freePort();
+    final int remote = freePort();
+    final int management = freePort();
+    volatile Process process;
+
+    Node(int index) {
+      this.index = index;
+    }
+
+    void start() throws Exception {
+      ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+          "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+          "-cp", System.getProperty("java.class.path"), "dev.durablesessions.cluster.Node");
+      pb.environment().put("DS_CONFIG", config.toString());
+      pb.environment().put("DS_HTTP_PORT", String.valueOf(http));
+      pb.environment().put("DS_REMOTE_PORT", String.valueOf(remote));
+      pb.environment().put("DS_MANAGEMENT_PORT", String.valueOf(management));
+      pb.redirectErrorStream(true).redirectOutput(new File(config.getParent().toFile(), "node-" + index + ".log"));
+      process = pb.start();
+    }
+
+    String ws(String session, long offset) {
+      return "ws://127.0.0.1:" + http + "/v1/sessions/" + session + "/ws?offset=" + offset + "&access_token=" + user;
+    }
+
+    boolean alive() {
+      return process != null && process.isAlive();
+    }
+  }
+
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @BeforeAll
+  void start() throws Exception {
+    Database db = TestDatabases.postgres();
+    for (int i = 0; i < 3; i++) nodes[i] = new Node(i);
+    Path dir = Files.createTempDirectory("ds-node-loss");
+    config = dir.resolve("node.conf");
+    Files.writeString(config, """
+        durable-sessions.database.url = "%s"
+        durable-sessions.database.user = "%s"
+        durable-sessions.auth.secret = "%s"
+        durable-sessions.http.host = "127.0.0.1"
+        durable-sessions.http.socket.heartbeat-timeout = 0
+        durable-sessions.presence.grace = 3s
+        durable-sessions.demo-agent.token-interval = 25ms
+        pekko.cluster.seed-nodes = ["pekko://durable-sessions@127.0.0.1:%d", "pekko://durable-sessions@127.0.0.1:%d"]
+        pekko.cluster.split-brain-resolver.stable-after = 3s
+        pekko.loglevel = WARNING
+        """.formatted(db.url(), db.user(), SECRET, nodes[0].remote, nodes[1].remote));
+    for (Node n : nodes) n.start();
+    for (Node n : nodes) awaitReady(n);
+    awaitMembers(nodes[0], 3);
+  }
+
+  @AfterAll
+  void stop() {
+    for (Node n : nodes) if (n != null && n.alive()) n.process.destroyForcibly();
+  }
+
+  void awaitReady(Node n) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (System.nanoTime() < deadline) {
+      try {
+        if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.management + "/ready")).build(),
+            HttpResponse.BodyHandlers.ofString()).statusCode() == 200) return;
+      } catch (java.io.IOException notYet) {
+        // not listening yet
+      }
+      TimeUnit.MILLISECONDS.sleep(200); // polling a process from outside: nothing to await on
+    }
+    throw new AssertionError("node " + n.index + " not ready; see " + config.getParent());
+  }
+
+  void awaitMembers(Node n, int up) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      JsonNode members = Json.MAPPER.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.management + "/cluster/members")).build(),
+          HttpResponse.BodyHandlers.ofString()).body()).path("members");
+      int count = 0;
+      for (JsonNode m : members) if ("Up".equals(m.path("status").asText())) count++;
+      if (count == up) return;
+      TimeUnit.MILLISECONDS.sleep(200); // polling a process from outside
+    }
+    throw new AssertionError("cluster did not reach " + up + " members");
+  }
+
+  HttpResponse<String> post(Node via, String path, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + via.http + path))
+        .header("Authorization", "Bearer " + user).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A device that checks order as it receives and reconnects to any live node with its last offset. */
+  final class Device implements WebSocket.Listener {
+    final String session;
+    int preferred;
+    volatile long last;
+    final List<String> violations = new CopyOnWriteArrayList<>();
+    final Set<String> ended = ConcurrentHashMap.newKeySet();
+    final List<Long> gapsMs = new CopyOnWriteArrayList<>();
+    volatile long lastEventNanos;
+    final StringBuilder partial = new StringBuilder();
+    volatile WebSocket socket;
+    volatile int reconnects;
+
+    Device(String session, int preferred) {
+      this.session = session;
+      this.preferred = preferred;
+    }
+
+    synchronized void connect() {
+      for (int attempt = 0; attempt < 60; attempt++) {
+        Node n = nodes[(preferred + attempt) % 3];
+        if (!n.alive()) continue;
+        try {
+          partial.setLength(0);
+          socket = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5)).buildAsync(URI.create(n.ws(session, last)), this).join();
+          preferred = n.index;
+          return;
+        } catch (RuntimeException refused) {
+          // that node is going away or not ready: try the next
+          java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+        }
+      }
+      violations.add("could not reconnect");
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean isLast) {
+      partial.append(data);
+      if (isLast) {
+        try {
+          JsonNode f = Json.MAPPER.readTree(partial.toString());
+          partial.setLength(0);
+          if (f.has("offset") && !"ack".equals(f.path("type").asText())) {
+            long offset = f.path("offset").asLong();
+            if (offset != last + 1) violations.add("expected " + (last + 1) + " got " + offset);
+            last = Math.max(last, offset);
+            long now = System.nanoTime();
+            if (lastEventNanos != 0) gapsMs.add((now - lastEventNanos) / 1_000_000);
+            lastEventNanos = now;
+            if ("stream.ended".equals(f.path("type").asText())) ended.add(f.path("messageId").asText());
+          }
+        } catch (Exception e) {
+          violations.add("bad frame " + e);
+        }
+      }
+      ws.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
+      reconnectLater();
+      return null;
+    }
+
+    @Override
+    public void onError(WebSocket ws, Throwable error) {
+      reconnectLater();
+    }
+
+    void reconnectLater() {
+      reconnects++;
+      Thread t = new Thread(this::connect);
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  /** Posts a user message to every session and returns the message ids the demo agent will answer. */
+  List<String> ask(List<String> sessions, String text) throws Exception {
+    List<String> answers = new ArrayList<>();
+    for (int i = 0; i < sessions.size(); i++) {
+      Node via = live(i);
+      HttpResponse<String> r = post(via, "/v1/sessions/" + sessions.get(i) + "/messages", "{\"text\":\"" + text + "\"}");
+      assertEquals(201, r.statusCode(), r.body());
+      answers.add("demo-" + Json.MAPPER.readTree(r.body()).path("offset").asLong());
+    }
+    return answers;
+  }
+
+  Node live(int i) {
+    for (int k = 0; k < 3; k++) if (nodes[(i + k) % 3].alive()) return nodes[(i + k) % 3];
+    throw new IllegalStateException("no live node");
+  }
+
+  long awaitEnded(List<Device> devices, List<String> answers, long startNanos) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    for (int i = 0; i < devices.size(); i++) {
+      while (!devices.get(i).ended.contains(answers.get(i))) {
+        assertTrue(System.nanoTime() < deadline, "device " + i + " never saw " + answers.get(i) + " end (last " + devices.get(i).last + ")");
+        TimeUnit.MILLISECONDS.sleep(50); // waiting on other processes
+      }
+    }
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  @Test
+  void killingANodeAndRestartingEveryNodeLosesAndDuplicatesNothing() throws Exception {
+    List<String> sessions = new ArrayList<>();
+    List<Device> devices = new ArrayList<>();
+    for (int i = 0; i < SESSIONS; i++) {
+      String id = "loss-" + UUID.randomUUID();
+      assertEquals(201, post(nodes[i % 3], "/v1/sessions", "{\"id\":\"" + id + "\"}").statusCode());
+      sessions.add(id);
+      Device d = new Device(id, i % 3);
+      d.connect();
+      devices.add(d);
+    }
+    List<String> answers = ask(sessions, "tell me everything");
+    TimeUnit.MILLISECONDS.sleep(700); // the answers are streaming
+    long killedAt = System.nanoTime();
+    nodes[2].process.destroyForcibly(); // kill -9
+    nodes[2].process.waitFor(10, TimeUnit.SECONDS);
+    long recoveredMs = awaitEnded(devices, answers, killedAt);
+    for (Device d : devices) assertEquals(List.of(), d.violations, d.session);
+    System.out.printf("NODE-LOSS kill -9 of 1 of 3 nodes with %d sessions streaming: every device caught up and saw its answer end %d ms after the kill%n",
+        SESSIONS, recoveredMs);
+
+    // bring it back, then restart every node in turn under the same load
+    nodes[2].start();
+    awaitReady(nodes[2]);
+    awaitMembers(nodes[0], 3);
+    long baselineMaxGap = devices.stream().flatMap(d -> d.gapsMs.stream()).mapToLong(Long::longValue).max().orElse(0);
+    devices.forEach(d -> d.gapsMs.clear());
+    long rollingStart = System.nanoTime();
+    for (int n = 0; n < 3; n++) {
+      List<String> round = ask(sessions, "round " + n);
+      TimeUnit.MILLISECONDS.sleep(300);
+      nodes[n].process.destroy(); // SIGTERM: coordinated shutdown, sockets told server_shutdown
+      assertTrue(nodes[n].process.waitFor(60, TimeUnit.SECONDS), "node " + n + " did not stop");
+      nodes[n].start();
+      awaitReady(nodes[n]);
+      awaitEnded(devices, round, rollingStart);
+    }
+    awaitMembers(nodes[0], 3);
+    long rollingMs = (System.nanoTime() - rollingStart) / 1_000_000;
+    for (Device d : devices) assertEquals(List.of(), d.violations, d.session);
+    List<Long> gaps = devices.stream().flatMap(d -> d.gapsMs.stream()).sorted().toList();
+    long p99 = gaps.isEmpty() ? 0 : gaps.get((int) (gaps.size() * 0.99));
+    System.out.printf("ROLLING-RESTART of 3 nodes under load: %d ms, zero loss; inter-event gap on devices p99 %d ms, max %d ms (%d reconnects)%n",
+        rollingMs, p99, gaps.isEmpty() ? 0 : gaps.get(gaps.size() - 1), devices.stream().mapToInt(d -> d.reconnects).sum());
+  }
+}
