@@ -154,6 +154,7 @@ public final class SessionEntity
         })
         .onSignal(org.apache.pekko.actor.typed.PostStop.instance(), state -> {
           SessionMetrics.SESSIONS_ACTIVE.dec();
+          if (lifecycle != null && state.created()) lifecycle.tell(new SessionLifecycle.Inactive(sessionId));
           if (streamingToNobody) SessionMetrics.STREAMING_TO_NOBODY.dec();
         })
         .build();

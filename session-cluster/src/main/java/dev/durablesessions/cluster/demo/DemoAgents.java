@@ -11,7 +11,11 @@ import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
-/** The built-in demo agent of a node: one {@link DemoAgent} for every session active on this node. */
+/**
+ * The built-in demo agent of a node: one {@link DemoAgent} for every session that lives on
+ * this node, stopped when the session moves away (the node it moves to starts its own), so a
+ * session never has two demo agents competing for its floor.
+ */
 public final class DemoAgents {
   private DemoAgents() {}
 
@@ -24,6 +28,10 @@ public final class DemoAgents {
             ctx.spawn(Behaviors.supervise(DemoAgent.create(sharding, journal, followerSettings, active.sessionId(), tokenInterval))
                 .onFailure(SupervisorStrategy.stop()), name);
           }
+          return Behaviors.same();
+        })
+        .onMessage(SessionLifecycle.Inactive.class, inactive -> {
+          ctx.getChild("agent-" + URLEncoder.encode(inactive.sessionId(), StandardCharsets.UTF_8)).ifPresent(ctx::stop);
           return Behaviors.same();
         })
         .build());
