@@ -241,6 +241,27 @@ class NodeLossTest {
     return answers;
   }
 
+  void awaitDisconnectedNotLost(String session) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + live(0).http + "/v1/sessions/" + session
+          + "/events?limit=1000")).header("Authorization", "Bearer " + user).build(), HttpResponse.BodyHandlers.ofString());
+      boolean disconnected = false;
+      if (r.statusCode() == 200) {
+        for (JsonNode e : Json.MAPPER.readTree(r.body()).path("events")) {
+          String type = e.path("type").asText();
+          boolean ada = "ada".equals(e.path("participant").path("id").asText());
+          if ("participant.lost".equals(type) && ada) throw new AssertionError("ada came back in time but was lost in " + session);
+          if ("participant.disconnected".equals(type) && ada
+              && Set.of("connection_lost", "not_reattached").contains(e.path("reason").asText())) disconnected = true;
+        }
+      }
+      if (disconnected) return;
+      assertTrue(System.nanoTime() < deadline, "no disconnected event for the device on the dead node in " + session);
+      TimeUnit.MILLISECONDS.sleep(200); // polling other processes
+    }
+  }
+
   Node live(int i) {
     for (int k = 0; k < 3; k++) if (nodes[(i + k) % 3].alive()) return nodes[(i + k) % 3];
     throw new IllegalStateException("no live node");
@@ -271,6 +292,8 @@ class NodeLossTest {
     }
     List<String> answers = ask(sessions, "tell me everything");
     TimeUnit.MILLISECONDS.sleep(700); // the answers are streaming
+    List<String> onKilledNode = new ArrayList<>();
+    for (Device d : devices) if (d.preferred == 2) onKilledNode.add(d.session);
     long killedAt = System.nanoTime();
     nodes[2].process.destroyForcibly(); // kill -9
     nodes[2].process.waitFor(10, TimeUnit.SECONDS);
@@ -278,6 +301,10 @@ class NodeLossTest {
     for (Device d : devices) assertEquals(List.of(), d.violations, d.session);
     System.out.printf("NODE-LOSS kill -9 of 1 of 3 nodes with %d sessions streaming: every device caught up and saw its answer end %d ms after the kill%n",
         SESSIONS, recoveredMs);
+    // Presence by the rules: a device whose socket lived on the dead node is disconnected
+    // (connection_lost when its session lived elsewhere, not_reattached when the session moved
+    // too), and never lost, since the user came back on another node within the grace period.
+    for (String session : onKilledNode) awaitDisconnectedNotLost(session);
 
     // bring it back, then restart every node in turn under the same load
     nodes[2].start();
