@@ -78,6 +78,9 @@ final class AppendRules {
       SessionState.ToolCall call = state.toolCalls().get(r.toolCallId());
       if (call == null) return new Refused(ErrorCode.TOOL_CALL_NOT_FOUND, "no tool call " + r.toolCallId());
       if (call.outcome() != null) return new Refused(ErrorCode.TOOL_CALL_FINISHED, "tool call " + r.toolCallId() + " already ended " + call.outcome().wire());
+      if (!call.caller().equals(by.id()) && !by.role().isOperator()) {
+        return new Refused(ErrorCode.FORBIDDEN, "tool call " + r.toolCallId() + " belongs to " + call.caller());
+      }
     } else if (body instanceof AppendBody.RetryTurn) {
       if (by.role() != Role.AGENT) return new Refused(ErrorCode.FORBIDDEN, "only agents retry a turn");
       if (state.turn().number() == 0) return new Refused(ErrorCode.NO_TURN, "no turn has started yet");

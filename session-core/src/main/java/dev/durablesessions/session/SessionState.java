@@ -69,8 +69,8 @@ public record SessionState(
   /** The current turn: a user message opens the next one, the assistant's reply closes it; a retry reopens it. */
   public record Turn(int number, int attempt, boolean open) implements CborSerializable {}
 
-  /** A recent tool call; {@code outcome} is null while it runs. */
-  public record ToolCall(String name, int turn, ToolOutcome outcome) implements CborSerializable {}
+  /** A recent tool call, who called it; {@code outcome} is null while it runs. */
+  public record ToolCall(String name, int turn, String caller, ToolOutcome outcome) implements CborSerializable {}
 
   /** The highest offset a device confirmed, and when. */
   public record Receipt(Participant participant, String device, long delivered, Instant at) implements CborSerializable {}
@@ -217,11 +217,11 @@ public record SessionState(
       if (applied.document() == null) throw new IllegalStateException("journaled commit " + c.offset() + " does not apply: " + applied.refusal());
       return with(b -> b.document = applied.document());
     } else if (event instanceof SessionEvent.ToolCalled t) {
-      return with(b -> b.toolCalls = bounded(put(toolCalls, t.toolCallId(), new ToolCall(t.name(), t.turn(), null)), MAX_TOOL_CALLS));
+      return with(b -> b.toolCalls = bounded(put(toolCalls, t.toolCallId(), new ToolCall(t.name(), t.turn(), t.by().id(), null)), MAX_TOOL_CALLS));
     } else if (event instanceof SessionEvent.ToolResulted r) {
       ToolCall call = toolCalls.get(r.toolCallId());
       if (call == null) return this;
-      return with(b -> b.toolCalls = put(toolCalls, r.toolCallId(), new ToolCall(call.name(), call.turn(), r.outcome())));
+      return with(b -> b.toolCalls = put(toolCalls, r.toolCallId(), new ToolCall(call.name(), call.turn(), call.caller(), r.outcome())));
     } else if (event instanceof SessionEvent.TurnRetried r) {
       return with(b -> b.turn = new Turn(r.turn(), r.attempt(), true));
     } else if (event instanceof SessionEvent.ReceiptRecorded r) {

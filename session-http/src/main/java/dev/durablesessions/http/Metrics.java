@@ -4,7 +4,6 @@ import dev.durablesessions.session.metrics.SessionMetrics;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 
 /** {@code GET /metrics}: the Prometheus text format of the server's metrics (unauthenticated, like health). */
@@ -12,6 +11,9 @@ public final class Metrics {
   private Metrics() {}
 
   private static final PrometheusTextFormatWriter WRITER = new PrometheusTextFormatWriter(false);
+  /** text/plain; version=0.0.4; charset=utf-8, the Prometheus text format. */
+  private static final org.apache.pekko.http.javadsl.model.ContentType CONTENT_TYPE =
+      org.apache.pekko.http.javadsl.model.ContentTypes.parse(PrometheusTextFormatWriter.CONTENT_TYPE);
 
   public static HttpResponse scrape() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -20,8 +22,6 @@ public final class Metrics {
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
-    return HttpResponse.create().withEntity(
-        ContentTypes.create(org.apache.pekko.http.javadsl.model.MediaTypes.TEXT_PLAIN, org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8),
-        out.toByteArray());
+    return HttpResponse.create().withEntity(CONTENT_TYPE, out.toByteArray());
   }
 }

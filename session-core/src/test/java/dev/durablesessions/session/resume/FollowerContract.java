@@ -125,27 +125,10 @@ abstract class FollowerContract {
     });
   }
 
-  /** A consumer that records what it is handed and is always ready for more. */
-  static Behavior<SessionFollower.Delivery> collector(
-      List<SessionEvent> into, java.util.function.Function<ActorRef<SessionFollower.Delivery>, Behavior<SessionFollower.Command>> follower) {
-    return Behaviors.setup(ctx -> {
-      ActorRef<SessionFollower.Command> f = ctx.spawn(follower.apply(ctx.getSelf()), "follower");
-      return Behaviors.receive(SessionFollower.Delivery.class)
-          .onMessage(SessionFollower.Deliver.class, d -> {
-            into.addAll(d.events());
-            if (d.wantsReady()) f.tell(SessionFollower.Ready.INSTANCE);
-            return Behaviors.same();
-          })
-          .onMessage(SessionFollower.Attached.class, a -> Behaviors.same())
-          .onMessage(SessionFollower.Failed.class, x -> Behaviors.stopped())
-          .build();
-    });
-  }
-
   List<SessionEvent> follow(String id, long after) {
     List<SessionEvent> seen = new CopyOnWriteArrayList<>();
     ClusterSharding sharding = ClusterSharding.get(kit.system());
-    consumers.add(kit.spawn(collector(seen, consumer ->
+    consumers.add(kit.spawn(dev.durablesessions.testing.Collector.into(seen, consumer ->
         SessionFollower.create(sharding, journal, followerSettings, id, new SessionCommand.Attach(READER, "reader", false), after, consumer))));
     return seen;
   }
