@@ -349,7 +349,7 @@ public final class ConnectionActor {
       followerWantsRoom = false;
       follower.tell(SessionFollower.Ready.INSTANCE);
     } else {
-      timers.startSingleTimer(CheckRoom.INSTANCE, Duration.ofMillis(20));
+      timers.startSingleTimer(CheckRoom.INSTANCE, Duration.ofMillis(2));
     }
   }
 

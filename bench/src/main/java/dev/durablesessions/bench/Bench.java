@@ -1,0 +1,251 @@
+package dev.durablesessions.bench;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Load harness for the WebSocket path. Starts a node from the packaged jar in its own JVM and
+ * runs scenarios against it over real sockets, printing one RESULT line each:
+ *
+ * <pre>
+ * ./mvnw -q -DskipTests package
+ * java -jar bench/target/bench.jar [all|backlog|recovery|idle|tokens] [--db=h2|postgres] [--sessions=1000]
+ *     [--rate=50] [--seconds=10] [--backlog=10000] [--events=100000] [--connections=10000]
+ * </pre>
+ */
+public final class Bench {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String SECRET = "bench-secret-bench-secret-bench-secret-012345";
+
+  final Map<String, String> options;
+  final NodeProcess node;
+  final HttpClient http = HttpClient.newHttpClient();
+  final String userToken;
+  final String agentToken;
+
+  Bench(Map<String, String> options, NodeProcess node) {
+    this.options = options;
+    this.node = node;
+    this.userToken = token("bench-user", "user");
+    this.agentToken = token("bench-agent", "agent");
+  }
+
+  static String token(String subject, String role) {
+    return JWT.create().withIssuer("durable-sessions").withSubject(subject).withClaim("role", role)
+        .withClaim("sessions", List.of("*")).withExpiresAt(Instant.now().plusSeconds(3600)).sign(Algorithm.HMAC256(SECRET));
+  }
+
+  public static void main(String[] args) throws Exception {
+    String scenario = args.length > 0 && !args[0].startsWith("--") ? args[0] : "all";
+    Map<String, String> options = new HashMap<>();
+    for (String a : args) if (a.startsWith("--") && a.contains("=")) options.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+    Path dir = Files.createTempDirectory("ds-bench");
+    boolean pg = "postgres".equals(options.getOrDefault("db", "h2"));
+    String url = pg ? options.getOrDefault("pg-url", "jdbc:postgresql://127.0.0.1:5432/test") : "jdbc:h2:file:" + dir.resolve("sessions");
+    NodeProcess node = new NodeProcess(dir, url, pg ? "postgres" : "sa", SECRET);
+    node.start();
+    Bench bench = new Bench(options, node);
+    System.out.printf("# node %s, journal %s, %d cores%n", node.base(), pg ? "PostgreSQL" : "H2 file", Runtime.getRuntime().availableProcessors());
+    try {
+      if (scenario.equals("all") || scenario.equals("backlog")) bench.backlog();
+      if (scenario.equals("all") || scenario.equals("idle")) bench.idle();
+      if (scenario.equals("all") || scenario.equals("tokens")) bench.tokens();
+      if (scenario.equals("all") || scenario.equals("recovery")) bench.recovery();
+    } finally {
+      node.stop();
+    }
+  }
+
+  int option(String name, int fallback) {
+    return Integer.parseInt(options.getOrDefault(name, String.valueOf(fallback)));
+  }
+
+  String newSession() throws Exception {
+    String id = "bench-" + UUID.randomUUID();
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(node.base() + "/v1/sessions"))
+        .header("Authorization", "Bearer " + userToken).POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"" + id + "\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 201) throw new IllegalStateException(r.body());
+    return id;
+  }
+
+  String ws(String session, long offset, String token) {
+    return node.base().replace("http", "ws") + "/v1/sessions/" + session + "/ws?offset=" + offset + "&access_token=" + token;
+  }
+
+  /** Writes {@code count} messages over one agent socket, pipelined with producer stamps; returns appends/s. */
+  double write(String session, int count) throws Exception {
+    CountDownLatch acked = new CountDownLatch(count);
+    Socket agent = new Socket(http, ws(session, 0, agentToken), frame -> {
+      if (frame.startsWith("{\"type\":\"ack\"")) acked.countDown();
+    });
+    long start = System.nanoTime();
+    int window = 512;
+    for (int i = 0; i < count; i++) {
+      while (count - acked.getCount() < i - window) Thread.onSpinWait(); // at most `window` unanswered
+      agent.send("{\"type\":\"message\",\"producer\":{\"id\":\"w\",\"epoch\":1,\"seq\":" + i + "},\"text\":\"event " + i + " of the backlog\"}");
+    }
+    if (!acked.await(600, TimeUnit.SECONDS)) throw new IllegalStateException("appends not acknowledged");
+    double rate = count / ((System.nanoTime() - start) / 1e9);
+    agent.close();
+    return rate;
+  }
+
+  long head(String session) throws Exception {
+    return JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(node.base() + "/v1/sessions/" + session))
+        .header("Authorization", "Bearer " + userToken).build(), HttpResponse.BodyHandlers.ofString()).body()).path("head").asLong();
+  }
+
+  void backlog() throws Exception {
+    int count = option("backlog", 10_000);
+    String session = newSession();
+    double appendRate = write(session, count);
+    long head = head(session);
+    AtomicLong last = new AtomicLong();
+    CountDownLatch caughtUp = new CountDownLatch(1);
+    long start = System.nanoTime();
+    Socket device = new Socket(http, ws(session, 0, userToken), frame -> {
+      try {
+        JsonNode f = JSON.readTree(frame);
+        if (f.has("offset") && !"ack".equals(f.path("type").asText())) {
+          last.set(f.path("offset").asLong());
+          if (last.get() >= head) caughtUp.countDown();
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    if (!caughtUp.await(300, TimeUnit.SECONDS)) throw new IllegalStateException("catch-up stalled at " + last.get());
+    double seconds = (System.nanoTime() - start) / 1e9;
+    device.close();
+    System.out.printf("RESULT backlog events=%d catch_up_ms=%.0f catch_up_events_per_s=%.0f single_socket_appends_per_s=%.0f%n",
+        head, seconds * 1000, head / seconds, appendRate);
+  }
+
+  void recovery() throws Exception {
+    int count = option("events", 100_000);
+    String session = newSession();
+    double appendRate = write(session, count);
+    long head = head(session);
+    node.stop();
+    node.start();
+    long start = System.nanoTime();
+    long recovered = head(session);
+    double firstMs = (System.nanoTime() - start) / 1e6;
+    start = System.nanoTime();
+    head(session);
+    double warmMs = (System.nanoTime() - start) / 1e6;
+    if (recovered != head) throw new IllegalStateException("recovered head " + recovered + " != " + head);
+    System.out.printf("RESULT recovery events=%d first_request_after_restart_ms=%.0f (recovery from snapshot + tail) warm_request_ms=%.1f append_rate=%.0f/s%n",
+        head, firstMs, warmMs, appendRate);
+  }
+
+  /** Idle sockets opened with a minimal handshake over NIO, so the client side costs little. */
+  void idle() throws Exception {
+    int count = option("connections", 10_000);
+    String session = newSession();
+    long before = node.heapUsedAfterGc();
+    List<SocketChannel> channels = new ArrayList<>(count);
+    String path = "/v1/sessions/" + session + "/ws?offset=0&access_token=" + userToken;
+    byte[] key = new byte[16];
+    for (int i = 0; i < count; i++) {
+      SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", node.httpPort));
+      java.util.concurrent.ThreadLocalRandom.current().nextBytes(key);
+      String request = "GET " + path + "&device=idle-" + i + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+      c.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.US_ASCII)));
+      ByteBuffer response = ByteBuffer.allocate(512);
+      c.read(response);
+      String status = new String(response.array(), 0, Math.min(response.position(), 12), StandardCharsets.US_ASCII);
+      if (!status.contains("101")) throw new IllegalStateException("upgrade refused at connection " + i + ": " + status);
+      channels.add(c);
+    }
+    TimeUnit.SECONDS.sleep(3); // let every connection attach to the session
+    long after = node.heapUsedAfterGc();
+    System.out.printf("RESULT idle connections=%d heap_before_mb=%.0f heap_after_mb=%.0f heap_per_connection_kb=%.1f%n",
+        count, before / 1e6, after / 1e6, (after - before) / 1024.0 / count);
+    for (SocketChannel c : channels) c.close();
+  }
+
+  /** S sessions, each with an agent streaming R tokens/s and one device; latency agent send -> device receive. */
+  void tokens() throws Exception {
+    int sessions = option("sessions", 1000);
+    int rate = option("rate", 50);
+    int seconds = option("seconds", 10);
+    List<Socket> agents = new ArrayList<>();
+    List<Socket> devices = new ArrayList<>();
+    long[] latencies = new long[sessions * rate * (seconds + 2)];
+    AtomicLong received = new AtomicLong();
+    AtomicLong sent = new AtomicLong();
+    List<HttpClient> clients = new ArrayList<>();
+    for (int i = 0; i < 4; i++) clients.add(HttpClient.newHttpClient());
+    for (int s = 0; s < sessions; s++) {
+      String session = newSession();
+      devices.add(new Socket(clients.get(s % 4), ws(session, 0, userToken), frame -> {
+        if (!frame.startsWith("{\"type\":\"stream.delta\"")) return;
+        long now = System.nanoTime();
+        int at = frame.indexOf("\"text\":\"");
+        if (at < 0) return;
+        String text = frame.substring(at + 8, frame.indexOf('"', at + 8));
+        for (String token : text.split(" ")) {
+          if (!token.startsWith("t")) continue;
+          long i = received.getAndIncrement();
+          if (i < latencies.length) latencies[(int) i] = now - Long.parseLong(token.substring(1));
+        }
+      }));
+      Socket agent = new Socket(clients.get((s + 2) % 4), ws(session, 0, agentToken), frame -> { });
+      agent.send("{\"type\":\"stream.start\",\"messageId\":\"m\"}");
+      agents.add(agent);
+    }
+    ScheduledExecutorService ticks = Executors.newScheduledThreadPool(2);
+    long periodMicros = 1_000_000L / rate;
+    int half = sessions / 2;
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    for (int part = 0; part < 2; part++) {
+      int from = part * half;
+      int to = part == 0 ? half : sessions;
+      ticks.scheduleAtFixedRate(() -> {
+        if (System.nanoTime() > end) return;
+        for (int s = from; s < to; s++) {
+          agents.get(s).ws.sendText("{\"type\":\"stream.delta\",\"messageId\":\"m\",\"text\":\"t" + System.nanoTime() + " \"}", true);
+          sent.incrementAndGet();
+        }
+      }, 0, periodMicros, TimeUnit.MICROSECONDS);
+    }
+    TimeUnit.SECONDS.sleep(seconds + 3);
+    ticks.shutdownNow();
+    int n = (int) Math.min(received.get(), latencies.length);
+    long[] sorted = Arrays.copyOf(latencies, n);
+    Arrays.sort(sorted);
+    System.out.printf("RESULT tokens sessions=%d rate_per_session=%d sent=%d delivered=%d delivered_per_s=%.0f latency_p50_ms=%.1f latency_p99_ms=%.1f%n",
+        sessions, rate, sent.get(), received.get(), received.get() / (double) (seconds + 3),
+        n == 0 ? 0 : sorted[n / 2] / 1e6, n == 0 ? 0 : sorted[(int) (n * 0.99)] / 1e6);
+    agents.forEach(Socket::close);
+    devices.forEach(Socket::close);
+  }
+}

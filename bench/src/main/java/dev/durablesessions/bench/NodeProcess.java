@@ -1,0 +1,102 @@
+package dev.durablesessions.bench;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** A node under test in its own JVM (so its heap and CPU are its own), started from the packaged jar. */
+final class NodeProcess {
+  final int httpPort = freePort();
+  final Path dir;
+  final String dbUrl;
+  final String dbUser;
+  final String secret;
+  Process process;
+
+  NodeProcess(Path dir, String dbUrl, String dbUser, String secret) {
+    this.dir = dir;
+    this.dbUrl = dbUrl;
+    this.dbUser = dbUser;
+    this.secret = secret;
+  }
+
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  void start() throws Exception {
+    Path conf = dir.resolve("bench-node.conf");
+    Files.writeString(conf, """
+        durable-sessions.database.url = "%s"
+        durable-sessions.database.user = "%s"
+        durable-sessions.auth.secret = "%s"
+        durable-sessions.demo-agent.enabled = off
+        durable-sessions.management.enabled = off
+        durable-sessions.http.host = "127.0.0.1"
+        durable-sessions.http.socket.heartbeat-timeout = 0
+        pekko.remote.artery.canonical.port = 0
+        pekko.loglevel = WARNING
+        """.formatted(dbUrl, dbUser, secret));
+    File jar = new File("session-cluster/target/session-cluster.jar");
+    if (!jar.isFile()) throw new IllegalStateException("build first: ./mvnw -q -DskipTests package");
+    ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+        "-Xms1g", "-Xmx2g", "-XX:+UseParallelGC", "-jar", jar.getPath());
+    pb.environment().put("DS_CONFIG", conf.toString());
+    pb.environment().put("DS_HTTP_PORT", String.valueOf(httpPort));
+    pb.redirectErrorStream(true).redirectOutput(dir.resolve("node.log").toFile());
+    process = pb.start();
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      try {
+        if (http.send(HttpRequest.newBuilder(URI.create(base() + "/health")).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) return;
+      } catch (IOException notYet) {
+        // still starting
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    throw new IllegalStateException("node did not start; see " + dir.resolve("node.log"));
+  }
+
+  void stop() throws InterruptedException {
+    if (process == null) return;
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
+  }
+
+  String base() {
+    return "http://127.0.0.1:" + httpPort;
+  }
+
+  /** Bytes of live heap after a full GC, from jcmd. */
+  long heapUsedAfterGc() throws Exception {
+    run("jcmd", String.valueOf(process.pid()), "GC.run");
+    String info = run("jcmd", String.valueOf(process.pid()), "GC.heap_info");
+    long used = 0;
+    var m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(info);
+    int n = 0;
+    while (m.find() && n < 2) { // young and old generation lines come first
+      used += Long.parseLong(m.group(1)) * 1024;
+      n++;
+    }
+    return used;
+  }
+
+  private static String run(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    p.waitFor();
+    return out;
+  }
+}
