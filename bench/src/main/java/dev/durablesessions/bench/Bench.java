@@ -165,15 +165,20 @@ public final class Bench {
         head, firstMs, warmMs, appendRate);
   }
 
-  /** Idle sockets opened with a minimal handshake over NIO, so the client side costs little. */
+  /**
+   * Idle sockets opened with a minimal handshake over NIO, so the client side costs little;
+   * ten devices per session (every attach writes a presence event, and one session writes
+   * them one at a time).
+   */
   void idle() throws Exception {
     int count = option("connections", 10_000);
-    String session = newSession();
+    List<String> sessions = new ArrayList<>();
+    for (int i = 0; i < (count + 9) / 10; i++) sessions.add(newSession());
     long before = node.heapUsedAfterGc();
     List<SocketChannel> channels = new ArrayList<>(count);
-    String path = "/v1/sessions/" + session + "/ws?offset=0&access_token=" + userToken;
     byte[] key = new byte[16];
     for (int i = 0; i < count; i++) {
+      String path = "/v1/sessions/" + sessions.get(i / 10) + "/ws?offset=0&access_token=" + userToken;
       SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", node.httpPort));
       java.util.concurrent.ThreadLocalRandom.current().nextBytes(key);
       String request = "GET " + path + "&device=idle-" + i + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
