@@ -20,6 +20,13 @@ public final class Node {
   private Node() {}
 
   public static void main(String[] args) {
+    // With fewer than two common-pool threads (a 2-core machine gets one), CompletableFuture
+    // runs every async completion on a new thread: Pekko's pipeToSelf behind each ask then
+    // creates thousands of threads per second under load. Must be set before either class loads.
+    if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null) {
+      System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism",
+          String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors())));
+    }
     ActorSystem<Void> system = start(loadConfig());
     system.getWhenTerminated().thenRun(() -> System.exit(0));
   }
