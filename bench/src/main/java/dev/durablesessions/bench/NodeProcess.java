@@ -50,8 +50,12 @@ final class NodeProcess {
         """.formatted(dbUrl, dbUser, secret));
     File jar = new File("session-cluster/target/session-cluster.jar");
     if (!jar.isFile()) throw new IllegalStateException("build first: ./mvnw -q -DskipTests package");
-    ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
-        "-Xms1g", "-Xmx2g", "-XX:+UseParallelGC", "-jar", jar.getPath());
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
+        ProcessHandle.current().info().command().orElse("java"), "-Xms1g", "-Xmx2g", "-XX:+UseParallelGC"));
+    String extra = System.getenv("BENCH_NODE_OPTS"); // e.g. -XX:StartFlightRecording=... to profile the node
+    if (extra != null && !extra.isBlank()) command.addAll(java.util.List.of(extra.trim().split("\\s+")));
+    command.addAll(java.util.List.of("-jar", jar.getPath()));
+    ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().put("DS_CONFIG", conf.toString());
     pb.environment().put("DS_HTTP_PORT", String.valueOf(httpPort));
     pb.redirectErrorStream(true).redirectOutput(dir.resolve("node.log").toFile());
