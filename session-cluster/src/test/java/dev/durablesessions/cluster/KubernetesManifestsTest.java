@@ -1,7 +1,6 @@
 package dev.durablesessions.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
@@ -127,7 +126,7 @@ class KubernetesManifestsTest {
   @Test
   void discoveryMayListPods() {
     String account = (String) cast(cast(cast(find("Deployment", "durable-sessions").get("spec")).get("template")).get("spec")).get("serviceAccountName");
-    assertNotNull(find("ServiceAccount", account));
+    find("ServiceAccount", account); // throws if the Deployment names an account that does not exist
     Map<String, Object> rule = cast(list(find("Role", "durable-sessions-pod-reader").get("rules")).get(0));
     assertTrue(list(rule.get("resources")).contains("pods"));
     assertTrue(list(rule.get("verbs")).containsAll(List.of("get", "watch", "list")));
@@ -159,6 +158,6 @@ class KubernetesManifestsTest {
       }
     }
     String dbHost = env("DS_DB_URL").replaceFirst("jdbc:postgresql://", "").split(":")[0];
-    assertNotNull(find("Service", dbHost), "DS_DB_URL points at the development PostgreSQL service");
+    find("Service", dbHost); // DS_DB_URL must point at the development PostgreSQL service: throws otherwise
   }
 }

@@ -41,14 +41,7 @@ class BadInputTest {
   }
 
   HttpResponse<String> call(String method, String path, String token, String body) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.http() + path))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    if (token != null) b.header("Authorization", "Bearer " + token);
-    try {
-      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return server.call(method, path, token, body);
   }
 
   static void assertError(HttpResponse<String> r, int status, String code) {

@@ -53,14 +53,7 @@ class HandoverTest {
   }
 
   HttpResponse<String> call(String method, String path, String token, String body) {
-    try {
-      return http.send(HttpRequest.newBuilder(URI.create(server.http() + path))
-          .header("Authorization", "Bearer " + token)
-          .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-          .build(), HttpResponse.BodyHandlers.ofString());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return server.call(method, path, token, body);
   }
 
   HttpResponse<String> post(String id, String action, String token, String body) {

@@ -45,6 +45,23 @@ public final class TestServer implements AutoCloseable {
     return tokens.issue(subject, role, List.of("*"), Duration.ofHours(1));
   }
 
+  private final java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+
+  /** One HTTP request to this server, with a bearer token if given. */
+  public java.net.http.HttpResponse<String> call(String method, String path, String token, String body) {
+    var builder = java.net.http.HttpRequest.newBuilder(java.net.URI.create(http() + path))
+        .method(method, body == null ? java.net.http.HttpRequest.BodyPublishers.noBody() : java.net.http.HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) builder.header("Authorization", "Bearer " + token);
+    try {
+      return client.send(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   public String http() {
     return "http://127.0.0.1:" + port;
   }
