@@ -78,7 +78,7 @@ final class AppendRules {
       SessionState.ToolCall call = state.toolCalls().get(r.toolCallId());
       if (call == null) return new Refused(ErrorCode.TOOL_CALL_NOT_FOUND, "no tool call " + r.toolCallId());
       if (call.outcome() != null) return new Refused(ErrorCode.TOOL_CALL_FINISHED, "tool call " + r.toolCallId() + " already ended " + call.outcome().wire());
-      if (!call.caller().equals(by.id()) && !by.role().isOperator()) {
+      if (call.caller() != null && !call.caller().equals(by.id()) && !by.role().isOperator()) {
         return new Refused(ErrorCode.FORBIDDEN, "tool call " + r.toolCallId() + " belongs to " + call.caller());
       }
     } else if (body instanceof AppendBody.RetryTurn) {

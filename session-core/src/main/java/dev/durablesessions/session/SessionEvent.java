@@ -188,10 +188,13 @@ public sealed interface SessionEvent extends CborSerializable {
   record ReceiptRecorded(
       long offset, Participant by, Instant at, SeqRange producer, Participant participant, String device, long delivered, Instant deliveredAt)
       implements SessionEvent {
-    /** Operators only: were devices shown their own receipts, confirming those would write receipts forever. */
+    /**
+     * Bookkeeping, not conversation: sent to no device (a device confirming the receipt's own
+     * offset would write receipts forever). Read through GET /receipts and the audit export.
+     */
     @Override
     public boolean visibleTo(Participant viewer) {
-      return viewer.role().isOperator();
+      return false;
     }
   }
 

@@ -82,9 +82,7 @@ abstract class PresenceContract {
   /** Connects and keeps the socket alive with heartbeats, as a live client does. */
   WsClient live(String id, String token, String device) {
     WsClient c = WsClient.connect(server.ws(id, 0) + "&device=" + device, token);
-    heartbeats.scheduleAtFixedRate(() -> {
-      if (!c.socket.isOutputClosed()) c.socket.sendText("{\"type\":\"heartbeat\"}", true);
-    }, 200, 300, TimeUnit.MILLISECONDS);
+    heartbeats.scheduleAtFixedRate(() -> c.trySend("{\"type\":\"heartbeat\"}"), 200, 300, TimeUnit.MILLISECONDS);
     c.nextOfType("attached");
     return c;
   }

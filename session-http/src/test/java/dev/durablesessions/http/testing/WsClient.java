@@ -83,8 +83,19 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     socket.request(1);
   }
 
-  public void send(String json) {
+  /** The JDK client allows one send at a time: sends from several threads (a heartbeat timer, the test) take turns. */
+  public synchronized void send(String json) {
     socket.sendText(json, true).join();
+  }
+
+  /** A send that may find the socket closed already (heartbeats after a test aborted it). */
+  public synchronized void trySend(String json) {
+    if (socket.isOutputClosed()) return;
+    try {
+      socket.sendText(json, true).join();
+    } catch (java.util.concurrent.CompletionException closedMeanwhile) {
+      // the socket went away: nothing to keep alive
+    }
   }
 
   public JsonNode next() {
