@@ -249,6 +249,15 @@ abstract class StateContract {
       offset = phone.nextOfType("participant.connected").path("offset").asLong();
       phone.send("{\"type\":\"heartbeat\",\"offset\":" + offset + "}");
       awaitReceipt(id, "ada", offset);
+      // a device that keeps confirming what it has does not cause receipts of receipts: the head rests
+      long head = get("/v1/sessions/" + id, sam).path("head").asLong();
+      for (int i = 0; i < 3; i++) {
+        TimeUnit.MILLISECONDS.sleep(300); // longer than the receipt interval (200 ms) each time
+        phone.send("{\"type\":\"heartbeat\",\"offset\":" + offset + "}");
+      }
+      TimeUnit.MILLISECONDS.sleep(300);
+      assertEquals(head, get("/v1/sessions/" + id, sam).path("head").asLong());
+      for (JsonNode f : phone.frames) assertFalse("receipt".equals(f.path("type").asText()), "receipts go to no device");
     }
     JsonNode receipt = get("/v1/sessions/" + id + "/receipts?participant=ada&offset=" + offset, sam);
     assertEquals("phone", receipt.path("device").asText());
