@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * ./mvnw -q -DskipTests package
  * java -jar bench/target/bench.jar [all|backlog|recovery|idle|tokens] [--db=h2|postgres] [--sessions=1000]
  *     [--rate=50] [--seconds=10] [--backlog=10000] [--events=100000] [--connections=10000]
+ * java -jar bench/target/bench.jar peers [--runs=3] ...   (not part of all; see {@link PeersBench})
  * </pre>
  */
 public final class Bench {
@@ -64,6 +65,10 @@ public final class Bench {
     String scenario = args.length > 0 && !args[0].startsWith("--") ? args[0] : "all";
     Map<String, String> options = new HashMap<>();
     for (String a : args) if (a.startsWith("--") && a.contains("=")) options.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+    if (scenario.equals("peers")) { // starts its own servers, ours among them, one at a time
+      PeersBench.main(args, options);
+      return;
+    }
     Path dir = Files.createTempDirectory("ds-bench");
     boolean pg = "postgres".equals(options.getOrDefault("db", "h2"));
     String url = pg ? options.getOrDefault("pg-url", "jdbc:postgresql://127.0.0.1:5432/test") : "jdbc:h2:file:" + dir.resolve("sessions");

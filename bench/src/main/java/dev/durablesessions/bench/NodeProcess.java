@@ -18,6 +18,8 @@ final class NodeProcess {
   final String dbUrl;
   final String dbUser;
   final String secret;
+  /** HOCON lines appended to the node's config file (a scenario's own settings). */
+  String extraConfig = "";
   Process process;
 
   NodeProcess(Path dir, String dbUrl, String dbUser, String secret) {
@@ -47,7 +49,7 @@ final class NodeProcess {
         durable-sessions.http.socket.heartbeat-timeout = 0
         pekko.remote.artery.canonical.port = 0
         pekko.loglevel = WARNING
-        """.formatted(dbUrl, dbUser, secret));
+        """.formatted(dbUrl, dbUser, secret) + extraConfig);
     File jar = new File("session-cluster/target/session-cluster.jar");
     if (!jar.isFile()) throw new IllegalStateException("build first: ./mvnw -q -DskipTests package");
     java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(

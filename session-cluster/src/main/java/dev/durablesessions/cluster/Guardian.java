@@ -9,6 +9,11 @@ import dev.durablesessions.http.socket.Connections;
 import dev.durablesessions.http.socket.SocketSettings;
 import dev.durablesessions.session.Role;
 import dev.durablesessions.session.SessionEntity;
+import dev.durablesessions.stream.StreamEntity;
+import dev.durablesessions.stream.StreamSettings;
+import dev.durablesessions.http.streams.StreamRoutes;
+import org.apache.pekko.http.javadsl.server.Directives;
+import org.apache.pekko.http.javadsl.server.Route;
 import dev.durablesessions.session.SessionLifecycle;
 import dev.durablesessions.session.SessionSettings;
 import dev.durablesessions.session.resume.FollowerSettings;
@@ -65,10 +70,14 @@ public final class Guardian {
       ActorRef<Connections.Command> connections = ctx.spawn(
           Connections.create(SocketSettings.fromConfig(config), followerSettings, sharding, journal), "connections");
       Tokens tokens = Tokens.fromConfig(config);
-      SessionRoutes routes = new SessionRoutes(system, journal, tokens, connections);
+      StreamSettings streamSettings = StreamSettings.fromConfig(config);
+      StreamEntity.initSharding(system, streamSettings, Clock.systemUTC());
+      SessionRoutes sessionRoutes = new SessionRoutes(system, journal, tokens, connections);
+      StreamRoutes streamRoutes = new StreamRoutes(system, streamSettings);
+      Route routes = Directives.concat(streamRoutes.routes(), sessionRoutes.routes());
       String host = config.getString("durable-sessions.http.host");
       int port = config.getInt("durable-sessions.http.port");
-      HttpServer.start(system, routes.routes(), host, port).whenComplete((binding, failure) -> {
+      HttpServer.start(system, routes, host, port).whenComplete((binding, failure) -> {
         if (failure != null) {
           system.log().error("could not bind HTTP on {}:{}, stopping", host, port, failure);
           system.terminate();

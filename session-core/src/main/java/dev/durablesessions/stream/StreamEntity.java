@@ -1,0 +1,404 @@
+package dev.durablesessions.stream;
+
+import dev.durablesessions.stream.StreamCommand.AcquireFork;
+import dev.durablesessions.stream.StreamCommand.Append;
+import dev.durablesessions.stream.StreamCommand.CheckExpiry;
+import dev.durablesessions.stream.StreamCommand.Create;
+import dev.durablesessions.stream.StreamCommand.Delete;
+import dev.durablesessions.stream.StreamCommand.Describe;
+import dev.durablesessions.stream.StreamCommand.ForkGrant;
+import dev.durablesessions.stream.StreamCommand.Passivate;
+import dev.durablesessions.stream.StreamCommand.Read;
+import dev.durablesessions.stream.StreamCommand.ReleaseFork;
+import dev.durablesessions.stream.StreamCommand.WaitTimedOut;
+import dev.durablesessions.stream.StreamEvent.ProducerStamp;
+import dev.durablesessions.stream.StreamReply.Code;
+import dev.durablesessions.stream.StreamReply.Meta;
+import dev.durablesessions.stream.StreamState.Life;
+import dev.durablesessions.stream.StreamState.ProducerCheck;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One Durable Streams stream: a sharded, event-sourced entity on the same journal as sessions.
+ * It serializes everything that must be atomic per stream (producer checks, Stream-Seq, close,
+ * the append itself): a request is answered only after its event is committed, and readers
+ * waiting at the tail (long-poll, SSE) are woken only then.
+ *
+ * <p>Expiry is checked lazily on every request and by a timer while the stream is in memory; an
+ * expired stream with forks becomes soft-deleted (its data stays readable through them). A fork
+ * holds a reference on its source, released when the fork is deleted or expires; a soft-deleted
+ * source goes away with its last fork, and so on up the chain.
+ */
+public final class StreamEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<StreamCommand, StreamEvent, StreamState> {
+
+  public static final EntityTypeKey<StreamCommand> TYPE_KEY = EntityTypeKey.create(StreamCommand.class, "DStream");
+  private static final String EXPIRY_TIMER = "expiry";
+
+  public static void initSharding(ActorSystem<?> system, StreamSettings settings, Clock clock) {
+    ClusterSharding.get(system).init(
+        Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, clock)).withStopMessage(Passivate.INSTANCE));
+  }
+
+  public static Behavior<StreamCommand> create(String name, StreamSettings settings, Clock clock) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new StreamEntity(name, settings, clock, ctx, timers)));
+  }
+
+  private final String name;
+  private final StreamSettings settings;
+  private final Clock clock;
+  private final ActorContext<StreamCommand> ctx;
+  private final TimerScheduler<StreamCommand> timers;
+  /** Reads waiting at the tail for an append or close (long-poll and SSE), by id. */
+  private final Map<Long, Read> waiters = new LinkedHashMap<>();
+  private long nextWaiter;
+  private long persistedAccess;
+
+  private StreamEntity(String name, StreamSettings settings, Clock clock, ActorContext<StreamCommand> ctx,
+      TimerScheduler<StreamCommand> timers) {
+    super(PersistenceId.of(TYPE_KEY.name(), name));
+    this.name = name;
+    this.settings = settings;
+    this.clock = clock;
+    this.ctx = ctx;
+    this.timers = timers;
+  }
+
+  @Override
+  public String journalPluginId() {
+    return settings.journalPluginId();
+  }
+
+  @Override
+  public String snapshotPluginId() {
+    return settings.snapshotPluginId();
+  }
+
+  @Override
+  public StreamState emptyState() {
+    return new StreamState();
+  }
+
+  /** A hard delete leaves an empty state: snapshot it so a re-created path does not replay the old one. */
+  @Override
+  public boolean shouldSnapshot(StreamState state, StreamEvent event, long sequenceNr) {
+    return event instanceof StreamEvent.Deleted d && !d.soft();
+  }
+
+  @Override
+  public SignalHandler<StreamState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          persistedAccess = state.lastAccess;
+          armExpiry(state);
+        })
+        .build();
+  }
+
+  @Override
+  public EventHandler<StreamState, StreamEvent> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(StreamState::apply);
+  }
+
+  @Override
+  public CommandHandlerWithReply<StreamCommand, StreamEvent, StreamState> commandHandler() {
+    return newCommandHandlerWithReplyBuilder().forAnyState()
+        .onCommand(Create.class, this::onCreate)
+        .onCommand(Describe.class, this::onDescribe)
+        .onCommand(Append.class, this::onAppend)
+        .onCommand(Delete.class, this::onDelete)
+        .onCommand(Read.class, this::onRead)
+        .onCommand(AcquireFork.class, this::onAcquireFork)
+        .onCommand(ReleaseFork.class, this::onReleaseFork)
+        .onCommand(WaitTimedOut.class, this::onWaitTimedOut)
+        .onCommand(CheckExpiry.class, (s, c) -> s.expired(now()) ? expire(s, null) : Effect().noReply())
+        .onCommand(Passivate.class, this::onPassivate)
+        .build();
+  }
+
+  // ---- create, describe, delete ----
+
+  private ReplyEffect<StreamEvent, StreamState> onCreate(StreamState s, Create c) {
+    if (s.expired(now())) return expire(s, c);
+    if (s.life() == Life.LIVE) {
+      boolean same = s.config.sameAs(c.config(), s.contentType);
+      if (same) renew(s);
+      return Effect().reply(c.replyTo(), StreamReply.of(same ? Code.OK : Code.CONFLICT,
+          same ? null : "a stream exists at this path with a different configuration", meta(s)));
+    }
+    if (s.life() == Life.SOFT_DELETED) {
+      return Effect().reply(c.replyTo(), StreamReply.of(Code.CONFLICT,
+          "this path was deleted while forks still read it; it cannot be re-created until they are gone", null));
+    }
+    long at = now();
+    ForkGrant fork = c.fork();
+    StreamConfig config = c.config();
+    boolean ownExpiry = config.ttlSeconds() != null || config.expiresAt() != null;
+    Long ttl = ownExpiry || fork == null ? config.ttlSeconds() : fork.ttlSeconds();
+    Long expiresAt = ownExpiry || fork == null ? config.expiresAt() : fork.expiresAt();
+    List<StreamEvent> events = new ArrayList<>(3);
+    events.add(new StreamEvent.Created(UUID.randomUUID().toString().substring(0, 8), c.contentType(), ttl, expiresAt,
+        false, fork == null ? null : fork.source(), fork == null ? 0 : fork.forkOffset(), config, at));
+    if (c.prefix() != null) events.add(appended(c.prefix(), null, null, false, at));
+    if (c.body() != null) events.add(appended(c.body(), null, null, config.closed(), at));
+    else if (config.closed()) events.add(new StreamEvent.Closed(null, at));
+    return Effect().persist(events)
+        .thenRun(this::armExpiry)
+        .thenReply(c.replyTo(), ns -> StreamReply.of(Code.CREATED, null, meta(ns)));
+  }
+
+  private ReplyEffect<StreamEvent, StreamState> onDescribe(StreamState s, Describe c) {
+    if (s.expired(now())) return expire(s, c);
+    if (s.life() != Life.LIVE) return Effect().reply(c.replyTo(), missingReply(s));
+    if (c.renew()) renew(s);
+    return Effect().reply(c.replyTo(), StreamReply.of(Code.OK, null, meta(s)));
+  }
+
+  private ReplyEffect<StreamEvent, StreamState> onDelete(StreamState s, Delete c) {
+    if (s.expired(now())) return expire(s, c);
+    if (s.life() != Life.LIVE) return Effect().reply(c.replyTo(), missingReply(s));
+    boolean soft = !s.forks.isEmpty();
+    String source = s.forkSource;
+    return Effect().persist(new StreamEvent.Deleted(soft, false, now()))
+        .thenRun(ns -> {
+          if (!soft) releaseSource(source);
+          wakeWaiters(ns);
+        })
+        .thenReply(c.replyTo(), ns -> StreamReply.of(Code.OK, null, null));
+  }
+
+  private static StreamReply missingReply(StreamState s) {
+    return s.life() == Life.SOFT_DELETED
+        ? StreamReply.of(Code.GONE, "stream deleted (forks still read it)", null)
+        : StreamReply.of(Code.NOT_FOUND, "stream not found", null);
+  }
+
+  // ---- forks ----
+
+  private ReplyEffect<StreamEvent, StreamState> onAcquireFork(StreamState s, AcquireFork c) {
+    if (s.expired(now())) return expire(s, c);
+    if (s.life() == Life.ABSENT) return Effect().reply(c.replyTo(), StreamReply.of(Code.NOT_FOUND, "source stream not found", null));
+    if (s.life() == Life.SOFT_DELETED) {
+      return Effect().reply(c.replyTo(), StreamReply.of(Code.CONFLICT, "source stream is deleted", null));
+    }
+    if (c.contentType() != null && !c.contentType().equals(StreamRules.normalise(s.contentType))) {
+      return Effect().reply(c.replyTo(), StreamReply.of(Code.CONFLICT, "content type differs from the source's", meta(s)));
+    }
+    long offset = c.forkOffset() == null ? s.tail() : c.forkOffset();
+    if (offset > s.tail()) {
+      return Effect().reply(c.replyTo(), StreamReply.of(Code.BAD_REQUEST, "fork offset is beyond the source's tail", meta(s)));
+    }
+    return Effect().persist(new StreamEvent.ForkAcquired(c.fork()))
+        .thenReply(c.replyTo(), ns -> new StreamReply(Code.OK, null, meta(ns), List.of(), 0, offset, false, null, 0, 0, 0, 0, 0));
+  }
+
+  private ReplyEffect<StreamEvent, StreamState> onReleaseFork(StreamState s, ReleaseFork c) {
+    if (!s.forks.contains(c.fork())) return Effect().noReply();
+    List<StreamEvent> events = new ArrayList<>(2);
+    events.add(new StreamEvent.ForkReleased(c.fork()));
+    boolean gc = s.life() == Life.SOFT_DELETED && s.forks.size() == 1;
+    if (gc) events.add(new StreamEvent.Deleted(false, false, now()));
+    String source = s.forkSource;
+    return Effect().persist(events).thenRun(ns -> {
+      if (gc) releaseSource(source);
+    }).thenNoReply();
+  }
+
+  private void releaseSource(String source) {
+    if (source != null) ClusterSharding.get(ctx.getSystem()).entityRefFor(TYPE_KEY, source).tell(new ReleaseFork(name));
+  }
+
+  // ---- append and close ----
+
+  private ReplyEffect<StreamEvent, StreamState> onAppend(StreamState s, Append c) {
+    long at = now();
+    if (s.expired(at)) return expire(s, c);
+    if (s.life() != Life.LIVE) return Effect().reply(c.replyTo(), missingReply(s));
+    ProducerStamp p = c.producer();
+    if (s.closed) {
+      if (p != null && p.equals(s.closedBy)) {
+        return Effect().reply(c.replyTo(), StreamReply.producer(Code.DUPLICATE, meta(s), p.epoch(), p.seq()));
+      }
+      if (p != null && s.checkProducer(p).kind() == ProducerCheck.Kind.STALE_EPOCH) {
+        return Effect().reply(c.replyTo(), stale(s, s.checkProducer(p)));
+      }
+      if (c.body() == null && p == null) {
+        renew(s);
+        return Effect().reply(c.replyTo(), StreamReply.of(Code.APPENDED, null, meta(s)));
+      }
+      return Effect().reply(c.replyTo(), StreamReply.of(Code.CLOSED, "stream is closed", meta(s)));
+    }
+    if (c.body() != null && !StreamRules.normalise(s.contentType).equals(c.contentType())) {
+      return Effect().reply(c.replyTo(), StreamReply.of(Code.CONFLICT, "content type differs from the stream's", meta(s)));
+    }
+    if (p != null) {
+      ProducerCheck check = s.checkProducer(p);
+      switch (check.kind()) {
+        case DUPLICATE:
+          return Effect().reply(c.replyTo(), StreamReply.producer(Code.DUPLICATE, meta(s), check.epoch(), check.seq()));
+        case STALE_EPOCH:
+          return Effect().reply(c.replyTo(), stale(s, check));
+        case NEW_EPOCH_NOT_ZERO:
+          return Effect().reply(c.replyTo(), StreamReply.of(Code.BAD_REQUEST, "a new producer epoch must start at seq 0", meta(s)));
+        case GAP:
+          return Effect().reply(c.replyTo(), StreamReply.gap(meta(s), check.expected(), check.received()));
+        default:
+          break;
+      }
+    }
+    if (c.streamSeq() != null && s.lastStreamSeq != null && c.streamSeq().compareTo(s.lastStreamSeq) <= 0) {
+      return Effect().reply(c.replyTo(), StreamReply.of(Code.CONFLICT,
+          "Stream-Seq must be greater than the last one (" + s.lastStreamSeq + ")", meta(s)));
+    }
+    StreamEvent event = c.body() == null ? new StreamEvent.Closed(p, at) : appended(c.body(), p, c.streamSeq(), c.close(), at);
+    return Effect().persist(event)
+        .thenRun(ns -> {
+          wakeWaiters(ns);
+          if (ns.ttlSeconds != null) armExpiry(ns);
+        })
+        .thenReply(c.replyTo(), ns -> {
+          persistedAccess = at;
+          if (p == null) return StreamReply.of(Code.APPENDED, null, meta(ns));
+          return StreamReply.producer(c.body() == null ? Code.APPENDED : Code.PRODUCER_ACCEPTED, meta(ns), p.epoch(), p.seq());
+        });
+  }
+
+  private static StreamReply stale(StreamState s, ProducerCheck check) {
+    return new StreamReply(Code.STALE_EPOCH, "stale producer epoch", null, List.of(), 0, s.tail(), false, null, 0,
+        check.epoch(), 0, 0, 0);
+  }
+
+  private static StreamEvent.Appended appended(StreamMessage m, ProducerStamp p, String streamSeq, boolean close, long at) {
+    return new StreamEvent.Appended(m.data(), m.values(), p, streamSeq, close, at);
+  }
+
+  // ---- reads ----
+
+  private ReplyEffect<StreamEvent, StreamState> onRead(StreamState s, Read r) {
+    if (s.expired(now())) return expire(s, r);
+    if (r.renew() && s.live()) renew(s);
+    StreamReply reply = read(s, r);
+    if (reply.code() == Code.OK && reply.messages().isEmpty() && !reply.closedAtTail() && r.waitMillis() > 0
+        && r.upTo() >= s.tail()) {
+      long id = nextWaiter++;
+      Read waiting = new Read(s.tail(), r.upTo(), r.waitMillis(), r.maxBytes(), r.renew(), r.allowSoftDeleted(), r.replyTo());
+      waiters.put(id, waiting);
+      timers.startSingleTimer(id, new WaitTimedOut(id), Duration.ofMillis(r.waitMillis()));
+      return Effect().noReply();
+    }
+    return Effect().reply(r.replyTo(), reply);
+  }
+
+  private StreamReply read(StreamState s, Read r) {
+    if (s.life() == Life.ABSENT || s.life() == Life.SOFT_DELETED && !r.allowSoftDeleted()) return missingReply(s);
+    long tail = s.tail();
+    long from = r.from() == StreamOffsets.NOW ? tail : r.from() == StreamOffsets.FROM_START ? 0 : r.from();
+    if (from > tail) return StreamReply.of(Code.BAD_REQUEST, "offset is beyond the stream's tail", meta(s));
+    long limit = Math.min(r.upTo(), tail);
+    if (from < s.forkOffset) return StreamReply.inherit(meta(s), s.forkSource, Math.min(s.forkOffset, limit));
+    List<StreamMessage> out = new ArrayList<>();
+    int bytes = 0;
+    for (long o = from; o < limit; o++) {
+      StreamMessage m = s.messages.get((int) (o - s.forkOffset));
+      if (!out.isEmpty() && bytes + m.size() > r.maxBytes()) break;
+      out.add(m);
+      bytes += m.size();
+    }
+    return StreamReply.read(meta(s), out, from, from + out.size() == tail);
+  }
+
+  private ReplyEffect<StreamEvent, StreamState> onWaitTimedOut(StreamState s, WaitTimedOut t) {
+    Read r = waiters.remove(t.waiter());
+    if (r != null) {
+      if (r.renew() && s.live()) renew(s);
+      r.replyTo().tell(read(s, r));
+    }
+    return Effect().noReply();
+  }
+
+  /** After an append, close or delete: answer every waiting read that now has something to say. */
+  private void wakeWaiters(StreamState s) {
+    for (Iterator<Map.Entry<Long, Read>> it = waiters.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Long, Read> w = it.next();
+      StreamReply reply = read(s, w.getValue());
+      if (reply.code() == Code.OK && reply.messages().isEmpty() && !reply.closedAtTail()) continue;
+      timers.cancel(w.getKey());
+      if (w.getValue().renew() && s.live()) renew(s);
+      w.getValue().replyTo().tell(reply);
+      it.remove();
+    }
+  }
+
+  // ---- expiry, TTL renewal, passivation ----
+
+  /**
+   * The stream expired: delete it (softly when forks read it) and handle {@code retry} again
+   * against what is left, so the request sees the stream as gone.
+   */
+  private ReplyEffect<StreamEvent, StreamState> expire(StreamState s, StreamCommand retry) {
+    boolean soft = !s.forks.isEmpty();
+    String source = s.forkSource;
+    return Effect().persist(new StreamEvent.Deleted(soft, true, now()))
+        .thenRun(ns -> {
+          if (!soft) releaseSource(source);
+          wakeWaiters(ns);
+          if (retry != null) ctx.getSelf().tell(retry);
+        })
+        .thenNoReply();
+  }
+
+  private void armExpiry(StreamState s) {
+    if (!s.live() || s.ttlSeconds == null && s.expiresAt == null) {
+      timers.cancel(EXPIRY_TIMER);
+      return;
+    }
+    long deadline = Long.MAX_VALUE;
+    if (s.expiresAt != null) deadline = s.expiresAt;
+    if (s.ttlSeconds != null) deadline = Math.min(deadline, s.lastAccess + s.ttlSeconds * 1000);
+    timers.startSingleTimer(EXPIRY_TIMER, CheckExpiry.INSTANCE, Duration.ofMillis(Math.max(1, deadline - now() + 5)));
+  }
+
+  /** Reads and writes renew a sliding TTL; the renewal is written when the stream goes to sleep. */
+  private void renew(StreamState s) {
+    s.lastAccess = Math.max(s.lastAccess, now());
+    if (s.ttlSeconds != null) armExpiry(s);
+  }
+
+  private ReplyEffect<StreamEvent, StreamState> onPassivate(StreamState s, Passivate p) {
+    if (s.live() && s.ttlSeconds != null && s.lastAccess > persistedAccess) {
+      return Effect().persist(new StreamEvent.Touched(s.lastAccess)).thenStop().thenNoReply();
+    }
+    return Effect().stop().thenNoReply();
+  }
+
+  private static Meta meta(StreamState s) {
+    if (s.life() == Life.ABSENT) return null;
+    return new Meta(s.incarnation, s.contentType, s.tail(), s.closed, s.ttlSeconds, s.expiresAt, s.config, s.forkOffset);
+  }
+
+  private long now() {
+    return clock.millis();
+  }
+}

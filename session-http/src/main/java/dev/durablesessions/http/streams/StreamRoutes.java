@@ -1,0 +1,687 @@
+package dev.durablesessions.http.streams;
+
+import static dev.durablesessions.http.streams.StreamHeaders.*;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.durablesessions.stream.StreamCommand;
+import dev.durablesessions.stream.StreamConfig;
+import dev.durablesessions.stream.StreamEntity;
+import dev.durablesessions.stream.StreamEvent.ProducerStamp;
+import dev.durablesessions.stream.StreamMessage;
+import dev.durablesessions.stream.StreamOffsets;
+import dev.durablesessions.stream.StreamReply;
+import dev.durablesessions.stream.StreamReply.Code;
+import dev.durablesessions.stream.StreamReply.Meta;
+import dev.durablesessions.stream.StreamRules;
+import dev.durablesessions.stream.StreamSettings;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.apache.pekko.util.ByteStringBuilder;
+
+/**
+ * The Durable Streams HTTP protocol under {@code /v1/stream/{name}}: create (PUT, forks included),
+ * append and close (POST), catch-up, long-poll and SSE reads (GET), metadata (HEAD), delete and
+ * CORS preflight. Everything that must be atomic happens in the stream's entity; this class
+ * validates the request, parses JSON bodies, stitches fork reads together and writes responses.
+ * docs/PROTOCOL.md describes the protocol and every status code.
+ */
+public final class StreamRoutes extends AllDirectives {
+  static final String PREFIX = "/v1/stream/";
+  private static final Pattern TTL_VALUE = Pattern.compile("0|[1-9][0-9]{0,11}");
+  private static final Pattern SUB_OFFSET = Pattern.compile("0|[1-9][0-9]{0,17}");
+  private static final Pattern PRODUCER_NUMBER = Pattern.compile("[0-9]{1,16}");
+  private static final long MAX_SAFE_INTEGER = (1L << 53) - 1;
+  private static final int MAX_NAME = 200;
+  /** What Pekko HTTP gives a request entity without a Content-Type header (this very instance). */
+  private static final Object ABSENT_CONTENT_TYPE =
+      org.apache.pekko.http.scaladsl.model.ContentTypes.application$divoctet$minusstream();
+  private static final ByteString EMPTY_JSON_ARRAY = ByteString.fromString("[]");
+
+  private final ClusterSharding sharding;
+  private final StreamSettings settings;
+  private final Materializer materializer;
+  private final ObjectMapper mapper = new ObjectMapper();
+  private final ConcurrentHashMap<String, ContentType> contentTypes = new ConcurrentHashMap<>();
+  private final Duration askTimeout;
+  private final Duration pollAskTimeout;
+
+  public StreamRoutes(ActorSystem<?> system, StreamSettings settings) {
+    this.sharding = ClusterSharding.get(system);
+    this.settings = settings;
+    this.materializer = Materializer.matFromSystem(system);
+    this.askTimeout = settings.askTimeout();
+    this.pollAskTimeout = settings.askTimeout().plus(settings.longPollTimeout());
+  }
+
+  public Route routes() {
+    return pathPrefix("v1", () -> pathPrefix("stream", () -> respondWithHeaders(GLOBAL, () ->
+        extractRequest(request -> completeWithFuture(handle(request).exceptionally(StreamRoutes::failed))))));
+  }
+
+  private static HttpResponse failed(Throwable e) {
+    return text(503, "the stream did not answer in time; retry");
+  }
+
+  CompletionStage<HttpResponse> handle(HttpRequest request) {
+    String path = request.getUri().path();
+    if (!path.startsWith(PREFIX) || path.length() == PREFIX.length()) return done(text(404, "no stream name in the path"));
+    String name = path.substring(PREFIX.length());
+    if (name.length() > MAX_NAME || name.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      request.discardEntityBytes(materializer);
+      return done(text(400, "stream names are 1-" + MAX_NAME + " printable characters"));
+    }
+    var method = request.method();
+    if (method.equals(HttpMethods.OPTIONS)) return done(HttpResponse.create().withStatus(204));
+    if (method.equals(HttpMethods.PUT)) return put(request, name);
+    if (method.equals(HttpMethods.POST)) return post(request, name);
+    if (method.equals(HttpMethods.GET)) return get(request, name);
+    request.discardEntityBytes(materializer);
+    if (method.equals(HttpMethods.HEAD)) return head(name);
+    if (method.equals(HttpMethods.DELETE)) return delete(name);
+    return done(text(405, "method not allowed").addHeader(RawHeader.create("Allow", "GET, POST, PUT, DELETE, HEAD, OPTIONS")));
+  }
+
+  // ---- PUT: create, fork ----
+
+  private CompletionStage<HttpResponse> put(HttpRequest request, String name) {
+    Optional<String> ttlHeader = header(request, TTL);
+    Optional<String> expiresHeader = header(request, EXPIRES_AT);
+    Optional<String> forkedFrom = header(request, FORKED_FROM);
+    Optional<String> forkOffsetHeader = header(request, FORK_OFFSET);
+    Optional<String> subOffsetHeader = header(request, FORK_SUB_OFFSET);
+    String problem = null;
+    Long ttl = null;
+    Long expiresAt = null;
+    Long forkOffset = null;
+    long subOffset = 0;
+    if (ttlHeader.isPresent() && expiresHeader.isPresent()) {
+      problem = "Stream-TTL and Stream-Expires-At cannot both be given";
+    } else if (ttlHeader.isPresent()) {
+      if (TTL_VALUE.matcher(ttlHeader.get()).matches()) ttl = Long.parseLong(ttlHeader.get());
+      else problem = "Stream-TTL must be a whole number of seconds";
+    } else if (expiresHeader.isPresent()) {
+      expiresAt = parseTimestamp(expiresHeader.get());
+      if (expiresAt == null) problem = "Stream-Expires-At must be an RFC 3339 timestamp";
+    }
+    if (problem == null && forkOffsetHeader.isPresent()) {
+      if (!StreamOffsets.wellFormed(forkOffsetHeader.get())) problem = "Stream-Fork-Offset is not an offset";
+      else forkOffset = StreamOffsets.parse(forkOffsetHeader.get());
+    }
+    if (problem == null && subOffsetHeader.isPresent()) {
+      if (forkedFrom.isEmpty()) problem = "Stream-Fork-Sub-Offset needs Stream-Forked-From";
+      else if (!SUB_OFFSET.matcher(subOffsetHeader.get()).matches()) problem = "Stream-Fork-Sub-Offset must be a whole number";
+      else subOffset = Long.parseLong(subOffsetHeader.get());
+    }
+    if (problem == null && forkOffsetHeader.isPresent() && forkedFrom.isEmpty()) problem = "Stream-Fork-Offset needs Stream-Forked-From";
+    String source = forkedFrom.map(StreamRoutes::streamName).orElse(null);
+    if (problem == null && forkedFrom.isPresent() && (source == null || source.isEmpty())) problem = "Stream-Forked-From names no stream";
+    if (problem != null) {
+      request.discardEntityBytes(materializer);
+      return done(text(400, problem));
+    }
+    String requestType = requestContentType(request);
+    StreamConfig config = new StreamConfig(StreamRules.normalise(requestType), ttl, expiresAt, closedHeader(request),
+        source, forkOffset, subOffset);
+    String location = location(request, name);
+    return body(request).thenCompose(body -> {
+      if (body.tooLarge()) return done(tooLarge());
+      if (source == null) {
+        String contentType = requestType != null ? requestType : StreamRules.DEFAULT_CONTENT_TYPE;
+        StreamMessage initial;
+        try {
+          initial = message(body.bytes(), StreamRules.isJson(contentType), true);
+        } catch (BadBody e) {
+          return done(text(400, e.getMessage()));
+        }
+        return ask(name, r -> new StreamCommand.Create(config, contentType, null, null, initial, r))
+            .thenApply(reply -> created(reply, location));
+      }
+      return fork(name, source, config, requestType, body.bytes(), location);
+    });
+  }
+
+  /**
+   * Fork creation: the path must be free (or hold the same fork), the source must exist and
+   * grant a reference, and only then is the fork created; a fork that is not created gives the
+   * reference back, so a refused fork never keeps its source alive.
+   */
+  private CompletionStage<HttpResponse> fork(String name, String source, StreamConfig config, String requestType,
+      ByteString bodyBytes, String location) {
+    return ask(name, r -> new StreamCommand.Describe(false, r)).thenCompose(existing -> {
+      if (existing.code() != Code.NOT_FOUND) {
+        // Something lives here (or is soft-deleted): an idempotent re-create or a conflict.
+        return ask(name, r -> new StreamCommand.Create(config, requestType, null, null, null, r))
+            .thenApply(reply -> created(reply, location));
+      }
+      return ask(source, r -> new StreamCommand.Describe(false, r)).thenCompose(src -> {
+        if (src.code() == Code.NOT_FOUND) return done(text(404, "fork source not found"));
+        if (src.code() == Code.GONE) return done(text(409, "fork source is deleted"));
+        Meta sm = src.meta();
+        if (config.contentType() != null && !config.contentType().equals(StreamRules.normalise(sm.contentType()))) {
+          return done(text(409, "a fork has its source's content type"));
+        }
+        long at = config.forkOffset() == null ? sm.tail() : config.forkOffset();
+        if (at > sm.tail()) return done(text(400, "Stream-Fork-Offset is beyond the source's tail"));
+        String contentType = requestType != null ? requestType : sm.contentType();
+        boolean json = StreamRules.isJson(contentType);
+        StreamMessage initial;
+        try {
+          initial = message(bodyBytes, json, true);
+        } catch (BadBody e) {
+          return done(text(400, e.getMessage()));
+        }
+        CompletionStage<Object> prefix = config.subOffset() == 0 ? CompletableFuture.completedFuture(null)
+            : read(source, at, StreamOffsets.BEYOND, 0, 1, false, true).thenApply(page -> slice(page, config.subOffset(), json));
+        return prefix.thenCompose(sliced -> {
+          if (sliced instanceof String problem) return done(text(400, problem));
+          StreamMessage prefixMessage = (StreamMessage) sliced;
+          StreamConfig resolved = new StreamConfig(config.contentType(), config.ttlSeconds(), config.expiresAt(),
+              config.closed(), source, at, config.subOffset());
+          return ask(source, r -> new StreamCommand.AcquireFork(name, config.contentType(), at, r)).thenCompose(grant -> {
+            if (grant.code() != Code.OK) return done(status(grant));
+            Meta g = grant.meta();
+            StreamCommand.ForkGrant forkGrant = new StreamCommand.ForkGrant(source, at, g.contentType(), g.ttlSeconds(), g.expiresAt());
+            return ask(name, r -> new StreamCommand.Create(resolved, contentType, forkGrant, prefixMessage, initial, r))
+                .thenApply(reply -> {
+                  if (reply.code() != Code.CREATED) {
+                    sharding.entityRefFor(StreamEntity.TYPE_KEY, source).tell(new StreamCommand.ReleaseFork(name));
+                  }
+                  return created(reply, location);
+                });
+          });
+        });
+      });
+    });
+  }
+
+  /** The sub-offset prefix of the first message after the fork point, or a problem to answer 400 with. */
+  private Object slice(StreamReply page, long subOffset, boolean json) {
+    if (page.code() != Code.OK || page.messages().isEmpty()) return "Stream-Fork-Sub-Offset needs a message at the fork offset";
+    StreamMessage m = page.messages().get(0);
+    if (!json) {
+      if (subOffset > m.size()) return "Stream-Fork-Sub-Offset is beyond the message";
+      byte[] prefix = java.util.Arrays.copyOf(m.data(), (int) subOffset);
+      return new StreamMessage(prefix, 0);
+    }
+    if (subOffset > m.values()) return "Stream-Fork-Sub-Offset is beyond the message's values";
+    try {
+      JsonNode values = mapper.readTree("[" + new String(m.data(), StandardCharsets.UTF_8) + "]");
+      StringBuilder b = new StringBuilder();
+      for (int i = 0; i < subOffset; i++) {
+        if (i > 0) b.append(',');
+        b.append(mapper.writeValueAsString(values.get(i)));
+      }
+      return new StreamMessage(b.toString().getBytes(StandardCharsets.UTF_8), (int) subOffset);
+    } catch (IOException e) {
+      return "stored message is not JSON";
+    }
+  }
+
+  private HttpResponse created(StreamReply reply, String location) {
+    if (reply.code() != Code.CREATED && reply.code() != Code.OK) return status(reply);
+    Meta m = reply.meta();
+    HttpResponse response = HttpResponse.create().withStatus(reply.code() == Code.CREATED ? 201 : 200)
+        .withEntity(HttpEntities.create(contentType(m.contentType()), new byte[0]))
+        .addHeader(RawHeader.create(NEXT_OFFSET, StreamOffsets.format(m.tail())));
+    if (reply.code() == Code.CREATED) response = response.addHeader(RawHeader.create("Location", location));
+    if (m.closed()) response = response.addHeader(RawHeader.create(CLOSED, "true"));
+    return response;
+  }
+
+  // ---- POST: append, close ----
+
+  private CompletionStage<HttpResponse> post(HttpRequest request, String name) {
+    Optional<String> id = header(request, PRODUCER_ID);
+    Optional<String> epoch = header(request, PRODUCER_EPOCH);
+    Optional<String> seq = header(request, PRODUCER_SEQ);
+    ProducerStamp producer = null;
+    if (id.isPresent() || epoch.isPresent() || seq.isPresent()) {
+      String problem = null;
+      if (id.isEmpty() || epoch.isEmpty() || seq.isEmpty()) problem = "Producer-Id, Producer-Epoch and Producer-Seq go together";
+      else if (id.get().isEmpty()) problem = "Producer-Id must not be empty";
+      else if (!safeInteger(epoch.get()) || !safeInteger(seq.get())) problem = "Producer-Epoch and Producer-Seq are whole numbers";
+      if (problem != null) {
+        request.discardEntityBytes(materializer);
+        return done(text(400, problem));
+      }
+      producer = new ProducerStamp(id.get(), Long.parseLong(epoch.get()), Long.parseLong(seq.get()));
+    }
+    boolean close = closedHeader(request);
+    String streamSeq = header(request, SEQ).orElse(null);
+    String requestType = requestContentType(request);
+    ProducerStamp stamp = producer;
+    return body(request).thenCompose(body -> {
+      if (body.tooLarge()) return done(tooLarge());
+      StreamMessage message = null;
+      if (body.bytes().isEmpty()) {
+        if (!close) return done(text(400, "an append needs a body (or Stream-Closed: true to close)"));
+      } else {
+        if (requestType == null) return done(text(400, "an append needs a Content-Type"));
+        try {
+          message = message(body.bytes(), StreamRules.isJson(requestType), false);
+        } catch (BadBody e) {
+          return done(text(400, e.getMessage()));
+        }
+      }
+      StreamMessage m = message;
+      return ask(name, r -> new StreamCommand.Append(m, close, StreamRules.normalise(requestType), stamp, streamSeq, r))
+          .thenApply(reply -> appended(reply, stamp != null));
+    });
+  }
+
+  private HttpResponse appended(StreamReply reply, boolean withProducer) {
+    Code code = reply.code();
+    if (code != Code.APPENDED && code != Code.PRODUCER_ACCEPTED && code != Code.DUPLICATE) return status(reply);
+    Meta m = reply.meta();
+    HttpResponse response = HttpResponse.create().withStatus(code == Code.PRODUCER_ACCEPTED ? 200 : 204)
+        .addHeader(RawHeader.create(NEXT_OFFSET, StreamOffsets.format(m.tail())));
+    if (m.closed()) response = response.addHeader(RawHeader.create(CLOSED, "true"));
+    if (withProducer) {
+      response = response.addHeader(RawHeader.create(PRODUCER_EPOCH, Long.toString(reply.producerEpoch())))
+          .addHeader(RawHeader.create(PRODUCER_SEQ, Long.toString(reply.producerSeq())));
+    }
+    return response;
+  }
+
+  // ---- HEAD, DELETE ----
+
+  private CompletionStage<HttpResponse> head(String name) {
+    return ask(name, r -> new StreamCommand.Describe(false, r)).thenApply(reply -> {
+      if (reply.code() != Code.OK) return HttpResponse.create().withStatus(httpStatus(reply.code()));
+      Meta m = reply.meta();
+      HttpResponse response = HttpResponse.create().withStatus(200)
+          .withEntity(HttpEntities.create(contentType(m.contentType()), new byte[0]))
+          .addHeader(RawHeader.create(NEXT_OFFSET, StreamOffsets.format(m.tail())))
+          .addHeader(RawHeader.create("Cache-Control", "no-store"))
+          .addHeader(RawHeader.create("ETag", etag(m, "-1", m.tail(), m.closed())));
+      if (m.closed()) response = response.addHeader(RawHeader.create(CLOSED, "true"));
+      if (m.ttlSeconds() != null) response = response.addHeader(RawHeader.create(TTL, Long.toString(m.ttlSeconds())));
+      if (m.expiresAt() != null) {
+        response = response.addHeader(RawHeader.create(EXPIRES_AT, Instant.ofEpochMilli(m.expiresAt()).toString()));
+      }
+      return response;
+    });
+  }
+
+  private CompletionStage<HttpResponse> delete(String name) {
+    return ask(name, r -> new StreamCommand.Delete(r))
+        .thenApply(reply -> reply.code() == Code.OK ? HttpResponse.create().withStatus(204) : status(reply));
+  }
+
+  // ---- GET: catch-up, long-poll, SSE ----
+
+  private CompletionStage<HttpResponse> get(HttpRequest request, String name) {
+    Query query;
+    try {
+      query = Query.parse(request.getUri().rawQueryString().orElse(""));
+    } catch (IllegalArgumentException e) {
+      return done(text(400, "malformed query string"));
+    }
+    List<String> offsets = query.all("offset");
+    List<String> lives = query.all("live");
+    if (offsets.size() > 1) return done(text(400, "offset given more than once"));
+    if (lives.size() > 1) return done(text(400, "live given more than once"));
+    String live = lives.isEmpty() ? null : lives.get(0);
+    if (live != null && !live.equals("long-poll") && !live.equals("sse")) return done(text(400, "live is long-poll or sse"));
+    if (live != null && offsets.isEmpty()) return done(text(400, "a live read needs an offset"));
+    String offsetText = offsets.isEmpty() ? "-1" : offsets.get(0);
+    Long from = StreamOffsets.parseQuery(offsetText);
+    if (from == null) return done(text(400, "offset must be -1, now or an offset this server returned"));
+    String cursor = query.all("cursor").stream().findFirst().orElse(null);
+    if ("sse".equals(live)) return sse(name, from, cursor);
+    boolean longPoll = live != null;
+    long wait = longPoll ? settings.longPollTimeout().toMillis() : 0;
+    Optional<String> ifNoneMatch = header(request, "If-None-Match");
+    return read(name, from, StreamOffsets.BEYOND, wait, settings.maxReadBytes(), true, false).thenApply(page -> {
+      if (page.code() != Code.OK) return status(page);
+      Meta m = page.meta();
+      boolean closedAtTail = page.closedAtTail();
+      List<HttpHeader> headers = new ArrayList<>(6);
+      headers.add(RawHeader.create(NEXT_OFFSET, StreamOffsets.format(page.next())));
+      if (page.upToDate()) headers.add(RawHeader.create(UP_TO_DATE, "true"));
+      if (closedAtTail) headers.add(RawHeader.create(CLOSED, "true"));
+      if (longPoll) headers.add(RawHeader.create(CURSOR, Cursors.next(cursor)));
+      if (from == StreamOffsets.NOW) headers.add(RawHeader.create("Cache-Control", "no-store"));
+      if (longPoll && page.messages().isEmpty()) return HttpResponse.create().withStatus(204).addHeaders(headers);
+      String etag = etag(m, offsetText, page.next(), closedAtTail);
+      headers.add(RawHeader.create("ETag", etag));
+      if (ifNoneMatch.isPresent() && matches(ifNoneMatch.get(), etag)) {
+        return HttpResponse.create().withStatus(304).addHeaders(headers);
+      }
+      return HttpResponse.create().withStatus(200).addHeaders(headers)
+          .withEntity(HttpEntities.create(contentType(m.contentType()), body(page.messages(), StreamRules.isJson(m.contentType()))));
+    });
+  }
+
+  /**
+   * Server-sent events: every message is a {@code data} event followed by a {@code control}
+   * event carrying the offset after it; at the tail a control event says {@code upToDate}, and
+   * after each long-poll timeout another one keeps the connection alive. A closed stream ends
+   * with a final control event carrying {@code streamClosed} and the response completes.
+   */
+  private CompletionStage<HttpResponse> sse(String name, long from, String cursor) {
+    return read(name, from, StreamOffsets.BEYOND, 0, settings.maxReadBytes(), true, false).thenApply(first -> {
+      if (first.code() != Code.OK) return status(first);
+      Meta m = first.meta();
+      Sse framing = new Sse(StreamRules.isJson(m.contentType()), StreamRules.isBinary(m.contentType()), cursor);
+      long wait = settings.longPollTimeout().toMillis();
+      Source<ByteString, ?> rest = Source.unfoldAsync(first.closedAtTail() ? -1L : first.next(), offset -> {
+        if (offset < 0) return CompletableFuture.completedFuture(Optional.<Pair<Long, ByteString>>empty());
+        return read(name, offset, StreamOffsets.BEYOND, wait, settings.maxReadBytes(), true, false).thenApply(page -> {
+          if (page.code() != Code.OK) return Optional.<Pair<Long, ByteString>>empty();
+          return Optional.of(Pair.create(page.closedAtTail() ? -1L : page.next(), framing.page(page)));
+        });
+      });
+      Source<ByteString, ?> events = Source.single(framing.page(first)).concat(rest);
+      HttpResponse response = HttpResponse.create().withStatus(200)
+          .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(), events))
+          .addHeader(RawHeader.create("Cache-Control", "no-cache"))
+          .addHeader(RawHeader.create("Connection", "keep-alive"));
+      if (framing.base64) response = response.addHeader(RawHeader.create(SSE_ENCODING, "base64"));
+      return response;
+    });
+  }
+
+  /**
+   * Reads {@code name} after {@code from}: a fork's inherited part comes from its source (and
+   * its source's source), then the fork's own messages, as one page of at most about
+   * {@code budget} bytes. The metadata and the up-to-date flag are the addressed stream's.
+   */
+  CompletionStage<StreamReply> read(String name, long from, long upTo, long wait, int budget, boolean renew, boolean allowSoft) {
+    Duration timeout = wait > 0 ? pollAskTimeout : askTimeout;
+    return ask(name, r -> new StreamCommand.Read(from, upTo, wait, budget, renew, allowSoft, r), timeout).thenCompose(reply -> {
+      if (reply.code() != Code.INHERIT) return CompletableFuture.completedFuture(reply);
+      long forkPoint = reply.inheritUpTo();
+      return read(reply.inheritFrom(), from, forkPoint, 0, budget, false, true).thenCompose(inherited -> {
+        if (inherited.code() != Code.OK) return CompletableFuture.completedFuture(inherited);
+        int bytes = inherited.messages().stream().mapToInt(StreamMessage::size).sum();
+        if (inherited.next() < forkPoint || bytes >= budget || forkPoint >= upTo) {
+          return CompletableFuture.completedFuture(new StreamReply(Code.OK, null, reply.meta(), inherited.messages(),
+              inherited.first(), inherited.next(), false, null, 0, 0, 0, 0, 0));
+        }
+        return read(name, forkPoint, upTo, 0, budget - bytes, false, allowSoft).thenApply(own -> {
+          if (own.code() != Code.OK) return own;
+          List<StreamMessage> all = new ArrayList<>(inherited.messages().size() + own.messages().size());
+          all.addAll(inherited.messages());
+          all.addAll(own.messages());
+          return new StreamReply(Code.OK, null, own.meta(), all, inherited.first(), own.next(), own.upToDate(), null, 0, 0, 0, 0, 0);
+        });
+      });
+    });
+  }
+
+  // ---- helpers ----
+
+  private CompletionStage<StreamReply> ask(String name, Function<ActorRef<StreamReply>, StreamCommand> command) {
+    return ask(name, command, askTimeout);
+  }
+
+  private CompletionStage<StreamReply> ask(String name, Function<ActorRef<StreamReply>, StreamCommand> command, Duration timeout) {
+    return sharding.entityRefFor(StreamEntity.TYPE_KEY, name).ask(command::apply, timeout);
+  }
+
+  private static ByteString body(List<StreamMessage> messages, boolean json) {
+    if (json) {
+      if (messages.isEmpty()) return EMPTY_JSON_ARRAY;
+      ByteStringBuilder b = ByteString.createBuilder();
+      b.putByte((byte) '[');
+      for (int i = 0; i < messages.size(); i++) {
+        if (i > 0) b.putByte((byte) ',');
+        b.putBytes(messages.get(i).data());
+      }
+      b.putByte((byte) ']');
+      return b.result();
+    }
+    if (messages.size() == 1) return ByteString.fromArrayUnsafe(messages.get(0).data());
+    ByteStringBuilder b = ByteString.createBuilder();
+    for (StreamMessage m : messages) b.putBytes(m.data());
+    return b.result();
+  }
+
+  /**
+   * A request body as a message. JSON bodies must be one JSON value; an array's elements are
+   * the message's values (an empty array is no message: allowed on create, refused on append).
+   */
+  private StreamMessage message(ByteString bytes, boolean json, boolean create) throws BadBody {
+    if (bytes.isEmpty()) return null;
+    if (!json) return new StreamMessage(bytes.toArrayUnsafe(), 0);
+    JsonNode value;
+    try (JsonParser parser = mapper.createParser(bytes.toArrayUnsafe())) {
+      value = mapper.readTree(parser);
+      if (value == null || value.isMissingNode()) throw new BadBody("the body is not JSON");
+      if (parser.nextToken() != null) throw new BadBody("the body holds more than one JSON value");
+    } catch (IOException e) {
+      throw new BadBody("the body is not valid JSON");
+    }
+    if (!value.isArray()) return new StreamMessage(compact(value), 1);
+    ArrayNode array = (ArrayNode) value;
+    if (array.isEmpty()) {
+      if (create) return null;
+      throw new BadBody("an empty JSON array appends nothing");
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.size());
+    for (int i = 0; i < array.size(); i++) {
+      if (i > 0) out.write(',');
+      out.writeBytes(compact(array.get(i)));
+    }
+    return new StreamMessage(out.toByteArray(), array.size());
+  }
+
+  private byte[] compact(JsonNode value) throws BadBody {
+    try {
+      return mapper.writeValueAsBytes(value);
+    } catch (IOException e) {
+      throw new BadBody("the body is not valid JSON");
+    }
+  }
+
+  static final class BadBody extends Exception {
+    BadBody(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  record Body(ByteString bytes, boolean tooLarge) {}
+
+  /** The whole body, or {@code tooLarge} (after reading and dropping the rest, so the client sees the answer). */
+  private CompletionStage<Body> body(HttpRequest request) {
+    RequestEntity entity = request.entity();
+    int max = settings.maxAppendBytes();
+    if (entity instanceof HttpEntity.Strict strict) {
+      ByteString data = strict.getData();
+      return CompletableFuture.completedFuture(data.size() > max ? new Body(ByteString.emptyByteString(), true) : new Body(data, false));
+    }
+    return entity.withoutSizeLimit().getDataBytes().runFold(new Body(ByteString.emptyByteString(), false), (acc, chunk) -> {
+      if (acc.tooLarge() || acc.bytes().size() + chunk.size() > max) return new Body(ByteString.emptyByteString(), true);
+      return new Body(acc.bytes().concat(chunk), false);
+    }, materializer);
+  }
+
+  /**
+   * The request's Content-Type, or null when it had none. Pekko HTTP gives a request without
+   * the header its shared application/octet-stream constant; a parsed header is never that
+   * instance.
+   */
+  static String requestContentType(HttpRequest request) {
+    ContentType type = request.entity().getContentType();
+    if (type == ContentTypes.NO_CONTENT_TYPE || type == ABSENT_CONTENT_TYPE) return null;
+    return type.toString();
+  }
+
+  private ContentType contentType(String value) {
+    ContentType cached = contentTypes.get(value);
+    if (cached != null) return cached;
+    ContentType parsed;
+    try {
+      parsed = ContentTypes.parse(value);
+    } catch (RuntimeException e) {
+      parsed = ContentTypes.APPLICATION_OCTET_STREAM;
+    }
+    if (contentTypes.size() < 1000) contentTypes.put(value, parsed);
+    return parsed;
+  }
+
+  private static Optional<String> header(HttpRequest request, String name) {
+    return request.getHeader(name).map(HttpHeader::value);
+  }
+
+  private static boolean closedHeader(HttpRequest request) {
+    return header(request, CLOSED).map(v -> v.trim().equalsIgnoreCase("true")).orElse(false);
+  }
+
+  private static boolean safeInteger(String s) {
+    return PRODUCER_NUMBER.matcher(s).matches() && Long.parseLong(s) <= MAX_SAFE_INTEGER;
+  }
+
+  private static Long parseTimestamp(String value) {
+    try {
+      return OffsetDateTime.parse(value.trim()).toInstant().toEpochMilli();
+    } catch (DateTimeParseException e) {
+      try {
+        return Instant.parse(value.trim()).toEpochMilli();
+      } catch (DateTimeParseException e2) {
+        return null;
+      }
+    }
+  }
+
+  /** {@code Stream-Forked-From}: the source's path ({@code /v1/stream/name}), a full URL, or a bare name. */
+  static String streamName(String value) {
+    String v = value.trim();
+    if (v.startsWith("http://") || v.startsWith("https://")) {
+      try {
+        v = URI.create(v).getPath();
+      } catch (IllegalArgumentException e) {
+        return null;
+      }
+    }
+    if (v.startsWith(PREFIX)) v = v.substring(PREFIX.length());
+    try {
+      return URLDecoder.decode(v.replace("+", "%2B"), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private static String location(HttpRequest request, String name) {
+    String host = request.getHeader("Host").map(HttpHeader::value).orElse("localhost");
+    return "http://" + host + request.getUri().path();
+  }
+
+  static String etag(Meta m, String requestedOffset, long next, boolean closed) {
+    return "\"" + m.incarnation() + ":" + requestedOffset + ":" + StreamOffsets.format(next) + (closed ? ":c" : "") + "\"";
+  }
+
+  private static boolean matches(String ifNoneMatch, String etag) {
+    for (String candidate : ifNoneMatch.split(",")) {
+      String c = candidate.trim();
+      if (c.startsWith("W/")) c = c.substring(2);
+      if (c.equals(etag) || c.equals("*")) return true;
+    }
+    return false;
+  }
+
+  private static HttpResponse status(StreamReply reply) {
+    HttpResponse response = text(httpStatus(reply.code()), reply.message() != null ? reply.message() : reply.code().name());
+    switch (reply.code()) {
+      case CLOSED:
+        return response.addHeader(RawHeader.create(CLOSED, "true"))
+            .addHeader(RawHeader.create(NEXT_OFFSET, StreamOffsets.format(reply.meta().tail())));
+      case STALE_EPOCH:
+        return response.addHeader(RawHeader.create(PRODUCER_EPOCH, Long.toString(reply.producerEpoch())));
+      case SEQ_GAP:
+        return response.addHeader(RawHeader.create(PRODUCER_EXPECTED_SEQ, Long.toString(reply.expectedSeq())))
+            .addHeader(RawHeader.create(PRODUCER_RECEIVED_SEQ, Long.toString(reply.receivedSeq())));
+      default:
+        return response;
+    }
+  }
+
+  static int httpStatus(Code code) {
+    switch (code) {
+      case OK: case PRODUCER_ACCEPTED: return 200;
+      case CREATED: return 201;
+      case APPENDED: case DUPLICATE: return 204;
+      case NOT_FOUND: return 404;
+      case GONE: return 410;
+      case CONFLICT: case CLOSED: case SEQ_GAP: return 409;
+      case STALE_EPOCH: return 403;
+      case BAD_REQUEST: return 400;
+      default: return 500;
+    }
+  }
+
+  private static HttpResponse tooLarge() {
+    return text(413, "the body is larger than durable-sessions.streams.max-append-bytes");
+  }
+
+  static HttpResponse text(int status, String message) {
+    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.TEXT_PLAIN_UTF8, message);
+  }
+
+  private static CompletionStage<HttpResponse> done(HttpResponse response) {
+    return CompletableFuture.completedFuture(response);
+  }
+
+  /** Query parameters, keeping repeats and telling "absent" from "empty". */
+  record Query(List<Pair<String, String>> pairs) {
+    static Query parse(String raw) {
+      List<Pair<String, String>> pairs = new ArrayList<>();
+      if (!raw.isEmpty()) {
+        for (String part : raw.split("&", -1)) {
+          if (part.isEmpty()) continue;
+          int eq = part.indexOf('=');
+          String key = URLDecoder.decode(eq < 0 ? part : part.substring(0, eq), StandardCharsets.UTF_8);
+          String value = eq < 0 ? "" : URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8);
+          pairs.add(Pair.create(key, value));
+        }
+      }
+      return new Query(pairs);
+    }
+
+    List<String> all(String key) {
+      List<String> out = new ArrayList<>(1);
+      for (Pair<String, String> p : pairs) if (p.first().equals(key)) out.add(p.second());
+      return out;
+    }
+  }
+}
