@@ -245,9 +245,12 @@ final class PeersBench {
     try {
       node.start();
     } catch (Exception e) {
+      String state = node.process == null ? "" : node.process.isAlive() ? " (still running, never healthy: stopped)"
+          : " (exited with code " + node.process.exitValue() + ")";
       node.stop();
       Path log = dir.resolve("node.log");
-      throw new IllegalStateException(e.getMessage() + (Files.isRegularFile(log) ? ":\n" + tail(Files.readAllLines(log), 15) : ""));
+      List<String> lines = Files.isRegularFile(log) ? Files.readAllLines(log) : List.of();
+      throw new IllegalStateException(e.getMessage() + state + (lines.isEmpty() ? "; node.log is empty" : ":\n" + tail(lines, 15)));
     }
     return new Server() {
       public String base() {

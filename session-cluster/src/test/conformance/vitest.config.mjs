@@ -1,0 +1,5 @@
+export default {
+  test: {
+    include: ["conformance.test.mjs"],
+  },
+}
