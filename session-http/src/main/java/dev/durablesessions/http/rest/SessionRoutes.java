@@ -60,6 +60,7 @@ public final class SessionRoutes extends AllDirectives {
   private final Duration askTimeout;
   private final ControlRoutes control;
   private final StateRoutes state;
+  private final dev.durablesessions.http.streams.SessionLogRoutes log;
 
   public SessionRoutes(ActorSystem<?> system, SessionJournal journal, Tokens tokens, ActorRef<Connections.Command> connections) {
     this.system = system;
@@ -70,6 +71,9 @@ public final class SessionRoutes extends AllDirectives {
     this.askTimeout = system.settings().config().getDuration("durable-sessions.http.ask-timeout");
     this.control = new ControlRoutes(system, sharding, askTimeout);
     this.state = new StateRoutes(sharding, journal, askTimeout, system.settings().config());
+    this.log = new dev.durablesessions.http.streams.SessionLogRoutes(system, journal,
+        dev.durablesessions.session.resume.FollowerSettings.fromConfig(system.settings().config()),
+        dev.durablesessions.stream.StreamSettings.fromConfig(system.settings().config()), askTimeout);
   }
 
   public Route routes() {
@@ -89,6 +93,7 @@ public final class SessionRoutes extends AllDirectives {
             path("events", () -> get(() -> history(sessionId, identity))),
             path("messages", () -> post(() -> appendMessage(sessionId, identity))),
             path("ws", () -> get(() -> socket(sessionId, identity))),
+            path("stream", () -> log.route(sessionId, identity)),
             control.routes(sessionId, identity),
             state.routes(sessionId, identity)))));
   }
