@@ -67,6 +67,8 @@ public final class SessionLogRoutes extends AllDirectives {
   private final Duration longPoll;
   private final Duration askTimeout;
   private final Materializer materializer;
+  /** Ends every open read (and so its follower) when the node stops serving requests. */
+  private final org.apache.pekko.stream.SharedKillSwitch readers;
 
   public SessionLogRoutes(ActorSystem<?> system, SessionJournal journal, FollowerSettings followerSettings,
       StreamSettings streamSettings, Duration askTimeout) {
@@ -77,6 +79,7 @@ public final class SessionLogRoutes extends AllDirectives {
     this.longPoll = streamSettings.longPollTimeout();
     this.askTimeout = askTimeout;
     this.materializer = Materializer.matFromSystem(system);
+    this.readers = Readers.onShutdown(system, "session-log-readers");
   }
 
   public Route route(String sessionId, Identity identity) {
@@ -221,6 +224,7 @@ public final class SessionLogRoutes extends AllDirectives {
             new SessionCommand.Attach(identity.participant(), "ds-reader-" + UUID.randomUUID(), false), after, pre.first()),
         "ds-log-" + UUID.randomUUID(), Props.empty());
     Source<SessionFollower.Delivery, ?> paced = pre.second()
+        .via(readers.flow())
         .map(d -> {
           if (d instanceof SessionFollower.Deliver deliver && deliver.wantsReady()) follower.tell(SessionFollower.Ready.INSTANCE);
           return d;

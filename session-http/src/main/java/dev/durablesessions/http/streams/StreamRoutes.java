@@ -83,6 +83,8 @@ public final class StreamRoutes extends AllDirectives {
   private final ConcurrentHashMap<String, ContentType> contentTypes = new ConcurrentHashMap<>();
   private final Duration askTimeout;
   private final Duration pollAskTimeout;
+  /** Ends every open SSE response when the node stops serving requests. */
+  private final org.apache.pekko.stream.SharedKillSwitch readers;
 
   public StreamRoutes(ActorSystem<?> system, StreamSettings settings) {
     this.sharding = ClusterSharding.get(system);
@@ -90,6 +92,7 @@ public final class StreamRoutes extends AllDirectives {
     this.materializer = Materializer.matFromSystem(system);
     this.askTimeout = settings.askTimeout();
     this.pollAskTimeout = settings.askTimeout().plus(settings.longPollTimeout());
+    this.readers = Readers.onShutdown(system, "stream-sse-readers");
   }
 
   public Route routes() {
@@ -411,7 +414,7 @@ public final class StreamRoutes extends AllDirectives {
           return Optional.of(Pair.create(page.closedAtTail() ? -1L : page.next(), framing.page(page)));
         });
       });
-      Source<ByteString, ?> events = Source.single(framing.page(first)).concat(rest);
+      Source<ByteString, ?> events = Source.single(framing.page(first)).concat(rest).via(readers.flow());
       HttpResponse response = HttpResponse.create().withStatus(200)
           .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(), events))
           .addHeader(RawHeader.create("Cache-Control", "no-cache"))

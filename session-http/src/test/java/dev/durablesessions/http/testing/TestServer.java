@@ -36,7 +36,12 @@ public final class TestServer implements AutoCloseable {
     var connections = kit.spawn(Connections.create(
         SocketSettings.fromConfig(config), FollowerSettings.fromConfig(config), ClusterSharding.get(system), journal), "connections");
     tokens = Tokens.fromConfig(config);
-    ServerBinding binding = HttpServer.start(system, new SessionRoutes(system, journal, tokens, connections).routes(), "127.0.0.1", 0)
+    var streamSettings = dev.durablesessions.stream.StreamSettings.fromConfig(config);
+    dev.durablesessions.stream.StreamEntity.initSharding(system, streamSettings, Clock.systemUTC());
+    var routes = org.apache.pekko.http.javadsl.server.Directives.concat(
+        new dev.durablesessions.http.streams.StreamRoutes(system, streamSettings).routes(),
+        new SessionRoutes(system, journal, tokens, connections).routes());
+    ServerBinding binding = HttpServer.start(system, routes, "127.0.0.1", 0)
         .toCompletableFuture().join();
     port = binding.localAddress().getPort();
   }
