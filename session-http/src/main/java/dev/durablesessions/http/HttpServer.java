@@ -22,9 +22,12 @@ public final class HttpServer {
   private HttpServer() {}
 
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, Route routes, String host, int port) {
+    // Built once: the inner parts of a directive run on every request, so nothing is constructed inside them.
+    ExceptionHandler exceptionHandler = exceptions(system);
+    RejectionHandler rejectionHandler = rejections();
     Route sealed = new AllDirectives() {
       Route wrap() {
-        return handleExceptions(exceptions(system), () -> handleRejections(rejections(), () -> routes));
+        return handleExceptions(exceptionHandler, () -> handleRejections(rejectionHandler, () -> routes));
       }
     }.wrap();
     Duration hardDeadline = system.settings().config().getDuration("durable-sessions.http.shutdown-deadline");
