@@ -27,7 +27,7 @@ import java.util.stream.Stream;
  *
  * <pre>
  * java -jar bench/target/bench.jar peers [--runs=3] [--streams=100 --events=200 --concurrency=50]
- *     [--peers=/work/shared/peers] [--write-doc=docs/PERFORMANCE.md|none] [--warmup=true|false]
+ *     [--peers=/work/shared/peers] [--write-doc=docs/PERFORMANCE.md|none] [--warmup-runs=2]
  *     [--max-seconds=300] [--pg-url=jdbc:postgresql://127.0.0.1:5432/test] [--pg-user=postgres] [--node=node]
  * </pre>
  *
@@ -97,7 +97,8 @@ final class PeersBench {
   final int events;
   final int concurrency;
   final int maxSeconds;
-  final boolean warmup;
+  /** Unmeasured full-size runs per server first: the JVM needs tens of thousands of requests to compile its hot paths. */
+  final int warmupRuns;
   final String nodeBin;
   final Path peersSource;
   final Path peersDir = Path.of("bench/target/peers");
@@ -112,7 +113,7 @@ final class PeersBench {
     this.events = option("events", 200);
     this.concurrency = option("concurrency", 50);
     this.maxSeconds = option("max-seconds", 300);
-    this.warmup = Boolean.parseBoolean(options.getOrDefault("warmup", "true"));
+    this.warmupRuns = Integer.parseInt(options.getOrDefault("warmup-runs", "2"));
     this.nodeBin = options.getOrDefault("node", "node");
     this.peersSource = Path.of(options.getOrDefault("peers", "/work/shared/peers"));
   }
@@ -278,8 +279,8 @@ final class PeersBench {
     }
     try {
       System.out.println("# " + peer.key() + " serving " + server.base());
-      if (warmup) {
-        Run w = load(peer, server.base(), 0, Math.min(streams, 20), Math.max(1, events / 4));
+      for (int warm = 0; warm < warmupRuns; warm++) {
+        Run w = load(peer, server.base(), 0, streams, events);
         if (w.figures() == null) {
           // The measured runs would fail the same way: report them failed without waiting on each.
           for (int i = 1; i <= runs; i++) done.add(new Run(i, w.exitCode(), null, "warm-up failed: " + w.failure()));

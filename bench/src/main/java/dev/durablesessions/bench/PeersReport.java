@@ -103,7 +103,7 @@ final class PeersReport {
         .append(bench.concurrency).append(" appends in flight; then a catch-up read of every stream from the start and a resume ")
         .append("from its middle, checked for loss, duplicates and order. One server at a time, each stopped before the next ")
         .append("starts; the load client runs on the same cores. Each server gets ")
-        .append(bench.warmup ? "an unmeasured warm-up run (at most 20 streams, a quarter of the events), then " : "")
+        .append(bench.warmupRuns > 0 ? bench.warmupRuns + " unmeasured warm-up run(s) of the same size (the JVM compiles its hot paths over the first tens of thousands of requests), then " : "")
         .append(bench.runs).append(" measured run(s), each bounded to ").append(bench.maxSeconds).append(" s. ")
         .append("Base URL `http://127.0.0.1:PORT/v1/stream` for all three (the reference serves the protocol under any path); ")
         .append("the reference file store writes under `bench/target/peers-store`").append(filesystem("bench/target")).append(".\n\n");
