@@ -11,6 +11,15 @@ import dev.durablesessions.session.Participant;
 import dev.durablesessions.session.Role;
 import dev.durablesessions.session.SessionCommand;
 import dev.durablesessions.session.SessionEntity;
+import dev.durablesessions.stream.StreamCommand;
+import dev.durablesessions.stream.StreamConfig;
+import dev.durablesessions.stream.StreamEntity;
+import dev.durablesessions.stream.StreamEvent;
+import dev.durablesessions.stream.StreamMessage;
+import dev.durablesessions.stream.StreamOffsets;
+import dev.durablesessions.stream.StreamReply;
+import dev.durablesessions.stream.StreamSettings;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import dev.durablesessions.session.SessionEvent;
 import dev.durablesessions.session.SessionSettings;
 import dev.durablesessions.session.SummaryReply;
@@ -73,6 +82,7 @@ abstract class ClusterContract {
       ActorTestKit kit = ActorTestKit.create("cluster", TestSystems.config(db, OVERRIDES));
       nodes.add(kit);
       SessionEntity.initSharding(kit.system(), SessionSettings.fromConfig(kit.system().settings().config()), Clock.systemUTC(), null);
+      StreamEntity.initSharding(kit.system(), StreamSettings.fromConfig(kit.system().settings().config()), Clock.systemUTC());
     }
     Address first = Cluster.get(nodes.get(0).system()).selfMember().address();
     for (ActorTestKit kit : nodes) Cluster.get(kit.system()).manager().tell(Join.create(first));
@@ -118,6 +128,64 @@ abstract class ClusterContract {
   int hostOf(String id, int upTo) {
     for (int n = 0; n < upTo; n++) if (hosted(n).get(n).contains(id)) return n;
     return -1;
+  }
+
+  boolean streamHostedOn(String name, int node) {
+    ActorTestKit kit = nodes.get(node);
+    TestProbe<ShardRegion.CurrentShardRegionState> probe = kit.createTestProbe();
+    ClusterSharding.get(kit.system()).shardState().tell(new GetShardRegionState(StreamEntity.TYPE_KEY, probe.getRef()));
+    for (ShardRegion.ShardState shard : scala.jdk.javaapi.CollectionConverters.asJava(probe.receiveMessage(Duration.ofSeconds(10)).shards())) {
+      if (shard.getEntityIds().contains(name)) return true;
+    }
+    return false;
+  }
+
+  StreamReply askStream(ActorTestKit via, String name, java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<StreamReply>, StreamCommand> command) {
+    TestProbe<StreamReply> probe = via.createTestProbe();
+    ClusterSharding.get(via.system()).entityRefFor(StreamEntity.TYPE_KEY, name).tell(command.apply(probe.getRef()));
+    return probe.receiveMessage(Duration.ofSeconds(15));
+  }
+
+  /** A Durable Streams stream on another node: appends, producer retries and reads cross the wire intact. */
+  @Test
+  void aStreamOnAnotherNodeTakesAppendsAndServesReadsAcrossTheWire() {
+    ActorTestKit client = nodes.get(0);
+    String name = null;
+    StreamConfig config = new StreamConfig("application/octet-stream", null, null, false, null, null, 0);
+    for (int i = 0; i < 60 && name == null; i++) {
+      String candidate = "s-" + UUID.randomUUID();
+      assertEquals(StreamReply.Code.CREATED, askStream(client, candidate,
+          r -> new StreamCommand.Create(config, "application/octet-stream", null, null, null, r)).code());
+      if (streamHostedOn(candidate, 1)) name = candidate;
+    }
+    assertTrue(name != null, "no stream landed on the second node");
+    String stream = name;
+    java.util.Random random = new java.util.Random(7);
+    List<byte[]> written = new ArrayList<>();
+    for (int seq = 0; seq < 100; seq++) {
+      byte[] data = new byte[1 + random.nextInt(3000)];
+      random.nextBytes(data);
+      written.add(data);
+      StreamEvent.ProducerStamp stamp = new StreamEvent.ProducerStamp("p", 0, seq);
+      StreamReply reply = askStream(client, stream, r -> new StreamCommand.Append(new StreamMessage(data, 0), false,
+          "application/octet-stream", stamp, null, r));
+      assertEquals(StreamReply.Code.PRODUCER_ACCEPTED, reply.code());
+      assertEquals(seq + 1, reply.meta().tail());
+    }
+    StreamReply retry = askStream(client, stream, r -> new StreamCommand.Append(new StreamMessage(written.get(99), 0), false,
+        "application/octet-stream", new StreamEvent.ProducerStamp("p", 0, 99), null, r));
+    assertEquals(StreamReply.Code.DUPLICATE, retry.code());
+    assertEquals(100, retry.meta().tail(), "a retry is not written twice");
+    List<StreamMessage> read = new ArrayList<>();
+    long next = StreamOffsets.FROM_START;
+    while (read.size() < 100) {
+      long from = next;
+      StreamReply page = askStream(client, stream, r -> new StreamCommand.Read(from, StreamOffsets.BEYOND, 0, 64 * 1024, true, false, r));
+      assertEquals(StreamReply.Code.OK, page.code());
+      read.addAll(page.messages());
+      next = page.next();
+    }
+    for (int i = 0; i < 100; i++) assertArrayEquals(written.get(i), read.get(i).data(), "message " + i);
   }
 
   @Test

@@ -198,6 +198,28 @@ abstract class StreamContract {
     assertEquals("new", send(server, "GET", source, null, null).body());
   }
 
+  /** A body of unknown length arrives chunked (Transfer-Encoding: chunked) and is one message, whole. */
+  @Test
+  void chunkedBodiesAreAppendedWhole() throws Exception {
+    server = start();
+    String path = "/v1/stream/chunked-" + System.nanoTime();
+    assertEquals(201, send(server, "PUT", path, "text/plain", null).statusCode());
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 5000; i++) text.append(i % 10);
+    byte[] body = text.toString().getBytes(StandardCharsets.UTF_8);
+    HttpRequest chunked = HttpRequest.newBuilder(URI.create(server.http() + path)).header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))).build();
+    HttpResponse<String> r = http.send(chunked, HttpResponse.BodyHandlers.ofString());
+    assertEquals(204, r.statusCode(), r.body());
+    assertEquals("0000000000000000_0000000000000001", header(r, "Stream-Next-Offset"), "one message");
+    byte[] tooBig = new byte[70 * 1024];
+    java.util.Arrays.fill(tooBig, (byte) 'x');
+    HttpRequest big = HttpRequest.newBuilder(URI.create(server.http() + path)).header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(tooBig))).build();
+    assertEquals(413, http.send(big, HttpResponse.BodyHandlers.ofString()).statusCode());
+    assertEquals(text.toString(), send(server, "GET", path, null, null).body());
+  }
+
   @Test
   void refusedRequestsChangeNothing() {
     server = start();
@@ -247,6 +269,9 @@ abstract class StreamContract {
     for (long o = from + 1; o <= seen.get(seen.size() - 1); o++) want.add(o);
     assertEquals(want, seen, "contiguous offsets after " + from + ", each once");
     assertTrue(seen.get(seen.size() - 1) >= head + 5);
+    // The reader went away: its follower stops and the session no longer counts it.
+    await(() -> json(server.call("GET", "/v1/sessions/" + session, ada, null).body()).get("subscribers").asInt() == 0,
+        "the session log reader's follower is gone once its client disconnected");
 
     assertEquals(401, send(server, "GET", path + "?offset=-1", null, null).statusCode());
     assertEquals(400, send(server, "GET", path + "?offset=x", null, null, "Authorization", "Bearer " + ada).statusCode());

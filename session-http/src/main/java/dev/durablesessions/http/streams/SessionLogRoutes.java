@@ -217,21 +217,25 @@ public final class SessionLogRoutes extends AllDirectives {
         d -> false,
         d -> d instanceof SessionFollower.Failed f ? Optional.of(new IllegalStateException(f.message())) : Optional.empty(),
         LIVE_BUFFER, OverflowStrategy.fail());
-    Pair<ActorRef<SessionFollower.Delivery>, Source<SessionFollower.Delivery, org.apache.pekko.NotUsed>> pre =
-        source.preMaterialize(materializer);
+    // However the source ends (completed, cancelled by the client, ended at shutdown, or never
+    // subscribed and timed out), the follower is stopped with it.
+    CompletableFuture<org.apache.pekko.Done> ended = new CompletableFuture<>();
+    Pair<ActorRef<SessionFollower.Delivery>, Source<SessionFollower.Delivery, org.apache.pekko.NotUsed>> pre = source
+        .watchTermination((ref, done) -> {
+          done.whenComplete((ok, failure) -> ended.complete(org.apache.pekko.Done.getInstance()));
+          return ref;
+        })
+        .preMaterialize(materializer);
     ActorRef<SessionFollower.Command> follower = system.systemActorOf(
         SessionFollower.create(sharding, journal, followerSettings, sessionId,
             new SessionCommand.Attach(identity.participant(), "ds-reader-" + UUID.randomUUID(), false), after, pre.first()),
         "ds-log-" + UUID.randomUUID(), Props.empty());
+    ended.whenComplete((ok, failure) -> follower.tell(new SessionFollower.Stop("reader_closed")));
     Source<SessionFollower.Delivery, ?> paced = pre.second()
         .via(readers.flow())
         .map(d -> {
           if (d instanceof SessionFollower.Deliver deliver && deliver.wantsReady()) follower.tell(SessionFollower.Ready.INSTANCE);
           return d;
-        })
-        .watchTermination((mat, done) -> {
-          done.whenComplete((ok, failure) -> follower.tell(new SessionFollower.Stop("reader_closed")));
-          return mat;
         });
     return Pair.create(pre.first(), paced);
   }
