@@ -73,7 +73,7 @@ public final class Guardian {
       StreamSettings streamSettings = StreamSettings.fromConfig(config);
       StreamEntity.initSharding(system, streamSettings, Clock.systemUTC());
       SessionRoutes sessionRoutes = new SessionRoutes(system, journal, tokens, connections);
-      StreamRoutes streamRoutes = new StreamRoutes(system, streamSettings);
+      StreamRoutes streamRoutes = new StreamRoutes(system, streamSettings, tokens);
       Route routes = Directives.concat(streamRoutes.routes(), sessionRoutes.routes());
       String host = config.getString("durable-sessions.http.host");
       int port = config.getInt("durable-sessions.http.port");

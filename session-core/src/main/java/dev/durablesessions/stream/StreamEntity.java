@@ -1,5 +1,6 @@
 package dev.durablesessions.stream;
 
+import dev.durablesessions.session.metrics.SessionMetrics;
 import dev.durablesessions.stream.StreamCommand.AcquireFork;
 import dev.durablesessions.stream.StreamCommand.Append;
 import dev.durablesessions.stream.StreamCommand.CheckExpiry;
@@ -111,8 +112,13 @@ public final class StreamEntity
   public SignalHandler<StreamState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
+          SessionMetrics.STREAMS_ACTIVE.inc();
           persistedAccess = state.lastAccess;
           armExpiry(state);
+        })
+        .onSignal(org.apache.pekko.actor.typed.PostStop.instance(), state -> {
+          SessionMetrics.STREAMS_ACTIVE.dec();
+          SessionMetrics.STREAM_WAITING_READS.dec(waiters.size());
         })
         .build();
   }
@@ -273,8 +279,11 @@ public final class StreamEntity
           "Stream-Seq must be greater than the last one (" + s.lastStreamSeq + ")", meta(s)));
     }
     StreamEvent event = c.body() == null ? new StreamEvent.Closed(p, at) : appended(c.body(), p, c.streamSeq(), c.close(), at);
+    long started = System.nanoTime();
     return Effect().persist(event)
         .thenRun(ns -> {
+          SessionMetrics.STREAM_APPEND_LATENCY.observe((System.nanoTime() - started) / 1e9);
+          if (c.body() != null) SessionMetrics.STREAM_APPENDS.inc();
           wakeWaiters(ns);
           if (ns.ttlSeconds != null) armExpiry(ns);
         })
@@ -305,6 +314,7 @@ public final class StreamEntity
       long id = nextWaiter++;
       Read waiting = new Read(s.tail(), r.upTo(), r.waitMillis(), r.maxBytes(), r.renew(), r.allowSoftDeleted(), r.replyTo());
       waiters.put(id, waiting);
+      SessionMetrics.STREAM_WAITING_READS.inc();
       timers.startSingleTimer(id, new WaitTimedOut(id), Duration.ofMillis(r.waitMillis()));
       return Effect().noReply();
     }
@@ -332,6 +342,7 @@ public final class StreamEntity
   private ReplyEffect<StreamEvent, StreamState> onWaitTimedOut(StreamState s, WaitTimedOut t) {
     Read r = waiters.remove(t.waiter());
     if (r != null) {
+      SessionMetrics.STREAM_WAITING_READS.dec();
       if (r.renew() && s.live()) renew(s);
       r.replyTo().tell(read(s, r));
     }
@@ -348,6 +359,7 @@ public final class StreamEntity
       if (w.getValue().renew() && s.live()) renew(s);
       w.getValue().replyTo().tell(reply);
       it.remove();
+      SessionMetrics.STREAM_WAITING_READS.dec();
     }
   }
 

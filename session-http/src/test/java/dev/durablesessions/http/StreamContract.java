@@ -52,7 +52,11 @@ abstract class StreamContract {
   final List<TestServer> started = new ArrayList<>();
 
   TestServer start() {
-    TestServer s = new TestServer(database(), OVERRIDES);
+    return start("");
+  }
+
+  TestServer start(String extra) {
+    TestServer s = new TestServer(database(), OVERRIDES + extra);
     started.add(s);
     return s;
   }
@@ -203,6 +207,8 @@ abstract class StreamContract {
   void chunkedBodiesAreAppendedWhole() throws Exception {
     server = start();
     String path = "/v1/stream/chunked-" + System.nanoTime();
+    double appendsBefore = metric("ds_stream_appends_total");
+    double createdBefore = metric("ds_stream_requests_total{method=\"PUT\",status=\"201\"}");
     assertEquals(201, send(server, "PUT", path, "text/plain", null).statusCode());
     StringBuilder text = new StringBuilder();
     for (int i = 0; i < 5000; i++) text.append(i % 10);
@@ -218,6 +224,38 @@ abstract class StreamContract {
         .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(tooBig))).build();
     assertEquals(413, http.send(big, HttpResponse.BodyHandlers.ofString()).statusCode());
     assertEquals(text.toString(), send(server, "GET", path, null, null).body());
+    assertTrue(metric("ds_stream_appends_total") >= appendsBefore + 1, "the append is counted");
+    assertTrue(metric("ds_stream_requests_total{method=\"PUT\",status=\"201\"}") >= createdBefore + 1, "requests are counted");
+    assertTrue(metric("ds_streams_active") >= 1, "the stream's entity is counted");
+  }
+
+  /** A sample's value from {@code /metrics} (0 when absent). */
+  double metric(String sample) {
+    for (String line : server.call("GET", "/metrics", null, null).body().split("\n")) {
+      if (line.startsWith(sample + " ")) return Double.parseDouble(line.substring(sample.length() + 1).trim());
+    }
+    return 0;
+  }
+
+  @Test
+  void withRequireTokenOnlyMatchingTokensUseAStream() throws Exception {
+    server = start("durable-sessions.streams.require-token = on\n");
+    String team = server.tokens.issue("ada", Role.USER, List.of("team-*"), Duration.ofHours(1));
+    String suffix = Long.toString(System.nanoTime());
+    String mine = "/v1/stream/team-" + suffix;
+    String other = "/v1/stream/other-" + suffix;
+    assertEquals(401, send(server, "PUT", mine, "text/plain", "x").statusCode(), "no token");
+    assertEquals(401, send(server, "PUT", mine, "text/plain", "x", "Authorization", "Bearer forged").statusCode());
+    assertEquals(201, send(server, "PUT", mine, "text/plain", "x", "Authorization", "Bearer " + team).statusCode());
+    assertEquals(403, send(server, "PUT", other, "text/plain", "x", "Authorization", "Bearer " + team).statusCode());
+    assertEquals(404, send(server, "HEAD", other, null, null, "Authorization", "Bearer " + server.token("root", Role.ADMIN)).statusCode(),
+        "nothing was created by the refused request");
+    assertEquals(201, send(server, "PUT", other, "text/plain", "y", "Authorization", "Bearer " + server.token("root", Role.ADMIN)).statusCode());
+    assertEquals(403, send(server, "PUT", mine + "-fork", null, null, "Authorization", "Bearer " + team,
+        "Stream-Forked-From", other).statusCode(), "a fork needs access to its source too");
+    assertEquals("x", send(server, "GET", mine + "?offset=-1&access_token=" + team, null, null).body(),
+        "access_token works where a browser cannot set headers");
+    assertEquals(204, send(server, "OPTIONS", mine, null, null).statusCode(), "preflights need no token");
   }
 
   @Test

@@ -43,6 +43,25 @@ public final class SessionMetrics {
       .name("ds_sessions_streaming_to_nobody").help("Sessions with an open stream and no non-agent device attached")
       .register(REGISTRY);
 
+  public static final Gauge STREAMS_ACTIVE = Gauge.builder()
+      .name("ds_streams_active").help("Durable Streams stream entities running on this node").register(REGISTRY);
+
+  public static final Counter STREAM_APPENDS = Counter.builder()
+      .name("ds_stream_appends_total").help("Durable Streams appends (POST) committed").register(REGISTRY);
+
+  public static final Histogram STREAM_APPEND_LATENCY = Histogram.builder()
+      .name("ds_stream_append_latency_seconds").help("From a stream entity taking an append to its commit")
+      .classicUpperBounds(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+      .register(REGISTRY);
+
+  public static final Gauge STREAM_WAITING_READS = Gauge.builder()
+      .name("ds_stream_waiting_reads").help("Durable Streams long-poll and SSE reads waiting at a stream's tail")
+      .register(REGISTRY);
+
+  public static final Counter STREAM_REQUESTS = Counter.builder()
+      .name("ds_stream_requests_total").help("Durable Streams HTTP requests, by method and status")
+      .labelNames("method", "status").register(REGISTRY);
+
   public static PrometheusRegistry registry() {
     return REGISTRY;
   }

@@ -7,6 +7,9 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.durablesessions.http.auth.Identity;
+import dev.durablesessions.http.auth.Tokens;
+import dev.durablesessions.session.metrics.SessionMetrics;
 import dev.durablesessions.stream.StreamCommand;
 import dev.durablesessions.stream.StreamConfig;
 import dev.durablesessions.stream.StreamEntity;
@@ -77,6 +80,8 @@ public final class StreamRoutes extends AllDirectives {
   private static final ByteString EMPTY_JSON_ARRAY = ByteString.fromString("[]");
 
   private final ClusterSharding sharding;
+  /** Verifies bearer tokens when {@code require-token} is on. */
+  private final Tokens tokens;
   private final StreamSettings settings;
   private final Materializer materializer;
   private final ObjectMapper mapper = new ObjectMapper();
@@ -86,7 +91,8 @@ public final class StreamRoutes extends AllDirectives {
   /** Ends every open SSE response when the node stops serving requests. */
   private final org.apache.pekko.stream.SharedKillSwitch readers;
 
-  public StreamRoutes(ActorSystem<?> system, StreamSettings settings) {
+  public StreamRoutes(ActorSystem<?> system, StreamSettings settings, Tokens tokens) {
+    this.tokens = tokens;
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.materializer = Materializer.matFromSystem(system);
@@ -97,7 +103,15 @@ public final class StreamRoutes extends AllDirectives {
 
   public Route routes() {
     return pathPrefix("v1", () -> pathPrefix("stream", () -> respondWithHeaders(GLOBAL, () ->
-        extractRequest(request -> completeWithFuture(handle(request).exceptionally(StreamRoutes::failed))))));
+        extractRequest(request -> completeWithFuture(counted(request, handle(request).exceptionally(StreamRoutes::failed)))))));
+  }
+
+  private static CompletionStage<HttpResponse> counted(HttpRequest request, CompletionStage<HttpResponse> response) {
+    String method = request.method().value();
+    return response.thenApply(r -> {
+      SessionMetrics.STREAM_REQUESTS.labelValues(method, Integer.toString(r.status().intValue())).inc();
+      return r;
+    });
   }
 
   private static HttpResponse failed(Throwable e) {
@@ -114,7 +128,19 @@ public final class StreamRoutes extends AllDirectives {
     }
     var method = request.method();
     if (method.equals(HttpMethods.OPTIONS)) return done(HttpResponse.create().withStatus(204));
-    if (method.equals(HttpMethods.PUT)) return put(request, name);
+    Identity identity = null;
+    if (settings.requireToken()) {
+      Optional<String> token = bearer(request);
+      identity = token.flatMap(tokens::verify).orElse(null);
+      if (identity == null || !identity.mayJoin(name)) {
+        request.discardEntityBytes(materializer);
+        return done(identity == null
+            ? text(401, token.isEmpty() ? "a bearer token is required" : "invalid or expired token")
+                .addHeader(RawHeader.create("WWW-Authenticate", "Bearer"))
+            : text(403, identity.subject() + " may not use stream " + name));
+      }
+    }
+    if (method.equals(HttpMethods.PUT)) return put(request, name, identity);
     if (method.equals(HttpMethods.POST)) return post(request, name);
     if (method.equals(HttpMethods.GET)) return get(request, name);
     request.discardEntityBytes(materializer);
@@ -125,7 +151,7 @@ public final class StreamRoutes extends AllDirectives {
 
   // ---- PUT: create, fork ----
 
-  private CompletionStage<HttpResponse> put(HttpRequest request, String name) {
+  private CompletionStage<HttpResponse> put(HttpRequest request, String name, Identity identity) {
     Optional<String> ttlHeader = header(request, TTL);
     Optional<String> expiresHeader = header(request, EXPIRES_AT);
     Optional<String> forkedFrom = header(request, FORKED_FROM);
@@ -160,6 +186,10 @@ public final class StreamRoutes extends AllDirectives {
     if (problem != null) {
       request.discardEntityBytes(materializer);
       return done(text(400, problem));
+    }
+    if (identity != null && source != null && !identity.mayJoin(source)) {
+      request.discardEntityBytes(materializer);
+      return done(text(403, identity.subject() + " may not read the fork source " + source));
     }
     String requestType = requestContentType(request);
     StreamConfig config = new StreamConfig(StreamRules.normalise(requestType), ttl, expiresAt, closedHeader(request),
@@ -561,6 +591,19 @@ public final class StreamRoutes extends AllDirectives {
     }
     if (contentTypes.size() < 1000) contentTypes.put(value, parsed);
     return parsed;
+  }
+
+  /** A bearer token from {@code Authorization}, or {@code access_token} where a browser cannot set headers (EventSource). */
+  private static Optional<String> bearer(HttpRequest request) {
+    Optional<String> header = header(request, "Authorization")
+        .filter(v -> v.regionMatches(true, 0, "Bearer ", 0, 7))
+        .map(v -> v.substring(7).trim());
+    if (header.isPresent()) return header;
+    try {
+      return Query.parse(request.getUri().rawQueryString().orElse("")).all("access_token").stream().findFirst();
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
   }
 
   private static Optional<String> header(HttpRequest request, String name) {

@@ -39,7 +39,7 @@ public final class TestServer implements AutoCloseable {
     var streamSettings = dev.durablesessions.stream.StreamSettings.fromConfig(config);
     dev.durablesessions.stream.StreamEntity.initSharding(system, streamSettings, Clock.systemUTC());
     var routes = org.apache.pekko.http.javadsl.server.Directives.concat(
-        new dev.durablesessions.http.streams.StreamRoutes(system, streamSettings).routes(),
+        new dev.durablesessions.http.streams.StreamRoutes(system, streamSettings, tokens).routes(),
         new SessionRoutes(system, journal, tokens, connections).routes());
     ServerBinding binding = HttpServer.start(system, routes, "127.0.0.1", 0)
         .toCompletableFuture().join();
