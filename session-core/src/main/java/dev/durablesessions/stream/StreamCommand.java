@@ -25,6 +25,18 @@ public sealed interface StreamCommand extends CborSerializable {
   record Append(StreamMessage body, boolean close, String contentType, ProducerStamp producer, String streamSeq,
       ActorRef<StreamReply> replyTo) implements StreamCommand {}
 
+  /**
+   * Appends to one stream that arrived at one node while an earlier batch was being written:
+   * decided in order as if sent one by one, written as one journal write, answered with one
+   * reply per append (in order).
+   */
+  record AppendBatch(java.util.List<AppendItem> appends, ActorRef<BatchReply> replyTo) implements StreamCommand {}
+
+  /** One append of a batch: {@link Append} without its own reply address. */
+  record AppendItem(StreamMessage body, boolean close, String contentType, ProducerStamp producer, String streamSeq) {}
+
+  record BatchReply(java.util.List<StreamReply> replies) implements dev.durablesessions.CborSerializable {}
+
   record Delete(ActorRef<StreamReply> replyTo) implements StreamCommand {}
 
   /**

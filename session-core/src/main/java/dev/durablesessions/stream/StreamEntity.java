@@ -134,6 +134,7 @@ public final class StreamEntity
         .onCommand(Create.class, this::onCreate)
         .onCommand(Describe.class, this::onDescribe)
         .onCommand(Append.class, this::onAppend)
+        .onCommand(StreamCommand.AppendBatch.class, this::onAppendBatch)
         .onCommand(Delete.class, this::onDelete)
         .onCommand(Read.class, this::onRead)
         .onCommand(AcquireFork.class, this::onAcquireFork)
@@ -239,63 +240,153 @@ public final class StreamEntity
   // ---- append and close ----
 
   private ReplyEffect<StreamEvent, StreamState> onAppend(StreamState s, Append c) {
+    StreamCommand.AppendItem item = new StreamCommand.AppendItem(c.body(), c.close(), c.contentType(), c.producer(), c.streamSeq());
+    return appendAll(s, c, List.of(item), replies -> c.replyTo().tell(replies.get(0)));
+  }
+
+  private ReplyEffect<StreamEvent, StreamState> onAppendBatch(StreamState s, StreamCommand.AppendBatch b) {
+    return appendAll(s, b, b.appends(), replies -> b.replyTo().tell(new StreamCommand.BatchReply(replies)));
+  }
+
+  /**
+   * Decides each append in order against the stream as the appends before it leave it (not yet
+   * written), writes every accepted one in one journal write, and answers all of them after
+   * the commit: exactly what sending them one by one would do, with one write instead of many.
+   */
+  private ReplyEffect<StreamEvent, StreamState> appendAll(StreamState s, StreamCommand command,
+      List<StreamCommand.AppendItem> items, java.util.function.Consumer<List<StreamReply>> answer) {
     long at = now();
-    if (s.expired(at)) return expire(s, c);
-    if (s.life() != Life.LIVE) return Effect().reply(c.replyTo(), missingReply(s));
-    ProducerStamp p = c.producer();
-    if (s.closed) {
-      if (p != null && p.equals(s.closedBy)) {
-        return Effect().reply(c.replyTo(), StreamReply.producer(Code.DUPLICATE, meta(s), p.epoch(), p.seq()));
-      }
-      if (p != null && s.checkProducer(p).kind() == ProducerCheck.Kind.STALE_EPOCH) {
-        return Effect().reply(c.replyTo(), stale(s, s.checkProducer(p)));
-      }
-      if (c.body() == null && p == null) {
-        renew(s);
-        return Effect().reply(c.replyTo(), StreamReply.of(Code.APPENDED, null, meta(s)));
-      }
-      return Effect().reply(c.replyTo(), StreamReply.of(Code.CLOSED, "stream is closed", meta(s)));
+    if (s.expired(at)) return expire(s, command);
+    if (s.life() != Life.LIVE) {
+      StreamReply missing = missingReply(s);
+      List<StreamReply> replies = new ArrayList<>(items.size());
+      for (int i = 0; i < items.size(); i++) replies.add(missing);
+      answer.accept(replies);
+      return Effect().noReply();
     }
-    if (c.body() != null && !StreamRules.normalise(s.contentType).equals(c.contentType())) {
-      return Effect().reply(c.replyTo(), StreamReply.of(Code.CONFLICT, "content type differs from the stream's", meta(s)));
+    Draft draft = new Draft(s);
+    List<StreamEvent> events = new ArrayList<>(items.size());
+    StreamReply[] replies = new StreamReply[items.size()];
+    Decision[] accepted = new Decision[items.size()];
+    for (int i = 0; i < items.size(); i++) {
+      Object d = decide(draft, items.get(i), at);
+      if (d instanceof StreamReply refused) {
+        replies[i] = refused;
+      } else {
+        Decision decision = (Decision) d;
+        accepted[i] = decision;
+        if (decision.event() != null) events.add(decision.event());
+      }
+    }
+    if (events.isEmpty()) {
+      for (int i = 0; i < replies.length; i++) if (replies[i] == null) replies[i] = accepted[i].reply(s);
+      renew(s);
+      answer.accept(List.of(replies));
+      return Effect().noReply();
+    }
+    long started = System.nanoTime();
+    return Effect().persist(events)
+        .thenRun(ns -> {
+          SessionMetrics.STREAM_APPEND_LATENCY.observe((System.nanoTime() - started) / 1e9);
+          persistedAccess = at;
+          for (int i = 0; i < replies.length; i++) {
+            if (replies[i] != null) continue;
+            if (accepted[i].event() instanceof StreamEvent.Appended) SessionMetrics.STREAM_APPENDS.inc();
+            replies[i] = accepted[i].reply(ns);
+          }
+          answer.accept(List.of(replies));
+          wakeWaiters(ns);
+          if (ns.ttlSeconds != null) armExpiry(ns);
+        })
+        .thenNoReply();
+  }
+
+  /**
+   * The stream as a batch's earlier appends leave it: closed flag, producers, Stream-Seq and
+   * tail on top of the committed state (which only the event handler changes).
+   */
+  private static final class Draft {
+    final StreamState committed;
+    boolean closed;
+    ProducerStamp closedBy;
+    String lastStreamSeq;
+    long tail;
+    final Map<String, long[]> producers = new java.util.HashMap<>(4);
+
+    Draft(StreamState s) {
+      committed = s;
+      closed = s.closed;
+      closedBy = s.closedBy;
+      lastStreamSeq = s.lastStreamSeq;
+      tail = s.tail();
+    }
+
+    ProducerCheck check(ProducerStamp p) {
+      long[] known = producers.containsKey(p.id()) ? producers.get(p.id()) : committed.producers.get(p.id());
+      return StreamState.checkProducer(known, p);
+    }
+
+    Meta meta() {
+      StreamState s = committed;
+      return new Meta(s.incarnation, s.contentType, tail, closed, s.ttlSeconds, s.expiresAt, s.config, s.forkOffset);
+    }
+  }
+
+  /**
+   * An accepted append: its event (null for a repeated close that changes nothing) and how to
+   * answer once written: the tail and closed flag right after it, and its producer.
+   */
+  private record Decision(StreamEvent event, Code code, long tail, boolean closed, ProducerStamp producer) {
+    StreamReply reply(StreamState s) {
+      Meta m = new Meta(s.incarnation, s.contentType, tail, closed, s.ttlSeconds, s.expiresAt, s.config, s.forkOffset);
+      return producer == null ? StreamReply.of(code, null, m) : StreamReply.producer(code, m, producer.epoch(), producer.seq());
+    }
+  }
+
+  /** The protocol's decision for one append, in its order: a refusal (a reply) or a {@link Decision}. */
+  private static Object decide(Draft d, StreamCommand.AppendItem c, long at) {
+    ProducerStamp p = c.producer();
+    if (d.closed) {
+      if (p != null && p.equals(d.closedBy)) return StreamReply.producer(Code.DUPLICATE, d.meta(), p.epoch(), p.seq());
+      if (p != null && d.check(p).kind() == ProducerCheck.Kind.STALE_EPOCH) return stale(d.tail, d.check(p));
+      if (c.body() == null && p == null) return new Decision(null, Code.APPENDED, d.tail, true, null);
+      return StreamReply.of(Code.CLOSED, "stream is closed", d.meta());
+    }
+    if (c.body() != null && !StreamRules.normalise(d.committed.contentType).equals(c.contentType())) {
+      return StreamReply.of(Code.CONFLICT, "content type differs from the stream's", d.meta());
     }
     if (p != null) {
-      ProducerCheck check = s.checkProducer(p);
+      ProducerCheck check = d.check(p);
       switch (check.kind()) {
         case DUPLICATE:
-          return Effect().reply(c.replyTo(), StreamReply.producer(Code.DUPLICATE, meta(s), check.epoch(), check.seq()));
+          return StreamReply.producer(Code.DUPLICATE, d.meta(), check.epoch(), check.seq());
         case STALE_EPOCH:
-          return Effect().reply(c.replyTo(), stale(s, check));
+          return stale(d.tail, check);
         case NEW_EPOCH_NOT_ZERO:
-          return Effect().reply(c.replyTo(), StreamReply.of(Code.BAD_REQUEST, "a new producer epoch must start at seq 0", meta(s)));
+          return StreamReply.of(Code.BAD_REQUEST, "a new producer epoch must start at seq 0", d.meta());
         case GAP:
-          return Effect().reply(c.replyTo(), StreamReply.gap(meta(s), check.expected(), check.received()));
+          return StreamReply.gap(d.meta(), check.expected(), check.received());
         default:
           break;
       }
     }
-    if (c.streamSeq() != null && s.lastStreamSeq != null && c.streamSeq().compareTo(s.lastStreamSeq) <= 0) {
-      return Effect().reply(c.replyTo(), StreamReply.of(Code.CONFLICT,
-          "Stream-Seq must be greater than the last one (" + s.lastStreamSeq + ")", meta(s)));
+    if (c.streamSeq() != null && d.lastStreamSeq != null && c.streamSeq().compareTo(d.lastStreamSeq) <= 0) {
+      return StreamReply.of(Code.CONFLICT, "Stream-Seq must be greater than the last one (" + d.lastStreamSeq + ")", d.meta());
     }
     StreamEvent event = c.body() == null ? new StreamEvent.Closed(p, at) : appended(c.body(), p, c.streamSeq(), c.close(), at);
-    long started = System.nanoTime();
-    return Effect().persist(event)
-        .thenRun(ns -> {
-          SessionMetrics.STREAM_APPEND_LATENCY.observe((System.nanoTime() - started) / 1e9);
-          if (c.body() != null) SessionMetrics.STREAM_APPENDS.inc();
-          wakeWaiters(ns);
-          if (ns.ttlSeconds != null) armExpiry(ns);
-        })
-        .thenReply(c.replyTo(), ns -> {
-          persistedAccess = at;
-          if (p == null) return StreamReply.of(Code.APPENDED, null, meta(ns));
-          return StreamReply.producer(c.body() == null ? Code.APPENDED : Code.PRODUCER_ACCEPTED, meta(ns), p.epoch(), p.seq());
-        });
+    if (p != null) d.producers.put(p.id(), new long[] {p.epoch(), p.seq()});
+    if (c.streamSeq() != null && c.body() != null) d.lastStreamSeq = c.streamSeq();
+    if (c.body() != null) d.tail++;
+    if (c.body() == null || c.close()) {
+      d.closed = true;
+      d.closedBy = p;
+    }
+    Code code = p == null || c.body() == null ? Code.APPENDED : Code.PRODUCER_ACCEPTED;
+    return new Decision(event, code, d.tail, d.closed, p);
   }
 
-  private static StreamReply stale(StreamState s, ProducerCheck check) {
-    return new StreamReply(Code.STALE_EPOCH, "stale producer epoch", null, List.of(), 0, s.tail(), false, null, 0,
+  private static StreamReply stale(long tail, ProducerCheck check) {
+    return new StreamReply(Code.STALE_EPOCH, "stale producer epoch", null, List.of(), 0, tail, false, null, 0,
         check.epoch(), 0, 0, 0);
   }
 

@@ -106,7 +106,11 @@ public final class StreamState implements CborSerializable {
 
   /** Producer check of the protocol, in its order. */
   ProducerCheck checkProducer(ProducerStamp p) {
-    long[] known = producers.get(p.id());
+    return checkProducer(producers.get(p.id()), p);
+  }
+
+  /** The check against {@code known} = {epoch, last seq}, or null for a producer never seen. */
+  static ProducerCheck checkProducer(long[] known, ProducerStamp p) {
     if (known == null) return p.seq() == 0 ? ProducerCheck.ACCEPT : ProducerCheck.gap(0, p.seq());
     long epoch = known[0];
     long last = known[1];

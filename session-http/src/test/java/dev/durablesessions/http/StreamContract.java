@@ -147,6 +147,37 @@ abstract class StreamContract {
     }
   }
 
+  /** Many concurrent appends to one stream (written in batches) each land exactly once, at distinct offsets. */
+  @Test
+  void concurrentAppendsToOneStreamEachLandOnce() throws Exception {
+    server = start();
+    String path = "/v1/stream/hot-" + System.nanoTime();
+    assertEquals(201, send(server, "PUT", path, "application/json", null).statusCode());
+    int total = 200;
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    try {
+      List<Future<String>> offsets = new ArrayList<>();
+      for (int i = 0; i < total; i++) {
+        int n = i;
+        offsets.add(pool.submit(() -> {
+          HttpResponse<String> r = send(server, "POST", path, "application/json", "{\"n\":" + n + "}");
+          assertEquals(204, r.statusCode(), r.body());
+          return header(r, "Stream-Next-Offset");
+        }));
+      }
+      java.util.Set<String> distinct = new java.util.HashSet<>();
+      for (Future<String> f : offsets) distinct.add(f.get(60, TimeUnit.SECONDS));
+      assertEquals(total, distinct.size(), "every append got its own offset");
+    } finally {
+      pool.shutdownNow();
+    }
+    JsonNode all = json(send(server, "GET", path + "?offset=-1", null, null).body());
+    assertEquals(total, all.size());
+    java.util.Set<Integer> values = new java.util.HashSet<>();
+    for (JsonNode v : all) values.add(v.get("n").asInt());
+    assertEquals(total, values.size(), "each append exactly once");
+  }
+
   /** Long-polls from {@code offset} until {@code length} characters arrived. */
   String longPollAll(String path, String offset, int length) {
     StringBuilder seen = new StringBuilder();

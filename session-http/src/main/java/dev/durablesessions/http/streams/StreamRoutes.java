@@ -88,6 +88,7 @@ public final class StreamRoutes extends AllDirectives {
   private final ConcurrentHashMap<String, ContentType> contentTypes = new ConcurrentHashMap<>();
   private final Duration askTimeout;
   private final Duration pollAskTimeout;
+  private final AppendLanes lanes;
   /** Ends every open SSE response when the node stops serving requests. */
   private final org.apache.pekko.stream.SharedKillSwitch readers;
 
@@ -99,6 +100,7 @@ public final class StreamRoutes extends AllDirectives {
     this.askTimeout = settings.askTimeout();
     this.pollAskTimeout = settings.askTimeout().plus(settings.longPollTimeout());
     this.readers = Readers.onShutdown(system, "stream-sse-readers");
+    this.lanes = new AppendLanes(sharding, askTimeout);
   }
 
   public Route routes() {
@@ -335,8 +337,7 @@ public final class StreamRoutes extends AllDirectives {
           return done(text(400, e.getMessage()));
         }
       }
-      StreamMessage m = message;
-      return ask(name, r -> new StreamCommand.Append(m, close, StreamRules.normalise(requestType), stamp, streamSeq, r))
+      return lanes.append(name, new StreamCommand.AppendItem(message, close, StreamRules.normalise(requestType), stamp, streamSeq))
           .thenApply(reply -> appended(reply, stamp != null));
     });
   }
