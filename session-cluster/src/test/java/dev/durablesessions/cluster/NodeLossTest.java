@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.stream.LongStream;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -69,7 +70,7 @@ class NodeLossTest {
       pb.environment().put("DS_HTTP_PORT", String.valueOf(http));
       pb.environment().put("DS_REMOTE_PORT", String.valueOf(remote));
       pb.environment().put("DS_MANAGEMENT_PORT", String.valueOf(management));
-      pb.redirectErrorStream(true).redirectOutput(new File(config.getParent().toFile(), "node-" + index + ".log"));
+      pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(new File(config.getParent().toFile(), "node-" + index + ".log")));
       process = pb.start();
     }
 
@@ -271,11 +272,82 @@ class NodeLossTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     for (int i = 0; i < devices.size(); i++) {
       while (!devices.get(i).ended.contains(answers.get(i))) {
-        assertTrue(System.nanoTime() < deadline, "device " + i + " never saw " + answers.get(i) + " end (last " + devices.get(i).last + ")");
+        assertTrue(System.nanoTime() < deadline, "device " + i + " (" + devices.get(i).session + ") never saw " + answers.get(i) + " end (last " + devices.get(i).last + ")");
         TimeUnit.MILLISECONDS.sleep(50); // waiting on other processes
       }
     }
     return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  /**
+   * A Durable Streams producer: appends {"n":seq} with Producer-Id/Epoch/Seq to one stream
+   * through any live node, and retries the same seq (on another node) until it is answered
+   * 200 (written) or 204 (already written). Whatever the nodes do, the stream must end up
+   * holding 0..last exactly once, in order.
+   */
+  final class StreamWriter implements Runnable {
+    final String path = "/v1/stream/node-loss/" + UUID.randomUUID();
+    final String producer = "writer-" + UUID.randomUUID();
+    final int index;
+    volatile boolean stop;
+    volatile long next;
+    volatile int retries;
+    final List<String> violations = new CopyOnWriteArrayList<>();
+    final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    StreamWriter(int index) {
+      this.index = index;
+    }
+
+    HttpResponse<String> send(Node via, String method, String body, String... headers) throws Exception {
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + via.http + path)).timeout(Duration.ofSeconds(15))
+          .header("Content-Type", "application/json")
+          .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+      for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+      return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    void create() throws Exception {
+      assertEquals(201, send(nodes[index % 3], "PUT", null).statusCode());
+    }
+
+    @Override
+    public void run() {
+      int attempt = 0;
+      while (!stop) {
+        Node via = live(index + attempt);
+        try {
+          HttpResponse<String> r = send(via, "POST", "{\"n\":" + next + "}",
+              "Producer-Id", producer, "Producer-Epoch", "0", "Producer-Seq", Long.toString(next));
+          if (r.statusCode() == 200 || r.statusCode() == 204) {
+            next++;
+            attempt = 0;
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100)); // pacing: ~10 appends/s
+            continue;
+          }
+          if (r.statusCode() != 503) violations.add("seq " + next + ": " + r.statusCode() + " " + r.body());
+        } catch (Exception unreachable) {
+          // the node died or is stopping: the same seq goes to another node
+        }
+        retries++;
+        attempt++;
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+      }
+    }
+
+    /** The stream's values, read from any live node. */
+    List<Long> values() throws Exception {
+      List<Long> out = new ArrayList<>();
+      String offset = "-1";
+      while (true) {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + live(0).http + path
+            + "?offset=" + offset)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        for (JsonNode v : Json.MAPPER.readTree(r.body())) out.add(v.path("n").asLong());
+        offset = r.headers().firstValue("Stream-Next-Offset").orElseThrow();
+        if (r.headers().firstValue("Stream-Up-To-Date").isPresent()) return out;
+      }
+    }
   }
 
   @Test
@@ -329,5 +401,74 @@ class NodeLossTest {
     long p99 = gaps.isEmpty() ? 0 : gaps.get((int) (gaps.size() * 0.99));
     System.out.printf("ROLLING-RESTART of 3 nodes under load: %d ms, zero loss; inter-event gap on devices p99 %d ms, max %d ms (%d reconnects)%n",
         rollingMs, p99, gaps.isEmpty() ? 0 : gaps.get(gaps.size() - 1), devices.stream().mapToInt(d -> d.reconnects).sum());
+
+  }
+
+  /**
+   * Durable Streams producers append through a kill -9 of one node and a rolling restart of
+   * all three, retrying unanswered appends with the same producer seq on another node: every
+   * stream ends up holding each append exactly once, in order.
+   */
+  @Test
+  void streamProducersLoseAndDuplicateNothingThroughNodeLossAndRollingRestart() throws Exception {
+    List<StreamWriter> writers = new ArrayList<>();
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      StreamWriter w = new StreamWriter(i);
+      w.create();
+      writers.add(w);
+      Thread t = new Thread(w, "stream-writer-" + i);
+      t.setDaemon(true);
+      t.start();
+      threads.add(t);
+    }
+    awaitProgress(writers, 10);
+    int victim = 1;
+    nodes[victim].process.destroyForcibly(); // kill -9
+    nodes[victim].process.waitFor(10, TimeUnit.SECONDS);
+    long killedAt = System.nanoTime();
+    awaitProgress(writers, 20); // every stream, wherever it lived, takes appends again
+    long resumedMs = (System.nanoTime() - killedAt) / 1_000_000;
+    nodes[victim].start();
+    awaitReady(nodes[victim]);
+    awaitMembers(nodes[0], 3);
+    for (int n = 0; n < 3; n++) {
+      nodes[n].process.destroy(); // SIGTERM
+      assertTrue(nodes[n].process.waitFor(60, TimeUnit.SECONDS), "node " + n + " did not stop");
+      nodes[n].start();
+      awaitReady(nodes[n]);
+      awaitProgress(writers, 5);
+    }
+    awaitMembers(nodes[0], 3);
+    for (StreamWriter w : writers) w.stop = true;
+    for (Thread t : threads) t.join(TimeUnit.SECONDS.toMillis(30)); // at most one request in flight each
+    long appended = 0;
+    int retried = 0;
+    for (StreamWriter w : writers) {
+      assertEquals(List.of(), w.violations, w.path);
+      List<Long> values = w.values();
+      // A writer stopped mid-retry may or may not have had its last seq written.
+      long acknowledged = w.next;
+      assertTrue(values.size() == acknowledged || values.size() == acknowledged + 1,
+          w.path + ": " + values.size() + " values for " + acknowledged + " acknowledged appends");
+      assertEquals(LongStream.range(0, values.size()).boxed().toList(), values, w.path + ": every append once, in order");
+      appended += acknowledged;
+      retried += w.retries;
+    }
+    System.out.printf("STREAMS-NODE-LOSS %d idempotent appends over %d streams through a kill -9 and a rolling restart"
+        + " (%d retries; every stream took appends again %d ms after the kill): 0 lost, 0 duplicated%n",
+        appended, writers.size(), retried, resumedMs);
+  }
+
+  /** Waits until every writer has had {@code appends} more appends acknowledged. */
+  void awaitProgress(List<StreamWriter> writers, int appends) throws Exception {
+    long[] from = writers.stream().mapToLong(w -> w.next).toArray();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    for (int i = 0; i < writers.size(); i++) {
+      while (writers.get(i).next < from[i] + appends) {
+        assertTrue(System.nanoTime() < deadline, writers.get(i).path + " made no progress: " + writers.get(i).violations);
+        TimeUnit.MILLISECONDS.sleep(50); // waiting on other processes
+      }
+    }
   }
 }
