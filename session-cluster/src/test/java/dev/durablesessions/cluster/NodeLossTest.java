@@ -352,6 +352,19 @@ class NodeLossTest {
 
   @Test
   void killingANodeAndRestartingEveryNodeLosesAndDuplicatesNothing() throws Exception {
+    // Stream producers run alongside: the load that once left a demo agent's answer open
+    // forever during the rolling restart (an older agent incarnation's late appends).
+    List<StreamWriter> writers = new ArrayList<>();
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      StreamWriter w = new StreamWriter(i);
+      w.create();
+      writers.add(w);
+      Thread t = new Thread(w, "stream-writer-" + i);
+      t.setDaemon(true);
+      t.start();
+      threads.add(t);
+    }
     List<String> sessions = new ArrayList<>();
     List<Device> devices = new ArrayList<>();
     for (int i = 0; i < SESSIONS; i++) {

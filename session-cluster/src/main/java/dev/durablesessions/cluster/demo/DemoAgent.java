@@ -89,6 +89,13 @@ public final class DemoAgent {
   private ActorRef<SessionFollower.Command> follower;
   private final Deque<SessionEvent.MessagePosted> questions = new ArrayDeque<>();
   private String streaming;
+  /** How far before its starting head a new incarnation looks for unanswered questions. */
+  private static final int LOOK_BACK = 64;
+  /** While catching up to this offset (the head at start), events are only looked at; -1 after. */
+  private long replayUntil = -1;
+  private final java.util.LinkedHashMap<String, SessionEvent.MessagePosted> unanswered = new java.util.LinkedHashMap<>();
+  /** The streams this incarnation started (any other stream by this agent is a previous incarnation's). */
+  private final java.util.Set<String> startedHere = new java.util.HashSet<>();
   private boolean hasFloor = true;
   private final Deque<String> tokens = new ArrayDeque<>();
   /** Appends wait here, then go out pipelined (up to WINDOW unanswered), in order. */
@@ -124,10 +131,15 @@ public final class DemoAgent {
             if (open.startsWith("demo-")) outbox.add(new AppendBody.EndStream(open, EndReason.ERROR, "agent restarted"));
           }
           sendNext();
-          // Answer only what arrives from now on.
+          // Questions asked while no incarnation of this agent was running (the session moved and
+          // this agent started after they arrived) are still answered: follow from a little
+          // before the head and answer the user messages in that window that no answer followed.
+          replayUntil = summary.head();
+          long from = Math.max(0, summary.head() - LOOK_BACK);
           ActorRef<SessionFollower.Delivery> deliveries = ctx.messageAdapter(SessionFollower.Delivery.class, FromFollower::new);
           follower = ctx.spawn(SessionFollower.create(sharding, journal, followerSettings, sessionId,
-              new SessionCommand.Attach(AGENT, "builtin", true), summary.head(), deliveries), "follower");
+              new SessionCommand.Attach(AGENT, "builtin", true), from, deliveries), "follower");
+          if (from == replayUntil) finishLookBack();
           return running();
         })
         .build();
@@ -156,7 +168,20 @@ public final class DemoAgent {
   }
 
   private void onEvent(SessionEvent event) {
-    if (event.by().id().equals(AGENT.id())) return;
+    if (event.offset() <= replayUntil) {
+      lookBack(event);
+      if (event.offset() == replayUntil) finishLookBack();
+      return;
+    }
+    if (event.by().id().equals(AGENT.id())) {
+      // A stream this incarnation did not start: the agent's previous incarnation (still
+      // stopping on the node the session just left) had its appends delivered after this one
+      // read the session's open streams. Nobody will finish it: close it, as at start.
+      if (event instanceof SessionEvent.StreamStarted started && !startedHere.contains(started.messageId())) {
+        enqueue(new AppendBody.EndStream(started.messageId(), EndReason.ERROR, "agent restarted"));
+      }
+      return;
+    }
     if (event instanceof SessionEvent.SessionQueued || event instanceof SessionEvent.TransferAccepted
         || event instanceof SessionEvent.SessionClaimed || event instanceof SessionEvent.SessionClosed) {
       hasFloor = false; // a human (or nobody) speaks for the assistant side now
@@ -190,10 +215,33 @@ public final class DemoAgent {
     }
   }
 
+  /** Before the head this incarnation started at: note user messages, and drop those an answer followed. */
+  private void lookBack(SessionEvent event) {
+    if (event instanceof SessionEvent.MessagePosted m && m.by().role() == Role.USER) {
+      unanswered.put("demo-" + m.offset(), m);
+    } else if (event instanceof SessionEvent.StreamStarted started) {
+      unanswered.remove(started.messageId());
+    } else if (event instanceof SessionEvent.StreamEnded ended) {
+      unanswered.remove(ended.messageId());
+    } else if (event instanceof SessionEvent.SessionQueued || event instanceof SessionEvent.TransferAccepted
+        || event instanceof SessionEvent.SessionClaimed || event instanceof SessionEvent.SessionClosed
+        || event instanceof SessionEvent.ControlHandedBack) {
+      unanswered.clear(); // what was asked before the floor changed hands is not this agent's to answer now
+    }
+  }
+
+  private void finishLookBack() {
+    replayUntil = -1;
+    if (hasFloor) questions.addAll(unanswered.values());
+    unanswered.clear();
+    if (streaming == null) startAnswer();
+  }
+
   private void startAnswer() {
     SessionEvent.MessagePosted question = questions.poll();
     if (question == null) return;
     streaming = "demo-" + question.offset();
+    startedHere.add(streaming);
     tokens.addAll(answerTo(question.text()));
     enqueue(new AppendBody.SetStatus(AgentStatus.THINKING, null));
     enqueue(new AppendBody.StartStream(streaming));
