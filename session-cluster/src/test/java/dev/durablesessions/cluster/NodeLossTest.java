@@ -414,7 +414,14 @@ class NodeLossTest {
     long p99 = gaps.isEmpty() ? 0 : gaps.get((int) (gaps.size() * 0.99));
     System.out.printf("ROLLING-RESTART of 3 nodes under load: %d ms, zero loss; inter-event gap on devices p99 %d ms, max %d ms (%d reconnects)%n",
         rollingMs, p99, gaps.isEmpty() ? 0 : gaps.get(gaps.size() - 1), devices.stream().mapToInt(d -> d.reconnects).sum());
-
+    for (StreamWriter w : writers) w.stop = true;
+    for (Thread t : threads) t.join(TimeUnit.SECONDS.toMillis(30)); // at most one request in flight each
+    for (StreamWriter w : writers) {
+      assertEquals(List.of(), w.violations, w.path);
+      List<Long> values = w.values();
+      assertTrue(values.size() == w.next || values.size() == w.next + 1, w.path + ": " + values.size() + " values for " + w.next);
+      assertEquals(LongStream.range(0, values.size()).boxed().toList(), values, w.path + ": every append once, in order");
+    }
   }
 
   /**
