@@ -295,8 +295,12 @@ class NodeLossTest {
     final List<String> violations = new CopyOnWriteArrayList<>();
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+    final Thread thread;
+
     StreamWriter(int index) {
       this.index = index;
+      this.thread = new Thread(this, "stream-writer-" + index);
+      this.thread.setDaemon(true);
     }
 
     HttpResponse<String> send(Node via, String method, String body, String... headers) throws Exception {
@@ -354,17 +358,7 @@ class NodeLossTest {
   void killingANodeAndRestartingEveryNodeLosesAndDuplicatesNothing() throws Exception {
     // Stream producers run alongside: the load that once left a demo agent's answer open
     // forever during the rolling restart (an older agent incarnation's late appends).
-    List<StreamWriter> writers = new ArrayList<>();
-    List<Thread> threads = new ArrayList<>();
-    for (int i = 0; i < 9; i++) {
-      StreamWriter w = new StreamWriter(i);
-      w.create();
-      writers.add(w);
-      Thread t = new Thread(w, "stream-writer-" + i);
-      t.setDaemon(true);
-      t.start();
-      threads.add(t);
-    }
+    List<StreamWriter> writers = startWriters(9);
     List<String> sessions = new ArrayList<>();
     List<Device> devices = new ArrayList<>();
     for (int i = 0; i < SESSIONS; i++) {
@@ -414,14 +408,7 @@ class NodeLossTest {
     long p99 = gaps.isEmpty() ? 0 : gaps.get((int) (gaps.size() * 0.99));
     System.out.printf("ROLLING-RESTART of 3 nodes under load: %d ms, zero loss; inter-event gap on devices p99 %d ms, max %d ms (%d reconnects)%n",
         rollingMs, p99, gaps.isEmpty() ? 0 : gaps.get(gaps.size() - 1), devices.stream().mapToInt(d -> d.reconnects).sum());
-    for (StreamWriter w : writers) w.stop = true;
-    for (Thread t : threads) t.join(TimeUnit.SECONDS.toMillis(30)); // at most one request in flight each
-    for (StreamWriter w : writers) {
-      assertEquals(List.of(), w.violations, w.path);
-      List<Long> values = w.values();
-      assertTrue(values.size() == w.next || values.size() == w.next + 1, w.path + ": " + values.size() + " values for " + w.next);
-      assertEquals(LongStream.range(0, values.size()).boxed().toList(), values, w.path + ": every append once, in order");
-    }
+    stopAndCheck(writers);
   }
 
   /**
@@ -431,17 +418,7 @@ class NodeLossTest {
    */
   @Test
   void streamProducersLoseAndDuplicateNothingThroughNodeLossAndRollingRestart() throws Exception {
-    List<StreamWriter> writers = new ArrayList<>();
-    List<Thread> threads = new ArrayList<>();
-    for (int i = 0; i < 9; i++) {
-      StreamWriter w = new StreamWriter(i);
-      w.create();
-      writers.add(w);
-      Thread t = new Thread(w, "stream-writer-" + i);
-      t.setDaemon(true);
-      t.start();
-      threads.add(t);
-    }
+    List<StreamWriter> writers = startWriters(9);
     awaitProgress(writers, 10);
     int victim = 1;
     nodes[victim].process.destroyForcibly(); // kill -9
@@ -460,24 +437,43 @@ class NodeLossTest {
       awaitProgress(writers, 5);
     }
     awaitMembers(nodes[0], 3);
+    long appended = stopAndCheck(writers);
+    int retried = writers.stream().mapToInt(w -> w.retries).sum();
+    System.out.printf("STREAMS-NODE-LOSS %d idempotent appends over %d streams through a kill -9 and a rolling restart"
+        + " (%d retries; every stream took appends again %d ms after the kill): 0 lost, 0 duplicated%n",
+        appended, writers.size(), retried, resumedMs);
+  }
+
+  List<StreamWriter> startWriters(int count) throws Exception {
+    List<StreamWriter> writers = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      StreamWriter w = new StreamWriter(i);
+      w.create();
+      writers.add(w);
+      w.thread.start();
+    }
+    return writers;
+  }
+
+  /**
+   * Stops the writers and checks every stream holds 0..n exactly once, in order, where n is
+   * its acknowledged appends (plus possibly the one in flight when it stopped). Returns the
+   * acknowledged appends in all.
+   */
+  long stopAndCheck(List<StreamWriter> writers) throws Exception {
     for (StreamWriter w : writers) w.stop = true;
-    for (Thread t : threads) t.join(TimeUnit.SECONDS.toMillis(30)); // at most one request in flight each
+    for (StreamWriter w : writers) w.thread.join(TimeUnit.SECONDS.toMillis(30)); // at most one request in flight each
     long appended = 0;
-    int retried = 0;
     for (StreamWriter w : writers) {
       assertEquals(List.of(), w.violations, w.path);
       List<Long> values = w.values();
-      // A writer stopped mid-retry may or may not have had its last seq written.
       long acknowledged = w.next;
       assertTrue(values.size() == acknowledged || values.size() == acknowledged + 1,
           w.path + ": " + values.size() + " values for " + acknowledged + " acknowledged appends");
       assertEquals(LongStream.range(0, values.size()).boxed().toList(), values, w.path + ": every append once, in order");
       appended += acknowledged;
-      retried += w.retries;
     }
-    System.out.printf("STREAMS-NODE-LOSS %d idempotent appends over %d streams through a kill -9 and a rolling restart"
-        + " (%d retries; every stream took appends again %d ms after the kill): 0 lost, 0 duplicated%n",
-        appended, writers.size(), retried, resumedMs);
+    return appended;
   }
 
   /** Waits until every writer has had {@code appends} more appends acknowledged. */

@@ -328,7 +328,7 @@ public final class StreamEntity
 
     Meta meta() {
       StreamState s = committed;
-      return new Meta(s.incarnation, s.contentType, tail, closed, s.ttlSeconds, s.expiresAt, s.config, s.forkOffset);
+      return StreamEntity.meta(committed, tail, closed);
     }
   }
 
@@ -338,7 +338,7 @@ public final class StreamEntity
    */
   private record Decision(StreamEvent event, Code code, long tail, boolean closed, ProducerStamp producer) {
     StreamReply reply(StreamState s) {
-      Meta m = new Meta(s.incarnation, s.contentType, tail, closed, s.ttlSeconds, s.expiresAt, s.config, s.forkOffset);
+      Meta m = StreamEntity.meta(s, tail, closed);
       return producer == null ? StreamReply.of(code, null, m) : StreamReply.producer(code, m, producer.epoch(), producer.seq());
     }
   }
@@ -498,7 +498,12 @@ public final class StreamEntity
 
   private static Meta meta(StreamState s) {
     if (s.life() == Life.ABSENT) return null;
-    return new Meta(s.incarnation, s.contentType, s.tail(), s.closed, s.ttlSeconds, s.expiresAt, s.config, s.forkOffset);
+    return meta(s, s.tail(), s.closed);
+  }
+
+  /** The stream's metadata as it stands after an append not yet applied to {@code s}: its tail and closed flag then. */
+  private static Meta meta(StreamState s, long tail, boolean closed) {
+    return new Meta(s.incarnation, s.contentType, tail, closed, s.ttlSeconds, s.expiresAt, s.config, s.forkOffset);
   }
 
   private long now() {

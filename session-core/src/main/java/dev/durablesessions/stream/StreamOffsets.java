@@ -11,8 +11,6 @@ import java.util.regex.Pattern;
 public final class StreamOffsets {
   private StreamOffsets() {}
 
-  /** The start of every stream: {@code 0000000000000000_0000000000000000}. */
-  public static final long START = 0;
   /** {@code offset=-1}: from the start. */
   public static final long FROM_START = -1;
   /** {@code offset=now}: the tail at the time of the request. */

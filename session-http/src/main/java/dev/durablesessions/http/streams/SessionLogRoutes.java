@@ -184,27 +184,20 @@ public final class SessionLogRoutes extends AllDirectives {
         delivered.set(next);
         List<SessionEvent> shown = visible(deliver.events(), identity);
         if (!shown.isEmpty()) b.append("event: data\ndata:").append(jsonArray(shown).utf8String()).append("\n\n");
-        control(b, next, cursor, !deliver.wantsReady());
+        Sse.control(b, next, cursor, !deliver.wantsReady());
       } else if (d instanceof SessionFollower.Attached attached) {
-        control(b, start, cursor, start >= attached.head());
+        Sse.control(b, start, cursor, start >= attached.head());
       }
       return ByteString.fromString(b.toString(), StandardCharsets.UTF_8);
     }).filter(bytes -> !bytes.isEmpty());
     Source<ByteString, ?> keepAlive = Source.tick(longPoll, longPoll, "tick").map(t -> {
       StringBuilder b = new StringBuilder();
-      control(b, delivered.get(), cursor, true);
+      Sse.control(b, delivered.get(), cursor, true);
       return ByteString.fromString(b.toString(), StandardCharsets.UTF_8);
     });
     return HttpResponse.create().withStatus(200)
         .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(), events.merge(keepAlive, true)))
         .addHeader(RawHeader.create("Cache-Control", "no-cache"));
-  }
-
-  private static void control(StringBuilder b, long offset, String cursor, boolean upToDate) {
-    b.append("event: control\ndata:{\"streamNextOffset\":\"").append(StreamOffsets.format(offset))
-        .append("\",\"streamCursor\":\"").append(Cursors.next(cursor)).append('"');
-    if (upToDate) b.append(",\"upToDate\":true");
-    b.append("}\n\n");
   }
 
   /**

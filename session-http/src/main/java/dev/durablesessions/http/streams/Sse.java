@@ -65,6 +65,11 @@ final class Sse {
   }
 
   private void control(StringBuilder b, long offset, boolean upToDate) {
+    control(b, offset, cursor, upToDate);
+  }
+
+  /** A control event with the offset after what was delivered; {@code upToDate} only when it reached the tail. */
+  static void control(StringBuilder b, long offset, String cursor, boolean upToDate) {
     b.append("event: control\ndata:{\"streamNextOffset\":\"").append(StreamOffsets.format(offset))
         .append("\",\"streamCursor\":\"").append(Cursors.next(cursor)).append('"');
     if (upToDate) b.append(",\"upToDate\":true");
