@@ -25,17 +25,27 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * A consumer that stops reading is cut off with the resumable consumer_too_slow close, while
  * a healthy device on the same session receives everything; the slow one then resumes from
- * its last offset without loss.
+ * its last offset without loss. A consumer that only falls behind for a while (a burst larger
+ * than its queue, a pause shorter than the stall timeout) is not cut: it catches up from the
+ * journal on the same socket.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BackpressureTest {
   TestServer server;
+  /** The same small queue, with a stall timeout longer than any pause the tests make. */
+  TestServer patient;
 
   @BeforeAll
   void start() {
     server = new TestServer(TestDatabases.h2(), """
         durable-sessions.http.socket.outbound-buffer = 32
+        durable-sessions.http.socket.stall-timeout = 2s
         durable-sessions.http.socket.slow-consumer-abort-after = 1s
+        durable-sessions.session.coalesce-linger = 0
+        """);
+    patient = new TestServer(TestDatabases.h2(), """
+        durable-sessions.http.socket.outbound-buffer = 32
+        durable-sessions.http.socket.stall-timeout = 120s
         durable-sessions.session.coalesce-linger = 0
         """);
   }
@@ -43,9 +53,57 @@ class BackpressureTest {
   @AfterAll
   void stop() {
     server.close();
+    patient.close();
   }
 
-  void awaitSubscribers(String id, String token, int expected) throws Exception {
+  String createSession(TestServer on, String user) {
+    String id = "bp-" + java.util.UUID.randomUUID();
+    HttpResponse<String> created = on.call("POST", "/v1/sessions", user, "{\"id\":\"" + id + "\"}");
+    assertEquals(201, created.statusCode(), created.body());
+    return id;
+  }
+
+  /** Reads events until {@code head}, asserting each offset from {@code after + 1} arrives once, in order, with no closing frame. */
+  static void receiveEveryOffsetInOrder(WsClient client, long after, long head) {
+    for (long expected = after + 1; expected <= head; expected++) {
+      JsonNode f = client.next(x -> WsClient.isEvent(x) || "closing".equals(x.path("type").asText()));
+      assertEquals(expected, f.path("offset").asLong(), f.toString());
+    }
+  }
+
+  @Test
+  void aConsumerThatPausesShorterThanTheStallTimeoutIsNotCutAndMissesNothing() throws Exception {
+    // A queue of 32 frames holds a few milliseconds of this flood: the paused device's queue
+    // fills within moments (the old rule cut it right there), and it must still get everything.
+    String user = patient.token("ada", Role.USER);
+    String agentToken = patient.token("bot", Role.AGENT);
+    String id = createSession(patient, user);
+    String chunk = "y".repeat(4000);
+    int messages = 2000; // ~8 MB: more than the loopback socket buffers of a reader that stopped
+    try (WsClient paused = WsClient.connect(patient.ws(id, 0), user, false);
+        WsClient reading = WsClient.connect(patient.ws(id, 0), user);
+        WsClient agent = WsClient.connect(patient.ws(id, 0), agentToken)) {
+      reading.nextOfType("attached");
+      agent.nextOfType("attached");
+      for (int i = 0; i < messages; i++) {
+        agent.send("{\"type\":\"message\",\"text\":\"" + i + chunk + "\"}");
+        if (i % 200 == 0) agent.frames.clear();
+      }
+      long head = 2 + 1 + messages; // created, creator joined, agent joined, messages
+      // Every event exists and went to the reading device; the paused one has been full for a while.
+      receiveEveryOffsetInOrder(reading, 0, head);
+      awaitSubscribers(patient, id, user, 3);
+      paused.resume();
+      assertEquals("attached", paused.next().path("type").asText());
+      receiveEveryOffsetInOrder(paused, 0, head);
+      assertTrue(!paused.closed.isDone(), "the paused device's socket was closed");
+      // The agent, which read its own copy all along, was never cut either.
+      agent.send("{\"type\":\"message\",\"text\":\"still here\",\"ref\":\"last\"}");
+      agent.next(f -> "ack".equals(f.path("type").asText()) && "last".equals(f.path("ref").asText()));
+    }
+  }
+
+  void awaitSubscribers(TestServer server, String id, String token, int expected) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     int subscribers = -1;
     while (System.nanoTime() < deadline) {
@@ -93,7 +151,7 @@ class BackpressureTest {
       assertEquals(LongStream.rangeClosed(1, head).boxed().toList(), offsets);
 
       // The server cut the stalled device off: the session no longer delivers to it.
-      awaitSubscribers(id, user, 2);
+      awaitSubscribers(server, id, user, 2);
       // Once it reads again it finds the end of its connection; whatever it got before, it
       // resumes from its last offset and loses nothing.
       stalled.resume();

@@ -33,6 +33,11 @@ public final class SessionMetrics {
       .classicUpperBounds(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
       .register(REGISTRY);
 
+  public static final Counter SOCKET_OVERFLOWS = Counter.builder()
+      .name("ds_socket_overflows_total")
+      .help("Times a socket's outbound queue was full and its device went back to catching up from the journal")
+      .register(REGISTRY);
+
   public static final Counter DELTAS_APPENDED = Counter.builder()
       .name("ds_deltas_appended_total").help("Stream deltas appended by producers").register(REGISTRY);
 

@@ -14,7 +14,9 @@ import java.util.TreeMap;
  * offset is delivered at once. Anything further ahead means a gap: it is held (up to
  * {@code maxHeld}, beyond which it is dropped and read again later) and the gap is read from
  * the journal in pages. When the reads reach the held events they are released in order and
- * the cursor is live again. Pure logic: the owning actor performs the reads.
+ * the cursor is live again. A consumer that could not take what it was handed (its queue was
+ * full) {@link #rewind rewinds} the cursor to the last offset it kept; the rest is read again
+ * from the journal. Pure logic: the owning actor performs the reads.
  */
 public final class ResumeCursor {
 
@@ -83,6 +85,19 @@ public final class ResumeCursor {
       }
     }
     return advance(out);
+  }
+
+  /**
+   * The consumer kept only the events up to {@code offset} of what it was handed: everything
+   * after it is delivered again, read from the journal (an answer to a read already under way
+   * that no longer fits is ignored, and the read is asked again). Nothing to do if the
+   * consumer kept everything.
+   */
+  public Step rewind(long offset) {
+    if (offset >= delivered) return new Step(new ArrayList<>(), null);
+    known = Math.max(known, delivered);
+    delivered = offset;
+    return advance(new ArrayList<>());
   }
 
   /** The outstanding read failed; the next step asks for it again. */

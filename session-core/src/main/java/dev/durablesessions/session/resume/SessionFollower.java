@@ -24,7 +24,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  * subscription with keep-alives that carry the last delivered offset, so a new incarnation
  * (passivation, rebalance, node loss) learns about it again and back-fills it. Journal pages
  * are read only when the consumer says it is {@link Ready}, so a slow consumer never makes it
- * read ahead. Spawn it as the consumer's child: it stops with the consumer.
+ * read ahead, and a consumer that could not keep what it was handed {@link Rewind rewinds} it
+ * instead of losing events. Spawn it as the consumer's child: it stops with the consumer.
  */
 public final class SessionFollower {
 
@@ -32,6 +33,13 @@ public final class SessionFollower {
 
   /** The consumer took the last catch-up page and has room for another. */
   public enum Ready implements Command { INSTANCE }
+
+  /**
+   * The consumer kept the events up to {@code offset} and dropped the rest (its queue was
+   * full): everything after it comes again from the journal, once the consumer says it is
+   * {@link Ready}.
+   */
+  public record Rewind(long offset) implements Command {}
 
   /** Unsubscribe and stop; {@code reason} tells the session why (socket_closed, heartbeat_timeout, left, ...). */
   public record Stop(String reason) implements Command {}
@@ -151,6 +159,13 @@ public final class SessionFollower {
             deferredRead = null;
             read(next);
           }
+          return Behaviors.same();
+        })
+        .onMessage(Rewind.class, m -> {
+          ResumeCursor.Step step = cursor.rewind(m.offset());
+          // Nothing more until the consumer has room again; a rewind never hands out events at once.
+          awaitingReady = true;
+          if (step.read() != null) deferredRead = step.read();
           return Behaviors.same();
         })
         .onMessage(SessionStopped.class, m -> {

@@ -3,6 +3,7 @@ package dev.durablesessions.session.resume;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.durablesessions.session.Participant;
 import dev.durablesessions.session.Role;
@@ -16,8 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Property: whatever the interleaving of live pushes (late, early, duplicated, overflowing the
- * hold buffer) and journal pages, the consumer gets every offset after its start exactly once
- * and in order.
+ * hold buffer), journal pages and consumers dropping what does not fit, the consumer gets
+ * every offset after its start exactly once and in order.
  */
 class ResumeCursorTest {
   static final Participant P = Participant.of("p", Role.USER);
@@ -64,6 +65,78 @@ class ResumeCursorTest {
       assertEquals(LongStream.rangeClosed(after + 1, total).boxed().toList(), offsets, "seed " + seed);
       assertFalse(cursor.catchingUp(), "seed " + seed);
       assertNull(pending, "seed " + seed);
+    }
+  }
+
+  /**
+   * A consumer with a queue that is sometimes full (as a socket's is): it keeps a prefix of what
+   * it is handed, rewinds the cursor to the last event it kept, and must still end up with
+   * every offset exactly once and in order, without ever seeing a gap.
+   */
+  @Test
+  void aConsumerThatDropsWhatDoesNotFitAndRewindsStillGetsEveryOffsetOnceInOrder() {
+    for (long seed = 0; seed < 2000; seed++) {
+      Random random = new Random(seed);
+      int total = 1 + random.nextInt(300);
+      long after = random.nextInt(total + 1);
+      ResumeCursor cursor = new ResumeCursor(after, 1 + random.nextInt(20), 1 + random.nextInt(50));
+      QueueingConsumer consumer = new QueueingConsumer(cursor, after, random);
+      long head = after + random.nextInt((int) (total - after) + 1);
+      boolean tailCovers = random.nextBoolean();
+      consumer.take(cursor.onAttached(tailCovers ? after + 1 : head + 1));
+      long nextLive = tailCovers ? after + 1 : head + 1;
+      int steps = 0;
+      while (consumer.kept.size() < total - after) {
+        assertTrue(++steps < 100_000, "no progress, seed " + seed);
+        if (random.nextInt(3) == 0 && consumer.pending != null) {
+          consumer.take(cursor.onJournalPage(journal(consumer.answer(), nextLive - 1)));
+        } else if (nextLive <= total) {
+          List<SessionEvent> batch = new ArrayList<>();
+          for (int i = 1 + random.nextInt(5); i > 0 && nextLive <= total; i--) batch.add(event(nextLive++));
+          consumer.take(cursor.onLive(batch));
+        } else if (consumer.pending != null) {
+          consumer.take(cursor.onJournalPage(journal(consumer.answer(), total)));
+        }
+      }
+      assertEquals(LongStream.rangeClosed(after + 1, total).boxed().toList(), consumer.kept, "seed " + seed);
+      assertFalse(cursor.catchingUp(), "seed " + seed);
+    }
+  }
+
+  /** What a socket's connection actor does with deliveries: queue in order, drop on a full queue and rewind. */
+  private static final class QueueingConsumer {
+    final ResumeCursor cursor;
+    final Random random;
+    final List<Long> kept = new ArrayList<>();
+    long passed;
+    ResumeCursor.Read pending;
+
+    QueueingConsumer(ResumeCursor cursor, long after, Random random) {
+      this.cursor = cursor;
+      this.passed = after;
+      this.random = random;
+    }
+
+    void take(ResumeCursor.Step step) {
+      if (step.read() != null) pending = step.read();
+      for (SessionEvent e : step.deliver()) {
+        if (e.offset() <= passed) continue;
+        assertEquals(passed + 1, e.offset(), "a gap reached the consumer");
+        if (random.nextInt(6) == 0) { // the queue is full: this and the rest of the delivery are dropped
+          ResumeCursor.Step again = cursor.rewind(passed);
+          assertTrue(again.deliver().isEmpty(), "a rewind hands nothing over by itself");
+          if (again.read() != null) pending = again.read();
+          return;
+        }
+        kept.add(e.offset());
+        passed = e.offset();
+      }
+    }
+
+    ResumeCursor.Read answer() {
+      ResumeCursor.Read read = pending;
+      pending = null;
+      return read;
     }
   }
 

@@ -31,11 +31,13 @@ import org.apache.pekko.stream.UniqueKillSwitch;
 /**
  * One device's socket. Frames from the client become session commands, answered with
  * {@code ack} or {@code error}; the session's events come from a {@link SessionFollower} child
- * and go out through a bounded queue, filtered to what this participant may see. A consumer
- * that lets that queue fill is told {@code consumer_too_slow} and cut off; one that sends
- * nothing for the heartbeat timeout is closed as dead. Either way it never grows server
- * memory and never slows the session or its other subscribers, and it resumes by
- * reconnecting with its last offset. When the socket ends, the follower tells the session
+ * and go out through a bounded queue, filtered to what this participant may see. When that
+ * queue is full, the events that do not fit are dropped and the follower rewinds to the last
+ * one queued: once the client has read the queue down, it catches up from the journal on the
+ * same socket. Only a client whose queue makes no progress for the stall timeout is told
+ * {@code consumer_too_slow} and cut off; one that sends nothing for the heartbeat timeout is
+ * closed as dead. Either way it never grows server memory and never slows the session or its
+ * other subscribers, and it resumes by reconnecting with its last offset. When the socket ends, the follower tells the session
  * why (socket_closed, heartbeat_timeout, left, ...), which is what presence records.
  */
 public final class ConnectionActor {
@@ -108,6 +110,17 @@ public final class ConnectionActor {
   private boolean socketDone;
   private boolean followerDone;
   private boolean followerWantsRoom;
+  /** The highest offset queued for the client or filtered out as not visible: the follower hands events over contiguously. */
+  private long passed;
+  /** Events were dropped for a full queue; the follower was told to rewind and waits for room. */
+  private boolean overflowed;
+  /** Answers (ack, error, attached) that found the queue full; they go out first when there is room. */
+  private final Deque<Message> heldReplies = new ArrayDeque<>();
+  /** While waiting for room: the queue's size at the last check, and when it last went down. */
+  private int lastQueued;
+  private Instant lastProgress = Instant.now();
+  private boolean waitingForRoom;
+  private boolean roomCheckScheduled;
   private Instant lastInbound = Instant.now();
   private Instant lastReported = Instant.EPOCH;
 
@@ -129,6 +142,7 @@ public final class ConnectionActor {
     this.device = device;
     this.outbound = outbound;
     this.settings = settings;
+    this.passed = afterOffset;
     this.session = sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId);
     ActorRef<SessionFollower.Delivery> deliveries = ctx.messageAdapter(SessionFollower.Delivery.class, FromFollower::new);
     this.follower = ctx.spawn(SessionFollower.create(sharding, journal, followerSettings, sessionId,
@@ -153,7 +167,8 @@ public final class ConnectionActor {
         .onMessage(Answered.class, this::onAnswered)
         .onMessage(FromFollower.class, m -> onDelivery(m.delivery()))
         .onMessage(CheckRoom.class, m -> {
-          offerRoomToFollower();
+          roomCheckScheduled = false;
+          checkRoom();
           return Behaviors.same();
         })
         .onMessage(CheckHeartbeat.class, m -> {
@@ -325,13 +340,28 @@ public final class ConnectionActor {
     } else if (delivery instanceof SessionFollower.Deliver d) {
       Instant now = Instant.now();
       for (SessionEvent event : d.events()) {
-        if (!event.visibleTo(participant)) continue;
-        if (!send(Frames.event(event))) return Behaviors.same();
-        if (!d.wantsReady()) SessionMetrics.DELIVERY_LAG.observe(Math.max(0, Duration.between(event.at(), now).toNanos()) / 1e9);
+        long offset = event.offset();
+        if (offset <= passed) continue; // handed over again after a rewind: already queued
+        if (overflowed) return Behaviors.same(); // dropped: the follower re-reads it once there is room
+        if (offset != passed + 1) {
+          // Sent before the follower took our rewind; it comes again in order.
+          overflow();
+          return Behaviors.same();
+        }
+        if (event.visibleTo(participant)) {
+          QueueOfferResult result = outbound.frames().offer(TextMessage.create(Frames.event(event)));
+          if (result == QueueOfferResult.dropped()) {
+            overflow();
+            return Behaviors.same();
+          }
+          if (result != QueueOfferResult.enqueued()) return socketGone();
+          if (!d.wantsReady()) SessionMetrics.DELIVERY_LAG.observe(Math.max(0, Duration.between(event.at(), now).toNanos()) / 1e9);
+        }
+        passed = offset;
       }
       if (d.wantsReady()) {
         followerWantsRoom = true;
-        offerRoomToFollower();
+        checkRoom();
       }
     } else if (delivery instanceof SessionFollower.Failed f) {
       send(Frames.error(null, f.code(), f.message()));
@@ -342,30 +372,86 @@ public final class ConnectionActor {
     return Behaviors.same();
   }
 
-  /** Catch-up pages are read only while the outbound queue is at most a quarter full. */
-  private void offerRoomToFollower() {
-    if (!followerWantsRoom || closing) return;
-    if (outbound.frames().size() <= settings.outboundBuffer() / 4) {
-      followerWantsRoom = false;
-      follower.tell(SessionFollower.Ready.INSTANCE);
-    } else {
+  /**
+   * The queue is full: what did not fit is dropped, and the follower rewinds to the last event
+   * queued and hands the rest over again, from the journal, once there is room.
+   */
+  private void overflow() {
+    overflowed = true;
+    SessionMetrics.SOCKET_OVERFLOWS.inc();
+    follower.tell(new SessionFollower.Rewind(passed));
+    followerWantsRoom = true;
+    checkRoom();
+  }
+
+  /**
+   * Held answers go out and catch-up pages are read only once the outbound queue is at most a
+   * quarter full. Until then the queue is looked at every few milliseconds; a client that reads
+   * none of it for the stall timeout is not reading at all, and is cut off.
+   */
+  private void checkRoom() {
+    if (closing || (!followerWantsRoom && heldReplies.isEmpty())) return;
+    int queued = outbound.frames().size();
+    Instant now = Instant.now();
+    if (!waitingForRoom) {
+      waitingForRoom = true;
+      lastProgress = now;
+      lastQueued = queued;
+    }
+    if (queued <= settings.outboundBuffer() / 4) {
+      while (!heldReplies.isEmpty() && outbound.frames().offer(heldReplies.peek()) == QueueOfferResult.enqueued()) {
+        heldReplies.poll();
+      }
+      if (followerWantsRoom && heldReplies.isEmpty()) {
+        followerWantsRoom = false;
+        overflowed = false;
+        follower.tell(SessionFollower.Ready.INSTANCE);
+      }
+      if (!followerWantsRoom && heldReplies.isEmpty()) {
+        waitingForRoom = false;
+        return;
+      }
+      lastProgress = now;
+    } else if (queued < lastQueued) {
+      lastProgress = now;
+    } else if (Duration.between(lastProgress, now).compareTo(settings.stallTimeout()) > 0) {
+      // The closing frame takes the priority lane, ahead of the backlog the client is not reading.
+      close(CLOSE_CONSUMER_TOO_SLOW, "consumer_too_slow", "the outbound queue of " + settings.outboundBuffer()
+          + " frames was not read for " + settings.stallTimeout().toMillis() + " ms; reconnect with the last offset you processed", true);
+      return;
+    }
+    lastQueued = queued;
+    if (!roomCheckScheduled) {
+      roomCheckScheduled = true;
       timers.startSingleTimer(CheckRoom.INSTANCE, Duration.ofMillis(2));
     }
   }
 
-  /** Queues a frame; false (and the connection closing) if the consumer let the queue fill. */
-  private boolean send(String json) {
-    if (closing) return false;
-    QueueOfferResult result = outbound.frames().offer(TextMessage.create(json));
-    if (result == QueueOfferResult.enqueued()) return true;
-    if (result == QueueOfferResult.dropped()) {
-      // The closing frame takes the priority lane, ahead of the backlog the client is not reading.
-      close(CLOSE_CONSUMER_TOO_SLOW, "consumer_too_slow",
-          "the outbound buffer of " + settings.outboundBuffer() + " frames is full; reconnect with the last offset you processed", true);
-    } else {
-      closing = true; // the stream is gone already
-      stopFollower("socket_closed");
+  /** Queues an answer (attached, ack, error); one that finds the queue full waits for room, in order. */
+  private void send(String json) {
+    if (closing) return;
+    Message frame = TextMessage.create(json);
+    if (heldReplies.isEmpty()) {
+      QueueOfferResult result = outbound.frames().offer(frame);
+      if (result == QueueOfferResult.enqueued()) return;
+      if (result != QueueOfferResult.dropped()) {
+        socketGone();
+        return;
+      }
     }
-    return false;
+    if (heldReplies.size() >= settings.maxInFlight() + settings.outboundBuffer()) {
+      // More answers than a reading client could ever have outstanding: it does not read at all.
+      close(CLOSE_CONSUMER_TOO_SLOW, "consumer_too_slow",
+          "the outbound queue of " + settings.outboundBuffer() + " frames is full; reconnect with the last offset you processed", true);
+      return;
+    }
+    heldReplies.add(frame);
+    checkRoom();
+  }
+
+  private Behavior<Command> socketGone() {
+    closing = true; // the stream is gone already
+    stopFollower("socket_closed");
+    return Behaviors.same();
   }
 }

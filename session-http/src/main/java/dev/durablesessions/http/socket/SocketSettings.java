@@ -6,7 +6,7 @@ import java.time.Duration;
 /** {@code durable-sessions.http.socket}: see reference.conf. */
 public record SocketSettings(
     int outboundBuffer, int maxFrameBytes, int maxInFlight, Duration askTimeout, Duration slowConsumerAbortAfter,
-    Duration heartbeatTimeout) {
+    Duration heartbeatTimeout, Duration stallTimeout) {
   public static SocketSettings fromConfig(Config root) {
     Config c = root.getConfig("durable-sessions.http.socket");
     return new SocketSettings(
@@ -15,6 +15,7 @@ public record SocketSettings(
         c.getInt("max-in-flight"),
         c.getDuration("ask-timeout"),
         c.getDuration("slow-consumer-abort-after"),
-        c.getDuration("heartbeat-timeout"));
+        c.getDuration("heartbeat-timeout"),
+        c.getDuration("stall-timeout"));
   }
 }
