@@ -122,6 +122,11 @@ abstract class StateContract {
       assertEquals("patch_rejected", request(agent, "bad3", commit("bad3", "x", "[{\"op\":\"replace\",\"path\":\"/decisions_made\",\"value\":7}]")).path("code").asText());
       assertEquals("patch_rejected", request(agent, "bad4", commit("bad4", "x", "{\"op\":\"add\"}")).path("code").asText());
       assertEquals("patch_rejected", request(agent, "bad8", commit("bad8", "x", "[{\"op\":\"add\",\"path\":\"files\",\"value\":1}]")).path("code").asText());
+      // a remove of a missing member (acknowledged and written before), and of an index past the end
+      JsonNode missing = request(agent, "bad9", commit("bad9", "x", "[{\"op\":\"remove\",\"path\":\"/nope\"}]"));
+      assertEquals("patch_rejected", missing.path("code").asText(), missing.toString());
+      assertTrue(missing.path("message").asText().contains("/nope"), missing.toString());
+      assertEquals("patch_rejected", request(agent, "bad10", commit("bad10", "x", "[{\"op\":\"replace\",\"path\":\"/files_modified/-\",\"value\":1}]")).path("code").asText());
       assertEquals("tool_call_not_found", request(agent, "bad5", "{\"type\":\"tool.result\",\"ref\":\"bad5\",\"toolCallId\":\"nope\",\"outcome\":\"ok\"}").path("code").asText());
       assertEquals("tool_call_finished", request(agent, "bad6", "{\"type\":\"tool.result\",\"ref\":\"bad6\",\"toolCallId\":\"call-1\",\"outcome\":\"error\"}").path("code").asText());
       assertEquals("forbidden", request(user, "bad7", commit("bad7", "x", "[]")).path("code").asText());

@@ -1,10 +1,13 @@
 package dev.durablesessions.session.state;
 
+import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.flipkart.zjsonpatch.CompatibilityFlags;
 import com.flipkart.zjsonpatch.JsonPatch;
 import com.flipkart.zjsonpatch.JsonPatchApplicationException;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -41,16 +44,59 @@ public final class WorkingState {
 
   public static Applied apply(JsonNode document, JsonNode patch) {
     if (patch == null || !patch.isArray()) return Applied.refuse("the patch is a JSON array of RFC 6902 operations");
-    JsonNode next;
     try {
-      JsonPatch.validate(patch);
-      next = JsonPatch.apply(patch, document);
+      JsonPatch.validate(patch, STRICT);
     } catch (JsonPatchApplicationException | IllegalArgumentException e) {
       // zjsonpatch reports a malformed pointer ("files" without a leading /) as IllegalArgumentException
       return Applied.refuse("the patch does not apply: " + e.getMessage());
     }
+    // One operation at a time, so that a refusal can say which one failed and where.
+    JsonNode next = document;
+    for (int i = 0; i < patch.size(); i++) {
+      JsonNode op = patch.get(i);
+      String refusal;
+      try {
+        refusal = missingSource(next, op);
+        if (refusal == null) next = JsonPatch.apply(JsonNodeFactory.instance.arrayNode().add(op), next, STRICT);
+      } catch (RuntimeException e) {
+        // zjsonpatch's own refusals, and what it lets through to Jackson (an index of "-" in a replace)
+        refusal = e.getMessage();
+      }
+      if (refusal != null) {
+        return Applied.refuse("the patch does not apply: operation " + (i + 1) + " (" + describe(op) + "): " + refusal);
+      }
+    }
     String broken = shapeProblem(document, next);
     return broken == null ? new Applied(next, null) : Applied.refuse(broken);
+  }
+
+  /**
+   * RFC 6902 throughout: an operation on a member or index that does not exist is an error
+   * (zjsonpatch ignores a {@code remove} of a missing object member unless told otherwise).
+   */
+  private static final EnumSet<CompatibilityFlags> STRICT = EnumSet.of(CompatibilityFlags.FORBID_REMOVE_MISSING_OBJECT);
+
+  /**
+   * remove, replace and test act on an existing value, move and copy read one: a member or
+   * index that is not there (including the {@code -} past an array's end) is refused here,
+   * whatever the library would do with it.
+   */
+  private static String missingSource(JsonNode document, JsonNode op) {
+    String kind = op.path("op").asText();
+    String field = switch (kind) {
+      case "remove", "replace", "test" -> "path";
+      case "move", "copy" -> "from";
+      default -> null;
+    };
+    if (field == null) return null;
+    String pointer = op.path(field).asText();
+    if (!document.at(JsonPointer.compile(pointer)).isMissingNode()) return null;
+    return "no value at " + pointer + " (" + kind + " needs an existing member or array index)";
+  }
+
+  private static String describe(JsonNode op) {
+    String described = op.path("op").asText("?") + " " + op.path("path").asText("?");
+    return op.has("from") ? described + " from " + op.path("from").asText("?") : described;
   }
 
   private static String shapeProblem(JsonNode before, JsonNode after) {
