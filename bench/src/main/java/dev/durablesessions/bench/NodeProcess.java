@@ -47,6 +47,10 @@ final class NodeProcess {
         durable-sessions.management.enabled = off
         durable-sessions.http.host = "127.0.0.1"
         durable-sessions.http.socket.heartbeat-timeout = 0
+        # one bench subject writes for thousands of sessions: limits per identity off
+        durable-sessions.http.limits.appends.count = 0
+        durable-sessions.http.limits.session-creations.count = 0
+        durable-sessions.http.limits.open-sockets = 0
         pekko.remote.artery.canonical.port = 0
         pekko.loglevel = WARNING
         """.formatted(dbUrl, dbUser, secret) + extraConfig);

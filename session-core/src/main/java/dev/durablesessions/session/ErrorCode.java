@@ -46,6 +46,8 @@ public enum ErrorCode {
   // idempotent producers
   STALE_EPOCH(409),
   SEQUENCE_GAP(409),
+  // limits per identity: nothing was done, retry later
+  RATE_LIMITED(429),
   // server
   TIMEOUT(503),
   UNAVAILABLE(503),

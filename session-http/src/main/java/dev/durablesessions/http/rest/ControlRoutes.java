@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.durablesessions.http.ApiError;
 import dev.durablesessions.http.Json;
 import dev.durablesessions.http.auth.Identity;
+import dev.durablesessions.http.limits.RateLimits;
 import dev.durablesessions.session.ErrorCode;
 import dev.durablesessions.session.Outcome;
 import dev.durablesessions.session.SessionCommand;
@@ -40,12 +41,14 @@ final class ControlRoutes extends AllDirectives {
   private final ClusterSharding sharding;
   private final Duration askTimeout;
   private final ActorRef<QueueDirectory.Command> queues;
+  private final RateLimits limits;
 
   ControlRoutes(ActorSystem<?> system, ClusterSharding sharding, Duration askTimeout) {
     this.system = system;
     this.sharding = sharding;
     this.askTimeout = askTimeout;
     this.queues = QueueDirectory.init(system);
+    this.limits = RateLimits.get(system);
   }
 
   /** Under /v1/sessions/{id}. */
@@ -80,10 +83,11 @@ final class ControlRoutes extends AllDirectives {
         pathPrefix(PathMatchers.segment(), queue -> concat(
             pathEndOrSingleSlash(() -> get(() -> onSuccess(listing(), l -> complete(SessionRoutes.json(StatusCodes.OK,
                 Map.of("queue", queue, "waiting", visible(l, identity).queues().getOrDefault(queue, List.of()))))))),
-            path("claim", () -> post(() -> onSuccess(claimOldest(queue, identity), result ->
-                complete(result.refused() != null
-                    ? ApiError.response(result.refused().code(), result.refused().message())
-                    : SessionRoutes.json(StatusCodes.OK, result.claimed()))))))));
+            path("claim", () -> post(() -> RateLimits.limited(limits.appends(), identity, "appends", () ->
+                onSuccess(claimOldest(queue, identity), result ->
+                    complete(result.refused() != null
+                        ? ApiError.response(result.refused().code(), result.refused().message())
+                        : SessionRoutes.json(StatusCodes.OK, result.claimed())))))))));
   }
 
   private Route transfer(String sessionId, Identity identity, JsonNode body) {
@@ -105,11 +109,12 @@ final class ControlRoutes extends AllDirectives {
     return request(sessionId, identity, new ControlRequest.RequestTransfer(mode, invitee, note));
   }
 
+  /** A control request is a write to the session: it counts against the caller's append limit. */
   private Route request(String sessionId, Identity identity, ControlRequest request) {
-    return onSuccess(ask(sessionId, identity, request), outcome -> {
+    return RateLimits.limited(limits.appends(), identity, "appends", () -> onSuccess(ask(sessionId, identity, request), outcome -> {
       if (outcome instanceof Outcome.Refused r) return complete(ApiError.response(r.code(), r.message()));
       return complete(SessionRoutes.json(StatusCodes.OK, Map.of("offset", ((Outcome.Accepted) outcome).offset())));
-    });
+    }));
   }
 
   private CompletionStage<Outcome> ask(String sessionId, Identity identity, ControlRequest request) {

@@ -5,6 +5,7 @@ import dev.durablesessions.http.ApiError;
 import dev.durablesessions.http.Json;
 import dev.durablesessions.http.auth.Identity;
 import dev.durablesessions.http.auth.Tokens;
+import dev.durablesessions.http.limits.RateLimits;
 import dev.durablesessions.http.socket.Connections;
 import dev.durablesessions.session.AppendBody;
 import dev.durablesessions.session.ErrorCode;
@@ -24,7 +25,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.regex.Pattern;
-import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -36,11 +36,9 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
@@ -61,6 +59,7 @@ public final class SessionRoutes extends AllDirectives {
   private final ControlRoutes control;
   private final StateRoutes state;
   private final dev.durablesessions.http.streams.SessionLogRoutes log;
+  private final RateLimits limits;
 
   public SessionRoutes(ActorSystem<?> system, SessionJournal journal, Tokens tokens, ActorRef<Connections.Command> connections) {
     this.system = system;
@@ -69,6 +68,7 @@ public final class SessionRoutes extends AllDirectives {
     this.tokens = tokens;
     this.connections = connections;
     this.askTimeout = system.settings().config().getDuration("durable-sessions.http.ask-timeout");
+    this.limits = RateLimits.get(system);
     this.control = new ControlRoutes(system, sharding, askTimeout);
     this.state = new StateRoutes(sharding, journal, askTimeout, system.settings().config());
     this.log = new dev.durablesessions.http.streams.SessionLogRoutes(system, journal,
@@ -87,11 +87,14 @@ public final class SessionRoutes extends AllDirectives {
 
   private Route sessionRoutes(Identity identity) {
     return concat(
-        pathEndOrSingleSlash(() -> concat(post(() -> createSession(identity)), get(() -> listSessions(identity)))),
+        pathEndOrSingleSlash(() -> concat(
+            post(() -> RateLimits.limited(limits.sessionCreations(), identity, "session creations", () -> createSession(identity))),
+            get(() -> listSessions(identity)))),
         pathPrefix(PathMatchers.segment(), sessionId -> validSession(sessionId, identity, () -> concat(
             pathEndOrSingleSlash(() -> get(() -> summary(sessionId))),
             path("events", () -> get(() -> history(sessionId, identity))),
-            path("messages", () -> post(() -> appendMessage(sessionId, identity))),
+            path("messages", () -> post(() -> RateLimits.limited(limits.appends(), identity, "appends",
+                () -> appendMessage(sessionId, identity)))),
             path("ws", () -> get(() -> socket(sessionId, identity))),
             path("stream", () -> log.route(sessionId, identity)),
             control.routes(sessionId, identity),
@@ -270,9 +273,12 @@ public final class SessionRoutes extends AllDirectives {
         if (after > head) {
           return complete(ApiError.response(ErrorCode.OFFSET_BEYOND_HEAD, "offset " + after + " is beyond the head " + head));
         }
-        CompletionStage<Flow<Message, Message, NotUsed>> flow = AskPattern.ask(connections,
+        CompletionStage<Connections.Opened> opened = AskPattern.ask(connections,
             r -> new Connections.Open(sessionId, identity, device, after, r), askTimeout, system.scheduler());
-        return onSuccess(flow, f -> complete(upgrade.handleMessagesWith(f)));
+        return onSuccess(opened, o -> o instanceof Connections.Socket socket
+            ? complete(upgrade.handleMessagesWith(socket.flow()))
+            : complete(RateLimits.tooManyRequests(identity.subject() + " holds " + ((Connections.TooManySockets) o).limit()
+                + " open sockets on this node, the most allowed; close one first", RateLimits.SOCKET_RETRY_AFTER_SECONDS)));
       });
     })));
   }

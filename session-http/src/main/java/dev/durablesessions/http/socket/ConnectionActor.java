@@ -1,6 +1,8 @@
 package dev.durablesessions.http.socket;
 
 import dev.durablesessions.http.auth.Identity;
+import dev.durablesessions.http.limits.RateLimits;
+import dev.durablesessions.http.limits.SubjectRate;
 import dev.durablesessions.session.ErrorCode;
 import dev.durablesessions.session.Outcome;
 import dev.durablesessions.session.Participant;
@@ -286,6 +288,7 @@ public final class ConnectionActor {
       acknowledge(ref, a.offset() == null ? -1 : a.offset());
       return;
     }
+    if (frame instanceof ClientFrame.Appending && appendLimited(ref)) return;
     inFlight++;
     if (frame instanceof ClientFrame.Leave) {
       ctx.ask(Outcome.class, session, settings.askTimeout(),
@@ -296,6 +299,16 @@ public final class ConnectionActor {
           replyTo -> new SessionCommand.Append(participant, a.body(), a.producer(), replyTo),
           (outcome, failure) -> new Answered(Asked.APPEND, ref, outcome, failure));
     }
+  }
+
+  /** Over the subject's append limit: the frame is answered rate_limited and never reaches the session. */
+  private boolean appendLimited(String ref) {
+    SubjectRate appends = RateLimits.get(ctx.getSystem()).appends();
+    long wait = appends.take(participant.subject());
+    if (wait == 0) return false;
+    send(Frames.rateLimited(ref, RateLimits.message(participant.subject(), appends.rate(), "appends", wait),
+        RateLimits.retryAfterMillis(wait)));
+    return true;
   }
 
   private void acknowledge(String ref, long offset) {

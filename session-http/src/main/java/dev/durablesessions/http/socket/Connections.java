@@ -1,12 +1,15 @@
 package dev.durablesessions.http.socket;
 
 import dev.durablesessions.http.auth.Identity;
+import dev.durablesessions.http.limits.RateLimits;
 import dev.durablesessions.session.resume.FollowerSettings;
 import dev.durablesessions.session.resume.SessionJournal;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -39,9 +42,20 @@ public final class Connections {
   public sealed interface Command {}
 
   /** Open a socket for {@code identity} on {@code sessionId}, resuming after {@code afterOffset}. */
-  public record Open(
-      String sessionId, Identity identity, String device, long afterOffset, ActorRef<Flow<Message, Message, NotUsed>> replyTo)
+  public record Open(String sessionId, Identity identity, String device, long afterOffset, ActorRef<Opened> replyTo)
       implements Command {}
+
+  /** The answer to {@link Open}. */
+  public sealed interface Opened {}
+
+  /** The socket's flow, to upgrade the request with. */
+  public record Socket(Flow<Message, Message, NotUsed> flow) implements Opened {}
+
+  /** The subject already holds {@code limit} open sockets on this node: nothing was started. */
+  public record TooManySockets(int limit) implements Opened {}
+
+  /** A connection actor stopped: its subject holds one socket fewer. */
+  private record SocketEnded(String subject) implements Command {}
 
   /** Coordinated shutdown: tell every socket to reconnect elsewhere, then stop. */
   public record CloseAll(ActorRef<Done> replyTo) implements Command {}
@@ -53,9 +67,25 @@ public final class Connections {
       ActorRef<Command> self = ctx.getSelf();
       CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "close-sockets",
           () -> AskPattern.<Command, Done>ask(self, CloseAll::new, Duration.ofSeconds(5), ctx.getSystem().scheduler()));
+      int maxSockets = RateLimits.get(ctx.getSystem()).openSockets();
+      // Open sockets per subject, counted here where every socket of the node starts and ends:
+      // a socket counts until its connection actor stops. A subject leaves the map at zero.
+      Map<String, Integer> sockets = new HashMap<>();
       return Behaviors.receive(Command.class)
           .onMessage(Open.class, open -> {
-            open.replyTo().tell(open(ctx, open, settings, followerSettings, sharding, journal));
+            String subject = open.identity().subject();
+            int held = sockets.getOrDefault(subject, 0);
+            if (maxSockets > 0 && held >= maxSockets) {
+              RateLimits.socketRefused();
+              open.replyTo().tell(new TooManySockets(maxSockets));
+              return Behaviors.same();
+            }
+            sockets.put(subject, held + 1);
+            open.replyTo().tell(new Socket(open(ctx, open, settings, followerSettings, sharding, journal)));
+            return Behaviors.same();
+          })
+          .onMessage(SocketEnded.class, ended -> {
+            sockets.computeIfPresent(ended.subject(), (subject, held) -> held > 1 ? held - 1 : null);
             return Behaviors.same();
           })
           .onMessage(CloseAll.class, close -> {
@@ -84,6 +114,7 @@ public final class Connections {
         Behaviors.supervise(ConnectionActor.create(open.sessionId(), open.identity(), open.device(), open.afterOffset(), outbound,
                 settings, pagedFor(settings, followerSettings), sharding, journal))
             .onFailure(SupervisorStrategy.stop()));
+    ctx.watchWith(connection, new SocketEnded(open.identity().subject()));
 
     int max = settings.maxFrameBytes();
     Sink<Message, NotUsed> in = Flow.<Message>create()

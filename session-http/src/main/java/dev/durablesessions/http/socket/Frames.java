@@ -79,6 +79,17 @@ public final class Frames {
     return n.toString();
   }
 
+  /** A frame refused by the subject's append limit: nothing was done; {@code retryAfterMs} says when a permit is free. */
+  public static String rateLimited(String ref, String message, long retryAfterMs) {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.put("type", "error");
+    if (ref != null) n.put("ref", ref);
+    n.put("code", ErrorCode.RATE_LIMITED.code());
+    n.put("message", message);
+    n.put("retryAfterMs", retryAfterMs);
+    return n.toString();
+  }
+
   /** The last frame before the server closes the socket; {@code resumable} says reconnecting with your last offset works. */
   public static String closing(int code, String reason, boolean resumable, String message) {
     ObjectNode n = Json.MAPPER.createObjectNode();

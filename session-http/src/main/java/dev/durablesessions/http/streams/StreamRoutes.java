@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.durablesessions.http.auth.Identity;
 import dev.durablesessions.http.auth.Tokens;
+import dev.durablesessions.http.limits.RateLimits;
+import dev.durablesessions.http.limits.SubjectRate;
 import dev.durablesessions.session.metrics.SessionMetrics;
 import dev.durablesessions.stream.StreamCommand;
 import dev.durablesessions.stream.StreamConfig;
@@ -89,6 +91,7 @@ public final class StreamRoutes extends AllDirectives {
   private final Duration askTimeout;
   private final Duration pollAskTimeout;
   private final AppendLanes lanes;
+  private final RateLimits limits;
   /** Ends every open SSE response when the node stops serving requests. */
   private final org.apache.pekko.stream.SharedKillSwitch readers;
 
@@ -101,6 +104,7 @@ public final class StreamRoutes extends AllDirectives {
     this.pollAskTimeout = settings.askTimeout().plus(settings.longPollTimeout());
     this.readers = Readers.onShutdown(system, "stream-sse-readers");
     this.lanes = new AppendLanes(sharding, askTimeout);
+    this.limits = RateLimits.get(system);
   }
 
   public Route routes() {
@@ -142,6 +146,13 @@ public final class StreamRoutes extends AllDirectives {
             : text(403, identity.subject() + " may not use stream " + name));
       }
     }
+    if (identity != null && (method.equals(HttpMethods.PUT) || method.equals(HttpMethods.POST))) {
+      Optional<HttpResponse> limited = limited(method.equals(HttpMethods.PUT), identity);
+      if (limited.isPresent()) {
+        request.discardEntityBytes(materializer);
+        return done(limited.get());
+      }
+    }
     if (method.equals(HttpMethods.PUT)) return put(request, name, identity);
     if (method.equals(HttpMethods.POST)) return post(request, name);
     if (method.equals(HttpMethods.GET)) return get(request, name);
@@ -149,6 +160,18 @@ public final class StreamRoutes extends AllDirectives {
     if (method.equals(HttpMethods.HEAD)) return head(name);
     if (method.equals(HttpMethods.DELETE)) return delete(name);
     return done(text(405, "method not allowed").addHeader(RawHeader.create("Allow", "GET, POST, PUT, DELETE, HEAD, OPTIONS")));
+  }
+
+  /**
+   * A create counts against the subject's session creations, an append (or close) against its
+   * appends; over the limit: 429 with Retry-After, and nothing reaches the stream.
+   */
+  private Optional<HttpResponse> limited(boolean create, Identity identity) {
+    SubjectRate rate = create ? limits.sessionCreations() : limits.appends();
+    long wait = rate.take(identity.subject());
+    if (wait == 0) return Optional.empty();
+    return Optional.of(text(429, RateLimits.message(identity.subject(), rate.rate(), create ? "creations" : "appends", wait))
+        .addHeader(RawHeader.create("Retry-After", Long.toString(RateLimits.retryAfterSeconds(wait)))));
   }
 
   // ---- PUT: create, fork ----
