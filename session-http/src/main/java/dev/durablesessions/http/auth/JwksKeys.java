@@ -81,6 +81,10 @@ final class JwksKeys implements JWKSource<SecurityContext> {
     return startFetch();
   }
 
+  private static List<String> ids(JWKSet set) {
+    return set.getKeys().stream().map(k -> String.valueOf(k.getKeyID())).sorted().toList();
+  }
+
   private CompletableFuture<Void> startFetch() {
     fetchStartedAt = clock.millis();
     HttpRequest request = HttpRequest.newBuilder(settings.url()).timeout(settings.fetchTimeout())
@@ -90,7 +94,10 @@ final class JwksKeys implements JWKSource<SecurityContext> {
           if (response.statusCode() != 200) throw new IllegalStateException("HTTP " + response.statusCode());
           try {
             // Only public parts are kept, whatever the document holds.
-            keys = JWKSet.parse(response.body()).toPublicJWKSet();
+            JWKSet fetched = JWKSet.parse(response.body()).toPublicJWKSet();
+            List<String> before = ids(keys);
+            keys = fetched;
+            if (!before.equals(ids(fetched))) log.info("JWKS from {}: key ids {}", settings.url(), ids(fetched));
           } catch (java.text.ParseException e) {
             throw new IllegalStateException("not a JWK set: " + e.getMessage(), e);
           }

@@ -46,7 +46,7 @@ public final class Tokens {
   /** The secret dev mode uses when none is configured. Public, so never use it outside dev mode. */
   public static final String DEV_SECRET = "durable-sessions-dev-secret-do-not-use-in-production";
   private static final int CLOCK_SKEW_SECONDS = 5;
-  private static final CompletableFuture<Optional<Identity>> REFUSED = CompletableFuture.completedFuture(Optional.empty());
+  private static final CompletionStage<Optional<Identity>> REFUSED = CompletableFuture.completedStage(Optional.empty());
 
   private final String issuer;
   private final String audience;
