@@ -219,6 +219,7 @@ class IdentityProviderTokensTest {
     assertEquals(401, create(token(ec, JWSAlgorithm.ES256, c -> c.expirationTime(past))));
     Date future = Date.from(Instant.now().plus(Duration.ofMinutes(2)));
     assertEquals(401, create(token(ec, JWSAlgorithm.ES256, c -> c.notBeforeTime(future))), "not valid yet");
+    assertEquals(401, create(token(ec, JWSAlgorithm.ES256, c -> c.issueTime(future))), "issued in the future");
   }
 
   /**

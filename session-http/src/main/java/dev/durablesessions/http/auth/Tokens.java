@@ -36,8 +36,8 @@ import java.util.concurrent.CompletionStage;
  *
  * <p>Claims: {@code iss} (the configured issuer; provider tokens: {@code jwks-issuer}), {@code
  * sub}, {@code role} (agent, user, human, support, observer, admin), {@code sessions} (list of
- * session patterns), {@code aud} when an audience is configured, and optionally {@code exp} and
- * {@code nbf}, enforced when present.
+ * session patterns), {@code aud} when an audience is configured, and optionally {@code exp},
+ * {@code nbf} and {@code iat} (not in the future), enforced when present.
  *
  * <p>{@link #verify} returns a stage because a provider token may name a key the node has not
  * fetched yet: routes continue when the fetch ends instead of holding a dispatcher thread.
@@ -156,6 +156,9 @@ public final class Tokens {
   private static Optional<Identity> identity(SignedJWT jwt, DefaultJWTProcessor<SecurityContext> processor) {
     try {
       JWTClaimsSet claims = processor.process(jwt, null);
+      Date issuedAt = claims.getIssueTime();
+      // Issued in the future: refused, as java-jwt did before (nimbus checks exp and nbf only).
+      if (issuedAt != null && issuedAt.toInstant().isAfter(Instant.now().plusSeconds(CLOCK_SKEW_SECONDS))) return Optional.empty();
       String subject = claims.getSubject();
       String role = claims.getStringClaim("role");
       List<String> sessions = claims.getStringListClaim("sessions");
