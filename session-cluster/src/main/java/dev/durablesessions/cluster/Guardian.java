@@ -75,7 +75,11 @@ public final class Guardian {
       SessionRoutes sessionRoutes = new SessionRoutes(system, journal, tokens, connections);
       StreamRoutes streamRoutes = new StreamRoutes(system, streamSettings, tokens);
       Route routes = Directives.concat(streamRoutes.routes(), sessionRoutes.routes());
-      String host = config.getString("durable-sessions.http.host");
+      String host = ListenAddresses.host(config, ListenAddresses.HTTP_HOST);
+      boolean devMode = config.getBoolean("durable-sessions.auth.dev-mode");
+      if (devMode && !host.equals(ListenAddresses.LOOPBACK)) {
+        system.log().warn("DEV MODE listening on {}: anyone who reaches this port can mint tokens with the public dev secret", host);
+      }
       int port = config.getInt("durable-sessions.http.port");
       HttpServer.start(system, routes, host, port).whenComplete((binding, failure) -> {
         if (failure != null) {
@@ -83,7 +87,7 @@ public final class Guardian {
           system.terminate();
         } else {
           HttpReadiness.ready(system.classicSystem(), true);
-          if (config.getBoolean("durable-sessions.auth.dev-mode")) printDevTokens(tokens, binding.localAddress().getPort());
+          if (devMode) printDevTokens(tokens, binding.localAddress().getPort());
         }
       });
       return Behaviors.empty();

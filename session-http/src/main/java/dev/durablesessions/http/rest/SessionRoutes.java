@@ -106,14 +106,15 @@ public final class SessionRoutes extends AllDirectives {
   private Route authenticated(Function<Identity, Route> inner) {
     return extractRequest(request -> parameterOptional("access_token", queryToken -> {
       Optional<String> token = bearer(request).or(() -> queryToken);
-      Optional<Identity> identity = token.flatMap(tokens::verify);
-      if (identity.isEmpty()) {
-        String why = token.isEmpty() ? "missing bearer token" : "invalid or expired token";
-        return complete(ApiError.response(ErrorCode.UNAUTHORIZED, why)
-            .addHeader(HttpHeader.parse("WWW-Authenticate", "Bearer")));
-      }
-      return inner.apply(identity.get());
+      if (token.isEmpty()) return unauthorized("missing bearer token");
+      // A stage: a provider token may wait for its keys, never on this thread.
+      return onSuccess(tokens.verify(token.get()),
+          identity -> identity.map(inner).orElseGet(() -> unauthorized("invalid or expired token")));
     }));
+  }
+
+  private Route unauthorized(String why) {
+    return complete(ApiError.response(ErrorCode.UNAUTHORIZED, why).addHeader(HttpHeader.parse("WWW-Authenticate", "Bearer")));
   }
 
   private static Optional<String> bearer(HttpRequest request) {
