@@ -61,6 +61,7 @@ public final class SessionRoutes extends AllDirectives {
   private final ControlRoutes control;
   private final StateRoutes state;
   private final dev.durablesessions.http.streams.SessionLogRoutes log;
+  private final ErasureRoutes erasures;
 
   public SessionRoutes(ActorSystem<?> system, SessionJournal journal, Tokens tokens, ActorRef<Connections.Command> connections) {
     this.system = system;
@@ -74,6 +75,8 @@ public final class SessionRoutes extends AllDirectives {
     this.log = new dev.durablesessions.http.streams.SessionLogRoutes(system, journal,
         dev.durablesessions.session.resume.FollowerSettings.fromConfig(system.settings().config()),
         dev.durablesessions.stream.StreamSettings.fromConfig(system.settings().config()), askTimeout);
+    this.erasures = new ErasureRoutes(sharding, dev.durablesessions.session.erasure.ErasureStore.forJournal(system),
+        system.settings().config().getDuration("durable-sessions.erasure.ask-timeout"));
   }
 
   public Route routes() {
@@ -82,14 +85,15 @@ public final class SessionRoutes extends AllDirectives {
         path("metrics", () -> get(() -> complete(dev.durablesessions.http.Metrics.scrape()))),
         pathPrefix("v1", () -> concat(
             pathPrefix("sessions", () -> authenticated(this::sessionRoutes)),
-            pathPrefix("queues", () -> authenticated(control::queueRoutes)))));
+            pathPrefix("queues", () -> authenticated(control::queueRoutes)),
+            pathPrefix("erasures", () -> authenticated(erasures::routes)))));
   }
 
   private Route sessionRoutes(Identity identity) {
     return concat(
         pathEndOrSingleSlash(() -> concat(post(() -> createSession(identity)), get(() -> listSessions(identity)))),
         pathPrefix(PathMatchers.segment(), sessionId -> validSession(sessionId, identity, () -> concat(
-            pathEndOrSingleSlash(() -> get(() -> summary(sessionId))),
+            pathEndOrSingleSlash(() -> concat(get(() -> summary(sessionId)), delete(() -> erasures.erase(sessionId, identity)))),
             path("events", () -> get(() -> history(sessionId, identity))),
             path("messages", () -> post(() -> appendMessage(sessionId, identity))),
             path("ws", () -> get(() -> socket(sessionId, identity))),
