@@ -519,8 +519,9 @@ public final class SessionEntity
       LOG.warn("session {} is erased, but deleting its rows failed (finished on the next erase request or start): {}",
           sessionId, cause.toString());
       if (replyTo != null) {
+        // The cause stays in the log: it may name the database.
         replyTo.tell(new Refused(ErrorCode.UNAVAILABLE,
-            "session " + sessionId + " is erased, but deleting its history failed (" + cause.getMessage() + "); ask again to finish"));
+            "session " + sessionId + " is erased, but deleting its history failed; ask again to finish"));
       }
     });
   }

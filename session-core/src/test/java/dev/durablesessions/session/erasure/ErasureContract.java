@@ -243,6 +243,50 @@ abstract class ErasureContract {
   }
 
   @Test
+  void anErasureWhoseDeletionFailedIsFinishedByTheSessionsNextStart() {
+    // One incarnation whose database connection for erasure fails (nothing listens on port 1), then a healthy one.
+    String id = "er-outage-" + UUID.randomUUID();
+    SessionSettings settings = SessionSettings.fromConfig(kit.system().settings().config());
+    java.util.concurrent.Executor blocking = kit.system().dispatchers()
+        .lookup(org.apache.pekko.actor.typed.DispatcherSelector.fromConfig("durable-sessions.erasure.dispatcher"));
+    ErasureStore unreachable = new ErasureStore(new Database("jdbc:h2:tcp://127.0.0.1:1/nothing", "sa", "", 1), blocking);
+    var first = kit.spawn(SessionEntity.create(id, settings, Clock.systemUTC(), null, null, unreachable));
+    TestProbe<Outcome> outcomes = kit.createTestProbe();
+    first.tell(new SessionCommand.Create(USER, outcomes.getRef()));
+    outcomes.expectMessageClass(Accepted.class, TestSystems.TIMEOUT);
+    for (int i = 0; i < 6; i++) {
+      first.tell(new SessionCommand.Append(USER, new PostMessage("m" + i, "secret " + i), null, outcomes.getRef()));
+      outcomes.expectMessageClass(Accepted.class, TestSystems.TIMEOUT);
+    }
+    TestProbe<ErasureReply> replies = kit.createTestProbe();
+    first.tell(new SessionCommand.Erase(ADMIN, ErasureReason.ADMIN, replies.getRef()));
+    assertEquals(ErrorCode.UNAVAILABLE, assertInstanceOf(Refused.class, replies.receiveMessage(TestSystems.TIMEOUT)).code());
+    // Erased all the same: it refuses everything, while its rows are still there and nothing is recorded.
+    TestProbe<SummaryReply> summaries = kit.createTestProbe();
+    first.tell(new SessionCommand.GetSummary(summaries.getRef()));
+    assertErased(summaries.receiveMessage(TestSystems.TIMEOUT));
+    assertEquals(9, journalRows(id), "eight events and the tombstone");
+    assertTrue(snapshotRows(id) > 0);
+    assertEquals(0, count("SELECT COUNT(*) FROM \"session_erasure\" WHERE \"session_id\" = ?", id));
+    first.tell(SessionCommand.Passivate.INSTANCE);
+    outcomes.expectTerminated(first, TestSystems.TIMEOUT);
+
+    var second = kit.spawn(SessionEntity.create(id, settings, Clock.systemUTC(), null, null, ErasureStore.forJournal(kit.system())));
+    second.tell(new SessionCommand.GetSummary(summaries.getRef()));
+    assertErased(summaries.receiveMessage(TestSystems.TIMEOUT));
+    awaitCondition(() -> journalRows(id) == 1, "the restart finished the deletion");
+    assertEquals(0, journalRowsUpTo(id, 8));
+    assertEquals(0, snapshotRows(id));
+    second.tell(new SessionCommand.Erase(ADMIN, ErasureReason.ADMIN, replies.getRef()));
+    ErasureReply.Erased erased = assertInstanceOf(ErasureReply.Erased.class, replies.receiveMessage(TestSystems.TIMEOUT));
+    assertTrue(erased.already(), "the restart recorded it");
+    assertEquals("root", erased.record().erasedBy());
+    assertEquals(8, erased.record().head());
+    assertEquals(8, erased.record().events());
+    assertTrue(erased.record().snapshots() > 0);
+  }
+
+  @Test
   void onlyAdminsEraseAndARefusedErasureChangesNothing() {
     String id = sessionWith(3);
     long head = ((SummaryReply.Summary) summary(kit, id)).head();
@@ -308,6 +352,20 @@ abstract class ErasureContract {
     assertTrue(second.erased().contains(recent), second.toString());
     assertFalse(second.erased().contains(open), second.toString());
     assertInstanceOf(SummaryReply.Summary.class, summary(kit, open));
+  }
+
+  /** Polls {@code condition} (a query) every 20 ms for up to 20 s. */
+  static void awaitCondition(java.util.function.BooleanSupplier condition, String what) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) throw new AssertionError("not within 20 s: " + what);
+      try {
+        java.util.concurrent.TimeUnit.MILLISECONDS.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
   }
 
   /** Waits until the wall clock (which stamps journal writes) has passed {@code instant} by a millisecond. */
