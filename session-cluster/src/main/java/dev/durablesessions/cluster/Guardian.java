@@ -16,6 +16,8 @@ import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
 import dev.durablesessions.session.SessionLifecycle;
 import dev.durablesessions.session.SessionSettings;
+import dev.durablesessions.session.erasure.RetentionSettings;
+import dev.durablesessions.session.erasure.RetentionSweeper;
 import dev.durablesessions.session.resume.FollowerSettings;
 import dev.durablesessions.session.resume.SessionJournal;
 import java.time.Clock;
@@ -32,7 +34,7 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 
-/** Wires a node: cluster membership, session sharding, the demo agent, connections and HTTP. Nothing else. */
+/** Wires a node: cluster membership, session sharding, retention, the demo agent, connections and HTTP. Nothing else. */
 public final class Guardian {
   private Guardian() {}
 
@@ -66,6 +68,7 @@ public final class Guardian {
         demo = ctx.spawn(DemoAgents.create(sharding, journal, followerSettings, interval), "demo-agents");
       }
       SessionEntity.initSharding(system, SessionSettings.fromConfig(config), Clock.systemUTC(), demo);
+      RetentionSweeper.init(system, RetentionSettings.fromConfig(config), Clock.systemUTC());
 
       ActorRef<Connections.Command> connections = ctx.spawn(
           Connections.create(SocketSettings.fromConfig(config), followerSettings, sharding, journal), "connections");

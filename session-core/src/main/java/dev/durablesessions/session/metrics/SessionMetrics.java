@@ -48,6 +48,15 @@ public final class SessionMetrics {
       .name("ds_sessions_streaming_to_nobody").help("Sessions with an open stream and no non-agent device attached")
       .register(REGISTRY);
 
+  public static final Counter SESSIONS_ERASED = Counter.builder()
+      .name("ds_sessions_erased_total").help("Sessions erased (tombstone written), by reason: admin or retention")
+      .labelNames("reason").register(REGISTRY);
+
+  public static final Counter ERASURE_PURGE_FAILURES = Counter.builder()
+      .name("ds_erasure_purge_failures_total")
+      .help("Deletions of an erased session's rows that failed; finished by the next DELETE, retention check or start of the session")
+      .register(REGISTRY);
+
   public static final Gauge STREAMS_ACTIVE = Gauge.builder()
       .name("ds_streams_active").help("Durable Streams stream entities running on this node").register(REGISTRY);
 

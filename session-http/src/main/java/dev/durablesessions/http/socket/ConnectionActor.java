@@ -48,6 +48,8 @@ public final class ConnectionActor {
   public static final int CLOSE_SUBSCRIPTION_REFUSED = 4004;
   public static final int CLOSE_SERVER_SHUTDOWN = 4009;
   public static final int CLOSE_HEARTBEAT_TIMEOUT = 4010;
+  /** The session was erased (mirrors HTTP 410 Gone): nothing to resume. */
+  public static final int CLOSE_SESSION_ERASED = 4410;
 
   public sealed interface Command {}
 
@@ -378,7 +380,11 @@ public final class ConnectionActor {
       }
     } else if (delivery instanceof SessionFollower.Failed f) {
       send(Frames.error(null, f.code(), f.message()));
-      send(Frames.closing(CLOSE_SUBSCRIPTION_REFUSED, "subscription_refused", false, f.code().code() + ": " + f.message()));
+      if (f.code() == ErrorCode.SESSION_ERASED) {
+        send(Frames.closing(CLOSE_SESSION_ERASED, "session_erased", false, f.message()));
+      } else {
+        send(Frames.closing(CLOSE_SUBSCRIPTION_REFUSED, "subscription_refused", false, f.code().code() + ": " + f.message()));
+      }
       closing = true;
       outbound.frames().complete();
     }
