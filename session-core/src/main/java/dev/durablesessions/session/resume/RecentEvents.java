@@ -30,6 +30,12 @@ public final class RecentEvents {
     if (size < ring.length) size++;
   }
 
+  /** Forgets every event (a write failed: the events it held were applied but may not be in the journal). */
+  public void clear() {
+    size = 0;
+    next = 0;
+  }
+
   public boolean isEmpty() {
     return size == 0;
   }
