@@ -88,10 +88,6 @@ public final class JournalGuard<C> {
     inFlight = null;
   }
 
-  public boolean down() {
-    return downSince != null;
-  }
-
   /** A write ({@code phase} "write") or a recovery ("recovery") failed: Pekko restarts the entity after this. */
   public void failed(String phase, Throwable cause) {
     SessionMetrics.JOURNAL_FAILURES.labelValues(kind, phase).inc();

@@ -1,5 +1,6 @@
 package dev.durablesessions.session;
 
+import dev.durablesessions.persistence.JournalGuard;
 import dev.durablesessions.session.AppendBody.AppendDelta;
 import dev.durablesessions.session.Outcome.Accepted;
 import dev.durablesessions.session.Outcome.Refused;
@@ -20,7 +21,6 @@ import dev.durablesessions.session.SessionCommand.Subscribe;
 import dev.durablesessions.session.SessionCommand.SubscriberTerminated;
 import dev.durablesessions.session.SessionCommand.Unsubscribe;
 import dev.durablesessions.session.SessionEvent.ParticipantJoined;
-import dev.durablesessions.persistence.JournalGuard;
 import dev.durablesessions.session.metrics.SessionMetrics;
 import dev.durablesessions.session.presence.Attachment;
 import dev.durablesessions.session.presence.Presence;
