@@ -1,5 +1,6 @@
 package dev.durablesessions.session;
 
+import dev.durablesessions.persistence.JournalGuard;
 import dev.durablesessions.session.AppendBody.AppendDelta;
 import dev.durablesessions.session.Outcome.Accepted;
 import dev.durablesessions.session.Outcome.Refused;
@@ -46,15 +47,16 @@ import java.util.concurrent.CompletionException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.JournalPersistFailed;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -111,8 +113,10 @@ public final class SessionEntity
   public static Behavior<SessionCommand> create(
       String sessionId, SessionSettings settings, Clock clock, ActorRef<SessionLifecycle> lifecycle,
       ActorRef<QueueDirectory.Command> queues, ErasureStore erasures) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new SessionEntity(sessionId, settings, clock, lifecycle, queues, erasures, ctx, timers)));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      SessionEntity entity = new SessionEntity(sessionId, settings, clock, lifecycle, queues, erasures, ctx, timers);
+      return entity.journal.around(entity, SessionCommand.class);
+    }));
   }
 
   private static final String FLUSH_TIMER = "flush-deltas";
@@ -128,13 +132,16 @@ public final class SessionEntity
   private final RecentEvents recent;
   private final DeltaCoalescer coalescer;
   private final Map<ActorRef<Feed>, Attachment> attachments = new HashMap<>();
+  private final JournalGuard<SessionCommand> journal;
   private boolean streamingToNobody;
+  /** Counted in the active-sessions gauge: once per actor, however often a journal failure restarts it. */
+  private boolean counted;
 
   private SessionEntity(
       String sessionId, SessionSettings settings, Clock clock, ActorRef<SessionLifecycle> lifecycle,
       ActorRef<QueueDirectory.Command> queues, ErasureStore erasures, ActorContext<SessionCommand> ctx,
       TimerScheduler<SessionCommand> timers) {
-    super(persistenceId(sessionId), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    super(persistenceId(sessionId), JournalGuard.restartBackoff(ctx.getSystem().settings().config()));
     this.sessionId = sessionId;
     this.settings = settings;
     this.clock = clock;
@@ -145,6 +152,7 @@ public final class SessionEntity
     this.timers = timers;
     this.recent = new RecentEvents(settings.recentEvents());
     this.coalescer = new DeltaCoalescer(settings.coalesceMaxBytes());
+    this.journal = new JournalGuard<>("session", sessionId, ctx, this::refuseWhileJournalDown);
   }
 
   @Override
@@ -176,11 +184,20 @@ public final class SessionEntity
   public SignalHandler<SessionState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
-          SessionMetrics.SESSIONS_ACTIVE.inc();
+          if (!counted) SessionMetrics.SESSIONS_ACTIVE.inc();
+          counted = true;
+          journal.recovered();
           recovered(state);
         })
+        .onSignal(JournalPersistFailed.class, (state, failed) -> {
+          // The events of the failed write were applied to the tail already; the restart replays what is really there.
+          recent.clear();
+          journal.failed("write", failed.getFailure());
+        })
+        .onSignal(RecoveryFailed.class, (state, failed) -> journal.failed("recovery", failed.getFailure()))
         .onSignal(org.apache.pekko.actor.typed.PostStop.instance(), state -> {
-          SessionMetrics.SESSIONS_ACTIVE.dec();
+          journal.stopped();
+          if (counted) SessionMetrics.SESSIONS_ACTIVE.dec();
           if (lifecycle != null && state.created()) lifecycle.tell(new SessionLifecycle.Inactive(sessionId));
           if (streamingToNobody) SessionMetrics.STREAMING_TO_NOBODY.dec();
         })
@@ -420,7 +437,9 @@ public final class SessionEntity
     }
     List<SessionEvent> batch = List.copyOf(events);
     long started = System.nanoTime();
+    journal.writing(() -> refuseWrite(replyTo, drained));
     var effect = Effect().persist(batch).thenRun(s -> {
+      journal.written();
       SessionMetrics.PERSIST_LATENCY.observe((System.nanoTime() - started) / 1e9);
       afterWrite(s, batch);
       if (drained != null) answer(drained);
@@ -436,8 +455,10 @@ public final class SessionEntity
     timers.cancel(FLUSH_TIMER);
     DeltaCoalescer.Drained drained = coalescer.drain(state.head() + 1, clock.instant());
     List<SessionEvent> events = List.of(drained.event());
+    journal.writing(() -> refuseWrite(null, drained));
     return Effect().persist(events)
         .thenRun(s -> {
+          journal.written();
           afterWrite(s, events);
           answer(drained);
         })
@@ -787,6 +808,41 @@ public final class SessionEntity
           else recent.add(event);
           return state.apply(event, settings.producerWindow());
         });
+  }
+
+  // ---------------------------------------------------------------- journal outage
+
+  /** The write that failed: whoever waits for it is told, including every producer sequence of held deltas it carried. */
+  private static void refuseWrite(ActorRef<Outcome> replyTo, DeltaCoalescer.Drained drained) {
+    Refused unavailable = new Refused(ErrorCode.UNAVAILABLE, JournalGuard.UNAVAILABLE);
+    if (replyTo != null) replyTo.tell(unavailable);
+    if (drained != null) for (DeltaCoalescer.Ack ack : drained.acks()) ack.replyTo().tell(unavailable);
+  }
+
+  /**
+   * While the journal is down: requests are answered unavailable; renewals a follower repeats
+   * every keep-alive interval are dropped (the first one after recovery subscribes again);
+   * goodbyes and the entity's own timers wait for the recovery, so what they record is not lost.
+   */
+  private boolean refuseWhileJournalDown(SessionCommand command) {
+    Refused unavailable = new Refused(ErrorCode.UNAVAILABLE, JournalGuard.UNAVAILABLE);
+    if (command instanceof Create c) c.replyTo().tell(unavailable);
+    else if (command instanceof Join c) c.replyTo().tell(unavailable);
+    else if (command instanceof Leave c) c.replyTo().tell(unavailable);
+    else if (command instanceof Append c) c.replyTo().tell(unavailable);
+    else if (command instanceof ChangeControl c) c.replyTo().tell(unavailable);
+    else if (command instanceof GetSummary c) c.replyTo().tell(unavailable);
+    else if (command instanceof SessionCommand.GetState c) c.replyTo().tell(unavailable);
+    else if (command instanceof Subscribe || command instanceof KeepAlive || command instanceof SessionCommand.Acknowledge) {
+      return true;
+    } else if (command instanceof Unsubscribe || command instanceof SubscriberTerminated || command instanceof Passivate
+        || command instanceof FlushDeltas || command instanceof GraceExpired || command instanceof StallCheck
+        || command instanceof ReattachCheck) {
+      return false;
+    } else {
+      throw new IllegalStateException("unhandled command " + command);
+    }
+    return true;
   }
 
   private Refused notFound() {

@@ -76,6 +76,21 @@ public final class SessionMetrics {
       .name("ds_stream_requests_total").help("Durable Streams HTTP requests, by method and status")
       .labelNames("method", "status").register(REGISTRY);
 
+  public static final Counter JOURNAL_FAILURES = Counter.builder()
+      .name("ds_journal_failures_total")
+      .help("Failed journal writes and recoveries of sessions and streams; each restarts its entity after a backoff")
+      .labelNames("entity", "phase").register(REGISTRY);
+
+  public static final Gauge WAITING_FOR_JOURNAL = Gauge.builder()
+      .name("ds_entities_waiting_for_journal")
+      .help("Sessions and streams on this node whose journal failed and that have not recovered yet")
+      .labelNames("entity").register(REGISTRY);
+
+  public static final Counter JOURNAL_REFUSALS = Counter.builder()
+      .name("ds_journal_unavailable_refusals_total")
+      .help("Requests answered unavailable at once because their session's or stream's journal is down")
+      .labelNames("entity").register(REGISTRY);
+
   public static PrometheusRegistry registry() {
     return REGISTRY;
   }

@@ -30,7 +30,7 @@ public final class RecentEvents {
     if (size < ring.length) size++;
   }
 
-  /** Forgets every held event (the session was erased). */
+  /** Forgets every held event (the session was erased, or a write failed: the events it held were applied but may not be in the journal). */
   public void clear() {
     java.util.Arrays.fill(ring, null);
     size = 0;

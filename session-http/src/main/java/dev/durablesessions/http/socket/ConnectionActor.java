@@ -329,8 +329,9 @@ public final class ConnectionActor {
     }
     if (closing) return Behaviors.same();
     if (m.failure() != null) {
-      send(Frames.error(m.ref(), ErrorCode.TIMEOUT, fromFrame
-          ? "the session did not answer in time; retry with the same producer stamp to stay exactly-once"
+      ErrorCode code = dev.durablesessions.http.Failures.classify(m.failure(), ctx.getLog(), "socket " + m.asked());
+      send(Frames.error(m.ref(), code, code != ErrorCode.TIMEOUT ? dev.durablesessions.http.Failures.message(code, "the session")
+          : fromFrame ? "the session did not answer in time; retry with the same producer stamp to stay exactly-once"
           : "the session did not answer the join in time; events still flow, reconnect to join"));
     } else if (m.outcome() instanceof Outcome.Refused r) {
       send(Frames.error(m.ref(), r.code(), r.message()));

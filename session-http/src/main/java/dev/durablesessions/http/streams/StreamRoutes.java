@@ -7,10 +7,12 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.durablesessions.http.Failures;
 import dev.durablesessions.http.auth.Identity;
 import dev.durablesessions.http.auth.Tokens;
 import dev.durablesessions.http.limits.RateLimits;
 import dev.durablesessions.http.limits.SubjectRate;
+import dev.durablesessions.session.ErrorCode;
 import dev.durablesessions.session.metrics.SessionMetrics;
 import dev.durablesessions.stream.StreamCommand;
 import dev.durablesessions.stream.StreamConfig;
@@ -96,6 +98,7 @@ public final class StreamRoutes extends AllDirectives {
   private final RateLimits limits;
   /** Ends every open SSE response when the node stops serving requests. */
   private final org.apache.pekko.stream.SharedKillSwitch readers;
+  private final org.slf4j.Logger log;
 
   public StreamRoutes(ActorSystem<?> system, StreamSettings settings, Tokens tokens) {
     this.tokens = tokens;
@@ -106,6 +109,7 @@ public final class StreamRoutes extends AllDirectives {
     this.pollAskTimeout = settings.askTimeout().plus(settings.longPollTimeout());
     this.readers = Readers.onShutdown(system, "stream-sse-readers");
     this.lanes = new AppendLanes(sharding, askTimeout);
+    this.log = system.log();
     this.limits = RateLimits.get(system);
     this.open = open(settings, system.settings().config());
     if (settings.open()) system.log().warn("Durable Streams under {} are open (durable-sessions.streams.open): no token is asked for", PREFIX);
@@ -121,7 +125,7 @@ public final class StreamRoutes extends AllDirectives {
 
   public Route routes() {
     return pathPrefix("v1", () -> pathPrefix("stream", () -> respondWithHeaders(GLOBAL, () ->
-        extractRequest(request -> completeWithFuture(counted(request, handle(request).exceptionally(StreamRoutes::failed)))))));
+        extractRequest(request -> completeWithFuture(counted(request, handle(request).exceptionally(this::failed)))))));
   }
 
   private static CompletionStage<HttpResponse> counted(HttpRequest request, CompletionStage<HttpResponse> response) {
@@ -132,8 +136,10 @@ public final class StreamRoutes extends AllDirectives {
     });
   }
 
-  private static HttpResponse failed(Throwable e) {
-    return text(503, "the stream did not answer in time; retry");
+  /** A stream that did not answer in time, a journal that failed (both 503, retry), or a bug (500, logged). */
+  private HttpResponse failed(Throwable e) {
+    ErrorCode code = Failures.classify(e, log, "Durable Streams request");
+    return text(code.httpStatus(), Failures.message(code, "the stream"));
   }
 
   CompletionStage<HttpResponse> handle(HttpRequest request) {
@@ -735,6 +741,7 @@ public final class StreamRoutes extends AllDirectives {
       case CONFLICT: case CLOSED: case SEQ_GAP: return 409;
       case STALE_EPOCH: return 403;
       case BAD_REQUEST: return 400;
+      case UNAVAILABLE: return 503;
       default: return 500;
     }
   }
