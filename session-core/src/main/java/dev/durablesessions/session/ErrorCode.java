@@ -18,6 +18,7 @@ public enum ErrorCode {
   METHOD_NOT_ALLOWED(405),
   // identity
   UNAUTHORIZED(401),
+  TOKEN_EXPIRED(401),
   FORBIDDEN(403),
   // session
   SESSION_NOT_FOUND(404),

@@ -165,9 +165,25 @@ public final class Tokens {
       if (subject == null || subject.isBlank() || role == null || sessions == null) return Optional.empty();
       Role parsed = Role.fromWire(role);
       if (parsed == Role.SYSTEM) return Optional.empty(); // the session's own role is never granted
-      return Optional.of(new Identity(subject, parsed, List.copyOf(sessions)));
+      Date expires = claims.getExpirationTime();
+      return Optional.of(new Identity(subject, parsed, List.copyOf(sessions), expires == null ? null : expires.toInstant()));
     } catch (BadJOSEException | JOSEException | ParseException | IllegalArgumentException e) {
       return Optional.empty();
+    }
+  }
+
+  /**
+   * True if {@code token}'s {@code exp} has passed. Read without checking the signature: it
+   * only chooses between the two refusals (token_expired tells a client to fetch a fresh
+   * token; a forged token that claims to be expired learns nothing from it), never grants.
+   */
+  public static boolean looksExpired(String token) {
+    if (token == null || token.isBlank()) return false;
+    try {
+      Date exp = SignedJWT.parse(token.trim()).getJWTClaimsSet().getExpirationTime();
+      return exp != null && exp.toInstant().plusSeconds(CLOCK_SKEW_SECONDS).isBefore(Instant.now());
+    } catch (ParseException | RuntimeException e) {
+      return false;
     }
   }
 

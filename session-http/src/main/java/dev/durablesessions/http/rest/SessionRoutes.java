@@ -112,13 +112,18 @@ public final class SessionRoutes extends AllDirectives {
       Optional<String> token = bearer(request).or(() -> queryToken);
       if (token.isEmpty()) return unauthorized("missing bearer token");
       // A stage: a provider token may wait for its keys, never on this thread.
-      return onSuccess(tokens.verify(token.get()),
-          identity -> identity.map(inner).orElseGet(() -> unauthorized("invalid or expired token")));
+      return onSuccess(tokens.verify(token.get()), identity -> identity.map(inner).orElseGet(() -> Tokens.looksExpired(token.get())
+          ? refused(ErrorCode.TOKEN_EXPIRED, "the token has expired; get a fresh one and resume from your last offset")
+          : unauthorized("invalid or expired token")));
     }));
   }
 
   private Route unauthorized(String why) {
-    return complete(ApiError.response(ErrorCode.UNAUTHORIZED, why).addHeader(HttpHeader.parse("WWW-Authenticate", "Bearer")));
+    return refused(ErrorCode.UNAUTHORIZED, why);
+  }
+
+  private Route refused(ErrorCode code, String why) {
+    return complete(ApiError.response(code, why).addHeader(HttpHeader.parse("WWW-Authenticate", "Bearer")));
   }
 
   private static Optional<String> bearer(HttpRequest request) {
@@ -279,7 +284,7 @@ public final class SessionRoutes extends AllDirectives {
           return complete(ApiError.response(ErrorCode.OFFSET_BEYOND_HEAD, "offset " + after + " is beyond the head " + head));
         }
         CompletionStage<Connections.Opened> opened = AskPattern.ask(connections,
-            r -> new Connections.Open(sessionId, identity, device, after, r), askTimeout, system.scheduler());
+            r -> new Connections.Open(sessionId, identity, tokens, device, after, r), askTimeout, system.scheduler());
         return onSuccess(opened, o -> o instanceof Connections.Socket socket
             ? complete(upgrade.handleMessagesWith(socket.flow()))
             : complete(RateLimits.tooManyRequests(identity.subject() + " holds " + ((Connections.TooManySockets) o).limit()

@@ -32,6 +32,7 @@ import dev.durablesessions.session.producer.ProducerStamp;
   @JsonSubTypes.Type(value = ClientFrame.ToolResult.class, name = "tool.result"),
   @JsonSubTypes.Type(value = ClientFrame.RetryTurn.class, name = "turn.retry"),
   @JsonSubTypes.Type(value = ClientFrame.Leave.class, name = "leave"),
+  @JsonSubTypes.Type(value = ClientFrame.Auth.class, name = "auth"),
 })
 public sealed interface ClientFrame {
   String ref();
@@ -139,6 +140,9 @@ public sealed interface ClientFrame {
       return new AppendBody.RetryTurn(reason);
     }
   }
+
+  /** A fresh token for this socket, before the one it opened with expires. Answered with ack or error. */
+  record Auth(String ref, String token) implements ClientFrame {}
 
   /** Goodbye: the participant leaves the session and the socket closes. */
   record Leave(String ref) implements ClientFrame {}

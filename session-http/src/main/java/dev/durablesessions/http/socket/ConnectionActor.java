@@ -1,6 +1,7 @@
 package dev.durablesessions.http.socket;
 
 import dev.durablesessions.http.auth.Identity;
+import dev.durablesessions.http.auth.Tokens;
 import dev.durablesessions.http.limits.RateLimits;
 import dev.durablesessions.http.limits.SubjectRate;
 import dev.durablesessions.session.ErrorCode;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -48,6 +50,7 @@ public final class ConnectionActor {
   public static final int CLOSE_SUBSCRIPTION_REFUSED = 4004;
   public static final int CLOSE_SERVER_SHUTDOWN = 4009;
   public static final int CLOSE_HEARTBEAT_TIMEOUT = 4010;
+  public static final int CLOSE_TOKEN_EXPIRED = 4011;
   /** The session was erased (mirrors HTTP 410 Gone): nothing to resume. */
   public static final int CLOSE_SESSION_ERASED = 4410;
 
@@ -81,12 +84,19 @@ public final class ConnectionActor {
 
   private enum AbortConnection implements Command { INSTANCE }
 
+  /** The socket's token reached its {@code exp} without a fresh one arriving in an auth frame. */
+  private enum TokenExpired implements Command { INSTANCE }
+
+  /** The answer to an auth frame's token. */
+  private record Reauthenticated(String ref, String token, Optional<Identity> identity, Throwable failure) implements Command {}
+
   /** The outbound side of the socket: events and answers, a priority lane for the last word, a kill switch. */
   public record Outbound(BoundedSourceQueue<Message> frames, BoundedSourceQueue<Message> control, UniqueKillSwitch killSwitch) {}
 
   public static Behavior<Command> create(
       String sessionId,
       Identity identity,
+      Tokens tokens,
       String device,
       long afterOffset,
       Outbound outbound,
@@ -95,12 +105,16 @@ public final class ConnectionActor {
       ClusterSharding sharding,
       SessionJournal journal) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new ConnectionActor(
-        ctx, timers, sessionId, identity, device, afterOffset, outbound, settings, followerSettings, sharding, journal).behavior()));
+        ctx, timers, sessionId, identity, tokens, device, afterOffset, outbound, settings, followerSettings, sharding, journal).behavior()));
   }
 
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final Participant participant;
+  private final String sessionId;
+  private final Tokens tokens;
+  /** The identity of the latest token: the one the socket opened with, or a fresher one from an auth frame. */
+  private Identity identity;
   private final String device;
   private final Outbound outbound;
   private final SocketSettings settings;
@@ -133,6 +147,7 @@ public final class ConnectionActor {
       TimerScheduler<Command> timers,
       String sessionId,
       Identity identity,
+      Tokens tokens,
       String device,
       long afterOffset,
       Outbound outbound,
@@ -141,6 +156,9 @@ public final class ConnectionActor {
       ClusterSharding sharding,
       SessionJournal journal) {
     this.ctx = ctx;
+    this.sessionId = sessionId;
+    this.tokens = tokens;
+    this.identity = identity;
     this.timers = timers;
     this.participant = identity.participant();
     this.device = device;
@@ -156,6 +174,7 @@ public final class ConnectionActor {
         replyTo -> new SessionCommand.Join(participant, replyTo),
         (outcome, failure) -> new Answered(Asked.JOIN, null, outcome, failure));
     SessionMetrics.CONNECTIONS.labelValues(participant.role().wire()).inc();
+    expireWithToken();
     if (!settings.heartbeatTimeout().isZero()) {
       timers.startTimerWithFixedDelay(CheckHeartbeat.INSTANCE, settings.heartbeatTimeout().dividedBy(4));
     }
@@ -186,6 +205,12 @@ public final class ConnectionActor {
           close(CLOSE_SERVER_SHUTDOWN, "server_shutdown", "this node is shutting down; reconnect with the last offset you processed", false);
           return Behaviors.same();
         })
+        .onMessage(TokenExpired.class, m -> {
+          close(CLOSE_TOKEN_EXPIRED, "token_expired",
+              "the token expired; reconnect with a fresh token and the last offset you processed, or send an auth frame before it expires", false);
+          return Behaviors.same();
+        })
+        .onMessage(Reauthenticated.class, this::onReauthenticated)
         .onMessage(AbortConnection.class, m -> {
           // The client did not even take the closing frame: drop the connection.
           outbound.killSwitch().abort(new IllegalStateException("connection closed by the server"));
@@ -290,6 +315,10 @@ public final class ConnectionActor {
       acknowledge(ref, a.offset() == null ? -1 : a.offset());
       return;
     }
+    if (frame instanceof ClientFrame.Auth a) {
+      reauthenticate(a);
+      return;
+    }
     if (frame instanceof ClientFrame.Appending && appendLimited(ref)) return;
     inFlight++;
     if (frame instanceof ClientFrame.Leave) {
@@ -301,6 +330,51 @@ public final class ConnectionActor {
           replyTo -> new SessionCommand.Append(participant, a.body(), a.producer(), replyTo),
           (outcome, failure) -> new Answered(Asked.APPEND, ref, outcome, failure));
     }
+  }
+
+  // ---------------------------------------------------------------- token lifetime
+
+  /** The socket lives as long as its latest token: at its {@code exp} it closes with token_expired (resumable). */
+  private void expireWithToken() {
+    if (identity.expiresAt() == null) {
+      timers.cancel(TokenExpired.INSTANCE);
+      return;
+    }
+    Duration left = Duration.between(Instant.now(), identity.expiresAt());
+    timers.startSingleTimer(TokenExpired.INSTANCE, TokenExpired.INSTANCE, left.isNegative() ? Duration.ZERO : left);
+  }
+
+  private void reauthenticate(ClientFrame.Auth frame) {
+    if (frame.token() == null || frame.token().isBlank()) {
+      send(Frames.error(frame.ref(), ErrorCode.INVALID_FRAME, "invalid auth frame: a string \"token\" is required"));
+      return;
+    }
+    ctx.pipeToSelf(tokens.verify(frame.token()), (verified, failure) -> new Reauthenticated(frame.ref(), frame.token(), verified, failure));
+  }
+
+  /**
+   * A fresh token replaces the socket's only if it names the same participant and still covers
+   * the session; then the socket lives until the new token's {@code exp}. Otherwise the old
+   * token (and its expiry) stays, and the client is told why.
+   */
+  private Behavior<Command> onReauthenticated(Reauthenticated m) {
+    if (closing) return Behaviors.same();
+    Optional<Identity> fresh = m.failure() == null ? m.identity() : Optional.empty();
+    if (fresh.isEmpty()) {
+      send(Tokens.looksExpired(m.token())
+          ? Frames.error(m.ref(), ErrorCode.TOKEN_EXPIRED, "the new token has expired already")
+          : Frames.error(m.ref(), ErrorCode.UNAUTHORIZED, "invalid or expired token"));
+    } else if (!fresh.get().sameParticipant(identity)) {
+      send(Frames.error(m.ref(), ErrorCode.FORBIDDEN, "a socket keeps its participant: the new token must name "
+          + identity.subject() + " as " + identity.role().wire()));
+    } else if (!fresh.get().mayJoin(sessionId)) {
+      send(Frames.error(m.ref(), ErrorCode.FORBIDDEN, identity.subject() + " may not join " + sessionId + " with the new token"));
+    } else {
+      identity = fresh.get();
+      expireWithToken();
+      send(Frames.authenticated(m.ref(), identity.expiresAt()));
+    }
+    return Behaviors.same();
   }
 
   /** Over the subject's append limit: the frame is answered rate_limited and never reaches the session. */

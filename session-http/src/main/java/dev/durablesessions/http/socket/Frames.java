@@ -70,6 +70,15 @@ public final class Frames {
     return n.toString();
   }
 
+  /** The answer to an accepted auth frame: the socket now lives until {@code expiresAt} (absent: no expiry). */
+  public static String authenticated(String ref, java.time.Instant expiresAt) {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.put("type", "ack");
+    if (ref != null) n.put("ref", ref);
+    if (expiresAt != null) n.put("expiresAt", expiresAt.toString());
+    return n.toString();
+  }
+
   public static String error(String ref, ErrorCode code, String message) {
     ObjectNode n = Json.MAPPER.createObjectNode();
     n.put("type", "error");

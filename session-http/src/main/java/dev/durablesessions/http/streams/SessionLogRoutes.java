@@ -197,7 +197,8 @@ public final class SessionLogRoutes extends AllDirectives {
       return ByteString.fromString(b.toString(), StandardCharsets.UTF_8);
     });
     return HttpResponse.create().withStatus(200)
-        .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(), events.merge(keepAlive, true)))
+        .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(),
+            Sse.untilTokenExpires(events.merge(keepAlive, true), identity)))
         .addHeader(RawHeader.create("Cache-Control", "no-cache"));
   }
 

@@ -4,7 +4,12 @@ import dev.durablesessions.stream.StreamMessage;
 import dev.durablesessions.stream.StreamOffsets;
 import dev.durablesessions.stream.StreamReply;
 import java.nio.charset.StandardCharsets;
+import dev.durablesessions.http.auth.Identity;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.apache.pekko.util.ByteStringBuilder;
 
@@ -75,6 +80,29 @@ final class Sse {
     if (upToDate) b.append(",\"upToDate\":true");
     b.append("}\n\n");
   }
+
+  /**
+   * An SSE response lives as long as the reader's token: at its {@code exp} a last
+   * {@code closing} event ({@code token_expired}, resumable) goes out and the response ends; the
+   * reader reconnects from its last offset with a fresh token (an expired one is refused with
+   * {@code token_expired}). A response that ends on its own before that sends no such event.
+   */
+  static <M> Source<ByteString, M> untilTokenExpires(Source<ByteString, M> events, Identity identity) {
+    if (identity == null || identity.expiresAt() == null) return events;
+    Duration left = Duration.between(Instant.now(), identity.expiresAt());
+    AtomicBoolean endedFirst = new AtomicBoolean();
+    return events
+        .concat(Source.lazySource(() -> {
+          endedFirst.set(true);
+          return Source.<ByteString>empty();
+        }))
+        .takeWithin(left.isNegative() ? Duration.ZERO : left)
+        .concat(Source.lazySource(() -> endedFirst.get() ? Source.<ByteString>empty() : Source.single(TOKEN_EXPIRED)));
+  }
+
+  private static final ByteString TOKEN_EXPIRED = ByteString.fromString("event: closing\ndata:{\"code\":\"token_expired\","
+      + "\"resumable\":true,\"message\":\"the token expired; reconnect with a fresh token from the last offset\"}\n\n",
+      StandardCharsets.UTF_8);
 
   private static void closedControl(StringBuilder b, long offset) {
     b.append("event: control\ndata:{\"streamNextOffset\":\"").append(StreamOffsets.format(offset))

@@ -156,7 +156,11 @@ public final class StreamRoutes extends AllDirectives {
     Optional<String> token = bearer(request);
     if (token.isEmpty()) return refuse(request, unauthorized("a bearer token is required"));
     return tokens.verify(token.get()).thenCompose(identity -> {
-      if (identity.isEmpty()) return refuse(request, unauthorized("invalid or expired token"));
+      if (identity.isEmpty()) {
+        return refuse(request, unauthorized(Tokens.looksExpired(token.get())
+            ? "token_expired: the token has expired; get a fresh one and resume from your last offset"
+            : "invalid or expired token"));
+      }
       if (!identity.get().mayJoin(name)) return refuse(request, text(403, identity.get().subject() + " may not use stream " + name));
       return dispatch(request, name, identity.get());
     });
@@ -180,7 +184,7 @@ public final class StreamRoutes extends AllDirectives {
     }
     if (method.equals(HttpMethods.PUT)) return put(request, name, identity);
     if (method.equals(HttpMethods.POST)) return post(request, name);
-    if (method.equals(HttpMethods.GET)) return get(request, name);
+    if (method.equals(HttpMethods.GET)) return get(request, name, identity);
     request.discardEntityBytes(materializer);
     if (method.equals(HttpMethods.HEAD)) return head(name);
     if (method.equals(HttpMethods.DELETE)) return delete(name);
@@ -431,7 +435,7 @@ public final class StreamRoutes extends AllDirectives {
 
   // ---- GET: catch-up, long-poll, SSE ----
 
-  private CompletionStage<HttpResponse> get(HttpRequest request, String name) {
+  private CompletionStage<HttpResponse> get(HttpRequest request, String name, Identity identity) {
     Query query;
     try {
       query = Query.parse(request.getUri().rawQueryString().orElse(""));
@@ -449,7 +453,7 @@ public final class StreamRoutes extends AllDirectives {
     Long from = StreamOffsets.parseQuery(offsetText);
     if (from == null) return done(text(400, "offset must be -1, now or an offset this server returned"));
     String cursor = query.all("cursor").stream().findFirst().orElse(null);
-    if ("sse".equals(live)) return sse(name, from, cursor);
+    if ("sse".equals(live)) return sse(name, from, cursor, identity);
     boolean longPoll = live != null;
     long wait = longPoll ? settings.longPollTimeout().toMillis() : 0;
     Optional<String> ifNoneMatch = header(request, "If-None-Match");
@@ -480,7 +484,7 @@ public final class StreamRoutes extends AllDirectives {
    * after each long-poll timeout another one keeps the connection alive. A closed stream ends
    * with a final control event carrying {@code streamClosed} and the response completes.
    */
-  private CompletionStage<HttpResponse> sse(String name, long from, String cursor) {
+  private CompletionStage<HttpResponse> sse(String name, long from, String cursor, Identity identity) {
     return read(name, from, StreamOffsets.BEYOND, 0, settings.maxReadBytes(), true, false).thenApply(first -> {
       if (first.code() != Code.OK) return status(first);
       Meta m = first.meta();
@@ -493,7 +497,7 @@ public final class StreamRoutes extends AllDirectives {
           return Optional.of(Pair.create(page.closedAtTail() ? -1L : page.next(), framing.page(page)));
         });
       });
-      Source<ByteString, ?> events = Source.single(framing.page(first)).concat(rest).via(readers.flow());
+      Source<ByteString, ?> events = Sse.untilTokenExpires(Source.single(framing.page(first)).concat(rest), identity).via(readers.flow());
       HttpResponse response = HttpResponse.create().withStatus(200)
           .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(), events))
           .addHeader(RawHeader.create("Cache-Control", "no-cache"))
