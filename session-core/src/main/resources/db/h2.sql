@@ -1,4 +1,4 @@
--- Journal and snapshot tables for pekko-persistence-jdbc 1.1.1 on H2, idempotent.
+-- Journal and snapshot tables for pekko-persistence-jdbc 1.1.1 on H2, and the erasure audit table, idempotent.
 CREATE TABLE IF NOT EXISTS PUBLIC."event_journal" (
     "ordering" BIGINT UNIQUE NOT NULL AUTO_INCREMENT,
     "deleted" BOOLEAN DEFAULT false NOT NULL,
@@ -31,3 +31,15 @@ CREATE TABLE IF NOT EXISTS PUBLIC."snapshot" (
     "meta_ser_manifest" VARCHAR,
     "meta_payload" BLOB,
     PRIMARY KEY("persistence_id","sequence_number"));
+-- One row per erased session: who erased it, when, why, and how many rows went. It outlives
+-- the session's events on purpose (docs/OPERATIONS.md, "Erasure and retention").
+CREATE TABLE IF NOT EXISTS PUBLIC."session_erasure" (
+    "session_id" VARCHAR(255) NOT NULL PRIMARY KEY,
+    "erased_by" VARCHAR(255) NOT NULL,
+    "role" VARCHAR(32) NOT NULL,
+    "reason" VARCHAR(32) NOT NULL,
+    "erased_at" TIMESTAMP WITH TIME ZONE NOT NULL,
+    "head" BIGINT NOT NULL,
+    "events" BIGINT NOT NULL,
+    "snapshots" BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS "session_erasure_erased_at_idx" ON PUBLIC."session_erasure" ("erased_at");

@@ -33,3 +33,15 @@ CREATE TABLE IF NOT EXISTS snapshot (
   meta_ser_manifest VARCHAR(255),
   meta_payload BYTEA,
   PRIMARY KEY(persistence_id, sequence_number));
+-- One row per erased session: who erased it, when, why, and how many rows went. It outlives
+-- the session's events on purpose (docs/OPERATIONS.md, "Erasure and retention").
+CREATE TABLE IF NOT EXISTS session_erasure (
+  session_id VARCHAR(255) NOT NULL PRIMARY KEY,
+  erased_by VARCHAR(255) NOT NULL,
+  role VARCHAR(32) NOT NULL,
+  reason VARCHAR(32) NOT NULL,
+  erased_at TIMESTAMP WITH TIME ZONE NOT NULL,
+  head BIGINT NOT NULL,
+  events BIGINT NOT NULL,
+  snapshots BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS session_erasure_erased_at_idx ON session_erasure(erased_at);

@@ -1,7 +1,11 @@
 package dev.durablesessions.bench;
 
-import com.auth0.jwt.JWT;
-import com.auth0.jwt.algorithms.Algorithm;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.InetSocketAddress;
@@ -57,8 +61,15 @@ public final class Bench {
   }
 
   static String token(String subject, String role) {
-    return JWT.create().withIssuer("durable-sessions").withSubject(subject).withClaim("role", role)
-        .withClaim("sessions", List.of("*")).withExpiresAt(Instant.now().plusSeconds(3600)).sign(Algorithm.HMAC256(SECRET));
+    JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer("durable-sessions").subject(subject).claim("role", role)
+        .claim("sessions", List.of("*")).expirationTime(java.util.Date.from(Instant.now().plusSeconds(3600))).build();
+    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
+    try {
+      jwt.sign(new MACSigner(SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (JOSEException e) {
+      throw new IllegalStateException(e);
+    }
+    return jwt.serialize();
   }
 
   public static void main(String[] args) throws Exception {

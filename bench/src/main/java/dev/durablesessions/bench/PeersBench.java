@@ -241,7 +241,8 @@ final class PeersBench {
     NodeProcess node = new NodeProcess(dir, options.getOrDefault("pg-url", "jdbc:postgresql://127.0.0.1:5432/test"),
         options.getOrDefault("pg-user", "postgres"), Bench.SECRET);
     // As conformance runs use; harmless if the node does not read it (unknown keys are ignored).
-    node.extraConfig = "durable-sessions.streams.long-poll-timeout = 500ms\n";
+    // The peers' load tool sends no tokens, so streams are opened as the conformance run does.
+    node.extraConfig = "durable-sessions.streams.long-poll-timeout = 500ms\ndurable-sessions.streams.open = on\n";
     children.track(() -> node.process);
     try {
       node.start();

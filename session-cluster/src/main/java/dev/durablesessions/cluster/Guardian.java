@@ -16,6 +16,8 @@ import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
 import dev.durablesessions.session.SessionLifecycle;
 import dev.durablesessions.session.SessionSettings;
+import dev.durablesessions.session.erasure.RetentionSettings;
+import dev.durablesessions.session.erasure.RetentionSweeper;
 import dev.durablesessions.session.resume.FollowerSettings;
 import dev.durablesessions.session.resume.SessionJournal;
 import java.time.Clock;
@@ -32,7 +34,7 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 
-/** Wires a node: cluster membership, session sharding, the demo agent, connections and HTTP. Nothing else. */
+/** Wires a node: cluster membership, session sharding, retention, the demo agent, connections and HTTP. Nothing else. */
 public final class Guardian {
   private Guardian() {}
 
@@ -66,6 +68,7 @@ public final class Guardian {
         demo = ctx.spawn(DemoAgents.create(sharding, journal, followerSettings, interval), "demo-agents");
       }
       SessionEntity.initSharding(system, SessionSettings.fromConfig(config), Clock.systemUTC(), demo);
+      RetentionSweeper.init(system, RetentionSettings.fromConfig(config), Clock.systemUTC());
 
       ActorRef<Connections.Command> connections = ctx.spawn(
           Connections.create(SocketSettings.fromConfig(config), followerSettings, sharding, journal), "connections");
@@ -75,7 +78,11 @@ public final class Guardian {
       SessionRoutes sessionRoutes = new SessionRoutes(system, journal, tokens, connections);
       StreamRoutes streamRoutes = new StreamRoutes(system, streamSettings, tokens);
       Route routes = Directives.concat(streamRoutes.routes(), sessionRoutes.routes());
-      String host = config.getString("durable-sessions.http.host");
+      String host = ListenAddresses.host(config, ListenAddresses.HTTP_HOST);
+      boolean devMode = config.getBoolean("durable-sessions.auth.dev-mode");
+      if (devMode && !host.equals(ListenAddresses.LOOPBACK)) {
+        system.log().warn("DEV MODE listening on {}: anyone who reaches this port can mint tokens with the public dev secret", host);
+      }
       int port = config.getInt("durable-sessions.http.port");
       HttpServer.start(system, routes, host, port).whenComplete((binding, failure) -> {
         if (failure != null) {
@@ -83,7 +90,7 @@ public final class Guardian {
           system.terminate();
         } else {
           HttpReadiness.ready(system.classicSystem(), true);
-          if (config.getBoolean("durable-sessions.auth.dev-mode")) printDevTokens(tokens, binding.localAddress().getPort());
+          if (devMode) printDevTokens(tokens, binding.localAddress().getPort());
         }
       });
       return Behaviors.empty();

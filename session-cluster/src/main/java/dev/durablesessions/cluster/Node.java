@@ -42,7 +42,7 @@ public final class Node {
     Database db = Database.fromConfig(config);
     createH2Directory(db.url());
     db.createSchema();
-    Config full = db.pekkoConfig().withFallback(config).resolve();
+    Config full = ListenAddresses.resolve(db.pekkoConfig().withFallback(config).resolve());
     return ActorSystem.create(Guardian.create(), full.getString("durable-sessions.cluster-name"), full);
   }
 

@@ -86,6 +86,8 @@ class DurableStreamsConformanceTest {
         durable-sessions.demo-agent.enabled = off
         durable-sessions.management.enabled = off
         durable-sessions.streams.long-poll-timeout = 500ms
+        # The suite sends no tokens: streams are opened explicitly, as an operator would.
+        durable-sessions.streams.open = on
         pekko.remote.artery.canonical.port = 0
         pekko.loglevel = WARNING
         """.formatted(dbUrl, dbUser));

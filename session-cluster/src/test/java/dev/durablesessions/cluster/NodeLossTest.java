@@ -305,7 +305,7 @@ class NodeLossTest {
 
     HttpResponse<String> send(Node via, String method, String body, String... headers) throws Exception {
       HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + via.http + path)).timeout(Duration.ofSeconds(15))
-          .header("Content-Type", "application/json")
+          .header("Content-Type", "application/json").header("Authorization", "Bearer " + user)
           .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
       for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
       return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
@@ -345,7 +345,7 @@ class NodeLossTest {
       String offset = "-1";
       while (true) {
         HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + live(0).http + path
-            + "?offset=" + offset)).build(), HttpResponse.BodyHandlers.ofString());
+            + "?offset=" + offset)).header("Authorization", "Bearer " + user).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         for (JsonNode v : Json.MAPPER.readTree(r.body())) out.add(v.path("n").asLong());
         offset = r.headers().firstValue("Stream-Next-Offset").orElseThrow();

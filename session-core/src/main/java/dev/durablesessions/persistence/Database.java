@@ -26,6 +26,16 @@ public record Database(String url, String user, String password, int maxConnecti
     return new Database(c.getString("url"), c.getString("user"), c.getString("password"), c.getInt("max-connections"));
   }
 
+  /**
+   * The database the journal of an actor system built from {@code root} writes to (the shared
+   * database {@link #pekkoConfig()} sets up), for SQL of our own beside the journal's.
+   */
+  public static Database ofJournal(Config root) {
+    String shared = root.getString("jdbc-journal.use-shared-db");
+    Config c = root.getConfig("pekko-persistence-jdbc.shared-databases." + shared + ".db");
+    return new Database(c.getString("url"), c.getString("user"), c.getString("password"), c.getInt("maxConnections"));
+  }
+
   public Kind kind() {
     if (url.startsWith("jdbc:h2:")) return Kind.H2;
     if (url.startsWith("jdbc:postgresql:")) return Kind.POSTGRES;
@@ -59,7 +69,7 @@ public record Database(String url, String user, String password, int maxConnecti
     return DriverManager.getConnection(url, user, password);
   }
 
-  /** Creates the journal and snapshot tables if they are missing; safe to run on every start. */
+  /** Creates the journal, snapshot and erasure audit tables if they are missing; safe to run on every start. */
   public void createSchema() {
     String script = kind() == Kind.H2 ? "/db/h2.sql" : "/db/postgres.sql";
     try (Connection connection = connect(); Statement statement = connection.createStatement()) {

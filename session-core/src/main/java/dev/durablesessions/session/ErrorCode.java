@@ -26,6 +26,8 @@ public enum ErrorCode {
   STREAM_NOT_OPEN(409),
   NOT_A_PARTICIPANT(409),
   SESSION_CLOSED(409),
+  /** An admin (or retention) erased the session: its history is gone and its id is never reused. */
+  SESSION_ERASED(410),
   // presence, signals
   SIGNAL_NOT_FOUND(404),
   NOT_ADDRESSEE(403),

@@ -12,5 +12,6 @@ public sealed interface Outcome extends CborSerializable {
    */
   record Accepted(long offset, Long seq, boolean duplicate) implements Outcome {}
 
-  record Refused(ErrorCode code, String message) implements Outcome, SummaryReply, StateReply, Feed {}
+  record Refused(ErrorCode code, String message)
+      implements Outcome, SummaryReply, StateReply, Feed, ErasureReply {}
 }

@@ -55,6 +55,15 @@ public sealed interface SessionCommand extends CborSerializable {
   /** The durable state now: working state document, turn, tool calls, receipts, note. */
   record GetState(ActorRef<StateReply> replyTo) implements SessionCommand {}
 
+  /**
+   * Erase the session: write its tombstone, cut off every subscriber, delete its events and
+   * snapshots, record who did it. {@code by} is an admin ({@code reason} admin), or the
+   * retention task (role system, reason retention, for a closed session only). Idempotent: on
+   * an erased session it finishes an interrupted deletion and answers with the first record.
+   */
+  record Erase(Participant by, dev.durablesessions.session.erasure.ErasureReason reason,
+      ActorRef<ErasureReply> replyTo) implements SessionCommand {}
+
   /** Sharding's stop message: write held deltas, then stop. */
   enum Passivate implements SessionCommand { INSTANCE }
 

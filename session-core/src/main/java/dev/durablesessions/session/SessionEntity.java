@@ -1,5 +1,6 @@
 package dev.durablesessions.session;
 
+import dev.durablesessions.persistence.JournalGuard;
 import dev.durablesessions.session.AppendBody.AppendDelta;
 import dev.durablesessions.session.Outcome.Accepted;
 import dev.durablesessions.session.Outcome.Refused;
@@ -7,6 +8,7 @@ import dev.durablesessions.session.SessionCommand.Append;
 import dev.durablesessions.session.SessionCommand.Attach;
 import dev.durablesessions.session.SessionCommand.ChangeControl;
 import dev.durablesessions.session.SessionCommand.Create;
+import dev.durablesessions.session.SessionCommand.Erase;
 import dev.durablesessions.session.SessionCommand.FlushDeltas;
 import dev.durablesessions.session.SessionCommand.GetSummary;
 import dev.durablesessions.session.SessionCommand.GraceExpired;
@@ -20,6 +22,9 @@ import dev.durablesessions.session.SessionCommand.Subscribe;
 import dev.durablesessions.session.SessionCommand.SubscriberTerminated;
 import dev.durablesessions.session.SessionCommand.Unsubscribe;
 import dev.durablesessions.session.SessionEvent.ParticipantJoined;
+import dev.durablesessions.session.SessionEvent.SessionErased;
+import dev.durablesessions.session.erasure.ErasureReason;
+import dev.durablesessions.session.erasure.ErasureStore;
 import dev.durablesessions.session.metrics.SessionMetrics;
 import dev.durablesessions.session.presence.Attachment;
 import dev.durablesessions.session.presence.Presence;
@@ -37,18 +42,21 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.JournalPersistFailed;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -65,11 +73,23 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * Subscribers are runtime state (actor refs), kept outside {@link SessionState}; they renew
  * themselves with keep-alives, so an incarnation that lost them re-learns them, and presence
  * (durable) is reconciled with who actually re-attached.
+ *
+ * <p>Erasure happens here too, so that no incarnation ever runs on rows deleted under it: the
+ * entity writes its tombstone (after which it persists nothing and refuses everything with
+ * session_erased), cuts off its subscribers, and only then deletes its older rows, off the
+ * actor's thread. Any later incarnation, on any node, replays just the tombstone.
  */
 public final class SessionEntity
     extends EventSourcedBehaviorWithEnforcedReplies<SessionCommand, SessionEvent, SessionState> {
 
   public static final EntityTypeKey<SessionCommand> TYPE_KEY = EntityTypeKey.create(SessionCommand.class, "Session");
+
+  /** The tag of {@code session.closed} events: the journal's tag table is the index retention finds closed sessions in. */
+  public static final String CLOSED_TAG = "session-closed";
+
+  private static final Set<String> CLOSED_TAGS = Set.of(CLOSED_TAG);
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SessionEntity.class);
 
   public static PersistenceId persistenceId(String sessionId) {
     return PersistenceId.of(TYPE_KEY.name(), sessionId);
@@ -83,17 +103,20 @@ public final class SessionEntity
   public static void initSharding(
       ActorSystem<?> system, SessionSettings settings, Clock clock, ActorRef<SessionLifecycle> lifecycle) {
     ActorRef<QueueDirectory.Command> queues = QueueDirectory.init(system);
+    ErasureStore erasures = ErasureStore.forJournal(system);
     ClusterSharding.get(system)
         .init(
-            Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, clock, lifecycle, queues))
+            Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, clock, lifecycle, queues, erasures))
                 .withStopMessage(Passivate.INSTANCE));
   }
 
   public static Behavior<SessionCommand> create(
       String sessionId, SessionSettings settings, Clock clock, ActorRef<SessionLifecycle> lifecycle,
-      ActorRef<QueueDirectory.Command> queues) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new SessionEntity(sessionId, settings, clock, lifecycle, queues, ctx, timers)));
+      ActorRef<QueueDirectory.Command> queues, ErasureStore erasures) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      SessionEntity entity = new SessionEntity(sessionId, settings, clock, lifecycle, queues, erasures, ctx, timers);
+      return entity.journal.around(entity, SessionCommand.class);
+    }));
   }
 
   private static final String FLUSH_TIMER = "flush-deltas";
@@ -103,26 +126,33 @@ public final class SessionEntity
   private final Clock clock;
   private final ActorRef<SessionLifecycle> lifecycle;
   private final ActorRef<QueueDirectory.Command> queues;
+  private final ErasureStore erasures;
   private final ActorContext<SessionCommand> ctx;
   private final TimerScheduler<SessionCommand> timers;
   private final RecentEvents recent;
   private final DeltaCoalescer coalescer;
   private final Map<ActorRef<Feed>, Attachment> attachments = new HashMap<>();
+  private final JournalGuard<SessionCommand> journal;
   private boolean streamingToNobody;
+  /** Counted in the active-sessions gauge: once per actor, however often a journal failure restarts it. */
+  private boolean counted;
 
   private SessionEntity(
       String sessionId, SessionSettings settings, Clock clock, ActorRef<SessionLifecycle> lifecycle,
-      ActorRef<QueueDirectory.Command> queues, ActorContext<SessionCommand> ctx, TimerScheduler<SessionCommand> timers) {
-    super(persistenceId(sessionId), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+      ActorRef<QueueDirectory.Command> queues, ErasureStore erasures, ActorContext<SessionCommand> ctx,
+      TimerScheduler<SessionCommand> timers) {
+    super(persistenceId(sessionId), JournalGuard.restartBackoff(ctx.getSystem().settings().config()));
     this.sessionId = sessionId;
     this.settings = settings;
     this.clock = clock;
     this.lifecycle = lifecycle;
     this.queues = queues;
+    this.erasures = erasures;
     this.ctx = ctx;
     this.timers = timers;
     this.recent = new RecentEvents(settings.recentEvents());
     this.coalescer = new DeltaCoalescer(settings.coalesceMaxBytes());
+    this.journal = new JournalGuard<>("session", sessionId, ctx, this::refuseWhileJournalDown);
   }
 
   @Override
@@ -146,14 +176,28 @@ public final class SessionEntity
   }
 
   @Override
+  public Set<String> tagsFor(SessionEvent event) {
+    return event instanceof SessionEvent.SessionClosed ? CLOSED_TAGS : Set.of();
+  }
+
+  @Override
   public SignalHandler<SessionState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
-          SessionMetrics.SESSIONS_ACTIVE.inc();
+          if (!counted) SessionMetrics.SESSIONS_ACTIVE.inc();
+          counted = true;
+          journal.recovered();
           recovered(state);
         })
+        .onSignal(JournalPersistFailed.class, (state, failed) -> {
+          // The events of the failed write were applied to the tail already; the restart replays what is really there.
+          recent.clear();
+          journal.failed("write", failed.getFailure());
+        })
+        .onSignal(RecoveryFailed.class, (state, failed) -> journal.failed("recovery", failed.getFailure()))
         .onSignal(org.apache.pekko.actor.typed.PostStop.instance(), state -> {
-          SessionMetrics.SESSIONS_ACTIVE.dec();
+          journal.stopped();
+          if (counted) SessionMetrics.SESSIONS_ACTIVE.dec();
           if (lifecycle != null && state.created()) lifecycle.tell(new SessionLifecycle.Inactive(sessionId));
           if (streamingToNobody) SessionMetrics.STREAMING_TO_NOBODY.dec();
         })
@@ -162,6 +206,11 @@ public final class SessionEntity
 
   /** A new incarnation: re-arm what was pending and give devices a window to re-attach. */
   private void recovered(SessionState state) {
+    if (state.erased()) {
+      // Finishes a deletion a crash or an outage interrupted (leftover rows, a snapshot); else a no-op.
+      purge(state.tombstone(), null);
+      return;
+    }
     if (!state.created()) return;
     if (lifecycle != null) lifecycle.tell(new SessionLifecycle.Active(sessionId, false));
     Instant now = clock.instant();
@@ -192,8 +241,27 @@ public final class SessionEntity
   public CommandHandlerWithReply<SessionCommand, SessionEvent, SessionState> commandHandler() {
     CommandHandlerWithReplyBuilder<SessionCommand, SessionEvent, SessionState> builder = newCommandHandlerWithReplyBuilder();
     builder
+        .forState(SessionState::erased)
+        .onCommand(Erase.class, this::eraseAgain)
+        .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
+        .onCommand(Join.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
+        .onCommand(Leave.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
+        .onCommand(Append.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
+        .onCommand(ChangeControl.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
+        .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
+        .onCommand(SessionCommand.GetState.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
+        .onCommand(Subscribe.class, (s, c) -> refuseSubscriber(c.subscriber(), erasedRefusal()))
+        .onCommand(KeepAlive.class, (s, c) -> refuseSubscriber(c.subscriber(), erasedRefusal()))
+        .onCommand(Unsubscribe.class, (s, c) -> {
+          c.subscriber().tell(new Feed.Detached());
+          return Effect().noReply();
+        })
+        .onCommand(Passivate.class, (s, c) -> Effect().stop().thenNoReply())
+        .onAnyCommand((s, c) -> Effect().noReply());
+    builder
         .forState(state -> !state.created())
         .onCommand(Create.class, this::create)
+        .onCommand(Erase.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
         .onCommand(Join.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
         .onCommand(Leave.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
         .onCommand(Append.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
@@ -230,6 +298,7 @@ public final class SessionEntity
         .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), summary(s)))
         .onCommand(SessionCommand.GetState.class, (s, c) -> Effect().reply(c.replyTo(), new StateReply.StateNow(s)))
         .onCommand(FlushDeltas.class, (s, c) -> flush(s))
+        .onCommand(Erase.class, this::erase)
         .onCommand(Passivate.class, this::passivate);
     return builder.build();
   }
@@ -368,7 +437,9 @@ public final class SessionEntity
     }
     List<SessionEvent> batch = List.copyOf(events);
     long started = System.nanoTime();
+    journal.writing(() -> refuseWrite(replyTo, drained));
     var effect = Effect().persist(batch).thenRun(s -> {
+      journal.written();
       SessionMetrics.PERSIST_LATENCY.observe((System.nanoTime() - started) / 1e9);
       afterWrite(s, batch);
       if (drained != null) answer(drained);
@@ -384,13 +455,100 @@ public final class SessionEntity
     timers.cancel(FLUSH_TIMER);
     DeltaCoalescer.Drained drained = coalescer.drain(state.head() + 1, clock.instant());
     List<SessionEvent> events = List.of(drained.event());
+    journal.writing(() -> refuseWrite(null, drained));
     return Effect().persist(events)
         .thenRun(s -> {
+          journal.written();
           afterWrite(s, events);
           answer(drained);
         })
         .thenStop()
         .thenNoReply();
+  }
+
+  // ---------------------------------------------------------------- erasure
+
+  private ReplyEffect<SessionEvent, SessionState> erase(SessionState state, Erase cmd) {
+    Refused refused = mayErase(cmd);
+    if (refused != null) return Effect().reply(cmd.replyTo(), refused);
+    if (cmd.reason() == ErasureReason.RETENTION && !state.closed()) {
+      return Effect().reply(cmd.replyTo(), new Refused(ErrorCode.ILLEGAL_TRANSITION, "retention erases closed sessions only"));
+    }
+    // Nothing pending may write after the tombstone: timers go, held deltas were never written and now never will be.
+    timers.cancelAll();
+    if (!coalescer.isEmpty()) {
+      for (DeltaCoalescer.Ack ack : coalescer.drain(0, clock.instant()).acks()) ack.replyTo().tell(erasedRefusal());
+    }
+    SessionErased tombstone = new SessionErased(state.head() + 1, cmd.by(), clock.instant(), null, cmd.reason(), state.head());
+    return Effect().persist(tombstone)
+        .thenRun(s -> {
+          SessionMetrics.SESSIONS_ERASED.labelValues(cmd.reason().wire()).inc();
+          cutOffEverythingLive();
+          purge(tombstone, cmd.replyTo());
+        })
+        .thenNoReply();
+  }
+
+  /** Asked again: answers with the first record, and finishes the deletion if it had not. */
+  private ReplyEffect<SessionEvent, SessionState> eraseAgain(SessionState state, Erase cmd) {
+    Refused refused = mayErase(cmd);
+    if (refused != null) return Effect().reply(cmd.replyTo(), refused);
+    return Effect().none().thenRun(s -> purge(s.tombstone(), cmd.replyTo())).thenNoReply();
+  }
+
+  /** Admins erase; the session's own retention task (role system, never in a token) erases closed sessions. */
+  private static Refused mayErase(Erase cmd) {
+    Role role = cmd.by().role();
+    boolean allowed = cmd.reason() == ErasureReason.ADMIN ? role == Role.ADMIN : role == Role.SYSTEM;
+    return allowed ? null : new Refused(ErrorCode.FORBIDDEN, "only admins erase sessions");
+  }
+
+  /** Subscribers are told (their sockets close with session_erased) and forgotten; the indexes forget the session. */
+  private void cutOffEverythingLive() {
+    Refused gone = erasedRefusal();
+    for (ActorRef<Feed> subscriber : attachments.keySet()) {
+      ctx.unwatch(subscriber);
+      subscriber.tell(gone);
+    }
+    attachments.clear();
+    if (streamingToNobody) {
+      streamingToNobody = false;
+      SessionMetrics.STREAMING_TO_NOBODY.dec();
+    }
+    if (queues != null) queues.tell(new QueueDirectory.Remove(sessionId));
+    if (lifecycle != null) lifecycle.tell(new SessionLifecycle.Inactive(sessionId));
+  }
+
+  /**
+   * Deletes the rows before the tombstone and records the erasure, off the actor's thread; the
+   * answer goes straight to {@code replyTo} (may be null), so it arrives even if this
+   * incarnation stops meanwhile. A failure leaves the session erased (the tombstone stands)
+   * and is finished by the next request, retention check or start of the session.
+   */
+  private void purge(SessionErased tombstone, ActorRef<ErasureReply> replyTo) {
+    erasures.purge(sessionId, tombstone).whenComplete((done, failure) -> {
+      if (failure == null) {
+        if (!done.already()) {
+          LOG.info("session {} erased by {} ({}): {} events and {} snapshots deleted", sessionId, done.record().erasedBy(),
+              done.record().reason().wire(), done.record().events(), done.record().snapshots());
+        }
+        if (replyTo != null) replyTo.tell(done);
+        return;
+      }
+      Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+      SessionMetrics.ERASURE_PURGE_FAILURES.inc();
+      LOG.warn("session {} is erased, but deleting its rows failed (finished on the next erase request or start): {}",
+          sessionId, cause.toString());
+      if (replyTo != null) {
+        // The cause stays in the log: it may name the database.
+        replyTo.tell(new Refused(ErrorCode.UNAVAILABLE,
+            "session " + sessionId + " is erased, but deleting its history failed; ask again to finish"));
+      }
+    });
+  }
+
+  private Refused erasedRefusal() {
+    return new Refused(ErrorCode.SESSION_ERASED, "session " + sessionId + " was erased");
   }
 
   // ---------------------------------------------------------------- subscribers and presence
@@ -645,10 +803,46 @@ public final class SessionEntity
     return newEventHandlerBuilder()
         .forAnyState()
         .onAnyEvent((state, event) -> {
-          // The tail is a cache of the log, filled on replay and on write alike.
-          recent.add(event);
+          // The tail is a cache of the log, filled on replay and on write alike; erasure empties it.
+          if (event instanceof SessionErased) recent.clear();
+          else recent.add(event);
           return state.apply(event, settings.producerWindow());
         });
+  }
+
+  // ---------------------------------------------------------------- journal outage
+
+  /** The write that failed: whoever waits for it is told, including every producer sequence of held deltas it carried. */
+  private static void refuseWrite(ActorRef<Outcome> replyTo, DeltaCoalescer.Drained drained) {
+    Refused unavailable = new Refused(ErrorCode.UNAVAILABLE, JournalGuard.UNAVAILABLE);
+    if (replyTo != null) replyTo.tell(unavailable);
+    if (drained != null) for (DeltaCoalescer.Ack ack : drained.acks()) ack.replyTo().tell(unavailable);
+  }
+
+  /**
+   * While the journal is down: requests are answered unavailable; renewals a follower repeats
+   * every keep-alive interval are dropped (the first one after recovery subscribes again);
+   * goodbyes and the entity's own timers wait for the recovery, so what they record is not lost.
+   */
+  private boolean refuseWhileJournalDown(SessionCommand command) {
+    Refused unavailable = new Refused(ErrorCode.UNAVAILABLE, JournalGuard.UNAVAILABLE);
+    if (command instanceof Create c) c.replyTo().tell(unavailable);
+    else if (command instanceof Join c) c.replyTo().tell(unavailable);
+    else if (command instanceof Leave c) c.replyTo().tell(unavailable);
+    else if (command instanceof Append c) c.replyTo().tell(unavailable);
+    else if (command instanceof ChangeControl c) c.replyTo().tell(unavailable);
+    else if (command instanceof GetSummary c) c.replyTo().tell(unavailable);
+    else if (command instanceof SessionCommand.GetState c) c.replyTo().tell(unavailable);
+    else if (command instanceof Subscribe || command instanceof KeepAlive || command instanceof SessionCommand.Acknowledge) {
+      return true;
+    } else if (command instanceof Unsubscribe || command instanceof SubscriberTerminated || command instanceof Passivate
+        || command instanceof FlushDeltas || command instanceof GraceExpired || command instanceof StallCheck
+        || command instanceof ReattachCheck) {
+      return false;
+    } else {
+      throw new IllegalStateException("unhandled command " + command);
+    }
+    return true;
   }
 
   private Refused notFound() {

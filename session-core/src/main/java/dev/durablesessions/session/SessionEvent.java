@@ -50,6 +50,7 @@ import java.util.List;
   @JsonSubTypes.Type(value = SessionEvent.TurnRetried.class, name = "turn.retried"),
   @JsonSubTypes.Type(value = SessionEvent.ReceiptRecorded.class, name = "receipt"),
   @JsonSubTypes.Type(value = SessionEvent.AudienceChanged.class, name = "audience.changed"),
+  @JsonSubTypes.Type(value = SessionEvent.SessionErased.class, name = "session.erased"),
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface SessionEvent extends CborSerializable {
@@ -201,4 +202,19 @@ public sealed interface SessionEvent extends CborSerializable {
   /** Someone other than agents is attached ({@code present}) or nobody is: agents may slow down. */
   record AudienceChanged(long offset, Participant by, Instant at, SeqRange producer, boolean present, int devices)
       implements SessionEvent {}
+
+  /**
+   * The tombstone: the session was erased by {@code by} ({@code reason}: admin or retention).
+   * Every event up to {@code head} is deleted from the journal after this is written, so on
+   * replay it is the only event left; it replaces the state instead of following the head.
+   * It stays so that the id answers session_erased and is never reused. Never sent to anyone.
+   */
+  record SessionErased(long offset, Participant by, Instant at, SeqRange producer,
+      dev.durablesessions.session.erasure.ErasureReason reason, long head)
+      implements SessionEvent {
+    @Override
+    public boolean visibleTo(Participant viewer) {
+      return false;
+    }
+  }
 }

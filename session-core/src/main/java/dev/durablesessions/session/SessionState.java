@@ -44,6 +44,7 @@ import java.util.Map;
  * @param openStreams message id to the participant id streaming it
  * @param stalled open streams whose agent has gone silent (message id to agent id)
  * @param openSignals recent signals not yet answered (offset to addressee), bounded
+ * @param tombstone set once the session is erased: then nothing else is left of it
  */
 public record SessionState(
     String sessionId,
@@ -63,7 +64,8 @@ public record SessionState(
     Turn turn,
     Map<String, ToolCall> toolCalls,
     Map<String, Receipt> receipts,
-    boolean audience)
+    boolean audience,
+    SessionEvent.SessionErased tombstone)
     implements CborSerializable {
 
   /** The current turn: a user message opens the next one, the assistant's reply closes it; a retry reopens it. */
@@ -81,11 +83,23 @@ public record SessionState(
 
   public static SessionState empty() {
     return new SessionState(null, null, null, 0, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
-        new Control.AgentInControl(null), null, Map.of(), WorkingState.initial(), new Turn(0, 1, false), Map.of(), Map.of(), false);
+        new Control.AgentInControl(null), null, Map.of(), WorkingState.initial(), new Turn(0, 1, false), Map.of(), Map.of(), false, null);
   }
 
+  /** What is left of an erased session: its tombstone, nothing else (not even its id: it answers session_erased). */
+  static SessionState erased(SessionEvent.SessionErased tombstone) {
+    SessionState empty = empty();
+    return new SessionState(null, null, null, tombstone.offset(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
+        empty.control(), null, Map.of(), empty.document(), empty.turn(), Map.of(), Map.of(), false, tombstone);
+  }
+
+  /** A live session: created and not erased. */
   public boolean created() {
     return sessionId != null;
+  }
+
+  public boolean erased() {
+    return tombstone != null;
   }
 
   public boolean closed() {
@@ -110,6 +124,10 @@ public record SessionState(
   }
 
   public SessionState apply(SessionEvent event, int producerWindow) {
+    // The tombstone replaces whatever came before. On replay after the purge it is the only
+    // event left, so it follows no head; replayed over leftovers of an unfinished purge, it wins.
+    if (event instanceof SessionEvent.SessionErased tombstone) return erased(tombstone);
+    if (erased()) throw new IllegalStateException("event " + event.offset() + " after the session was erased");
     if (event.offset() != head + 1) {
       throw new IllegalStateException("event offset " + event.offset() + " does not follow head " + head);
     }
@@ -269,6 +287,7 @@ public record SessionState(
     Map<String, ToolCall> toolCalls;
     Map<String, Receipt> receipts;
     boolean audience;
+    SessionEvent.SessionErased tombstone;
   }
 
   private SessionState with(java.util.function.Consumer<Builder> change) {
@@ -291,10 +310,11 @@ public record SessionState(
     b.toolCalls = toolCalls;
     b.receipts = receipts;
     b.audience = audience;
+    b.tombstone = tombstone;
     change.accept(b);
     return new SessionState(b.sessionId, b.createdAt, b.createdBy, b.head, b.participants, b.presence, b.openStreams,
         b.stalled, b.agentStatus, b.openSignals, b.control, b.latestNote, b.producers, b.document, b.turn, b.toolCalls,
-        b.receipts, b.audience);
+        b.receipts, b.audience, b.tombstone);
   }
 
   private static <K, V> Map<K, V> put(Map<K, V> map, K key, V value) {

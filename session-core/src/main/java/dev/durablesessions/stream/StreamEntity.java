@@ -1,5 +1,6 @@
 package dev.durablesessions.stream;
 
+import dev.durablesessions.persistence.JournalGuard;
 import dev.durablesessions.session.metrics.SessionMetrics;
 import dev.durablesessions.stream.StreamCommand.AcquireFork;
 import dev.durablesessions.stream.StreamCommand.Append;
@@ -33,8 +34,10 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.JournalPersistFailed;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
@@ -64,7 +67,10 @@ public final class StreamEntity
   }
 
   public static Behavior<StreamCommand> create(String name, StreamSettings settings, Clock clock) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new StreamEntity(name, settings, clock, ctx, timers)));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      StreamEntity entity = new StreamEntity(name, settings, clock, ctx, timers);
+      return entity.journal.around(entity, StreamCommand.class);
+    }));
   }
 
   private final String name;
@@ -76,15 +82,19 @@ public final class StreamEntity
   private final Map<Long, Read> waiters = new LinkedHashMap<>();
   private long nextWaiter;
   private long persistedAccess;
+  private final JournalGuard<StreamCommand> journal;
+  /** Counted in the active-streams gauge: once per actor, however often a journal failure restarts it. */
+  private boolean counted;
 
   private StreamEntity(String name, StreamSettings settings, Clock clock, ActorContext<StreamCommand> ctx,
       TimerScheduler<StreamCommand> timers) {
-    super(PersistenceId.of(TYPE_KEY.name(), name));
+    super(PersistenceId.of(TYPE_KEY.name(), name), JournalGuard.restartBackoff(ctx.getSystem().settings().config()));
     this.name = name;
     this.settings = settings;
     this.clock = clock;
     this.ctx = ctx;
     this.timers = timers;
+    this.journal = new JournalGuard<>("stream", name, ctx, this::refuseWhileJournalDown);
   }
 
   @Override
@@ -112,12 +122,17 @@ public final class StreamEntity
   public SignalHandler<StreamState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
-          SessionMetrics.STREAMS_ACTIVE.inc();
+          if (!counted) SessionMetrics.STREAMS_ACTIVE.inc();
+          counted = true;
+          journal.recovered();
           persistedAccess = state.lastAccess;
           armExpiry(state);
         })
+        .onSignal(JournalPersistFailed.class, (state, failed) -> journalFailed("write", failed.getFailure()))
+        .onSignal(RecoveryFailed.class, (state, failed) -> journalFailed("recovery", failed.getFailure()))
         .onSignal(org.apache.pekko.actor.typed.PostStop.instance(), state -> {
-          SessionMetrics.STREAMS_ACTIVE.dec();
+          journal.stopped();
+          if (counted) SessionMetrics.STREAMS_ACTIVE.dec();
           SessionMetrics.STREAM_WAITING_READS.dec(waiters.size());
         })
         .build();
@@ -171,8 +186,12 @@ public final class StreamEntity
     if (c.prefix() != null) events.add(appended(c.prefix(), null, null, false, at));
     if (c.body() != null) events.add(appended(c.body(), null, null, config.closed(), at));
     else if (config.closed()) events.add(new StreamEvent.Closed(null, at));
+    journal.writing(() -> c.replyTo().tell(StreamReply.unavailable(JournalGuard.UNAVAILABLE)));
     return Effect().persist(events)
-        .thenRun(this::armExpiry)
+        .thenRun(ns -> {
+          journal.written();
+          armExpiry(ns);
+        })
         .thenReply(c.replyTo(), ns -> StreamReply.of(Code.CREATED, null, meta(ns)));
   }
 
@@ -188,8 +207,10 @@ public final class StreamEntity
     if (s.life() != Life.LIVE) return Effect().reply(c.replyTo(), missingReply(s));
     boolean soft = !s.forks.isEmpty();
     String source = s.forkSource;
+    journal.writing(() -> c.replyTo().tell(StreamReply.unavailable(JournalGuard.UNAVAILABLE)));
     return Effect().persist(new StreamEvent.Deleted(soft, false, now()))
         .thenRun(ns -> {
+          journal.written();
           if (!soft) releaseSource(source);
           wakeWaiters(ns);
         })
@@ -217,7 +238,9 @@ public final class StreamEntity
     if (offset > s.tail()) {
       return Effect().reply(c.replyTo(), StreamReply.of(Code.BAD_REQUEST, "fork offset is beyond the source's tail", meta(s)));
     }
+    journal.writing(() -> c.replyTo().tell(StreamReply.unavailable(JournalGuard.UNAVAILABLE)));
     return Effect().persist(new StreamEvent.ForkAcquired(c.fork()))
+        .thenRun(ns -> journal.written())
         .thenReply(c.replyTo(), ns -> new StreamReply(Code.OK, null, meta(ns), List.of(), 0, offset, false, null, 0, 0, 0, 0, 0));
   }
 
@@ -285,8 +308,16 @@ public final class StreamEntity
       return Effect().noReply();
     }
     long started = System.nanoTime();
+    journal.writing(() -> {
+      // Refusals decided before the write stand; the appends that were to be written are unavailable.
+      StreamReply unavailable = StreamReply.unavailable(JournalGuard.UNAVAILABLE);
+      List<StreamReply> answers = new ArrayList<>(replies.length);
+      for (StreamReply r : replies) answers.add(r != null ? r : unavailable);
+      answer.accept(answers);
+    });
     return Effect().persist(events)
         .thenRun(ns -> {
+          journal.written();
           SessionMetrics.STREAM_APPEND_LATENCY.observe((System.nanoTime() - started) / 1e9);
           persistedAccess = at;
           for (int i = 0; i < replies.length; i++) {
@@ -463,8 +494,10 @@ public final class StreamEntity
   private ReplyEffect<StreamEvent, StreamState> expire(StreamState s, StreamCommand retry) {
     boolean soft = !s.forks.isEmpty();
     String source = s.forkSource;
+    if (retry != null) journal.writing(() -> refuseWhileJournalDown(retry));
     return Effect().persist(new StreamEvent.Deleted(soft, true, now()))
         .thenRun(ns -> {
+          journal.written();
           if (!soft) releaseSource(source);
           wakeWaiters(ns);
           if (retry != null) ctx.getSelf().tell(retry);
@@ -494,6 +527,40 @@ public final class StreamEntity
       return Effect().persist(new StreamEvent.Touched(s.lastAccess)).thenStop().thenNoReply();
     }
     return Effect().stop().thenNoReply();
+  }
+
+  // ---- journal outage ----
+
+  /** A write or recovery failed: waiting reads are told now (the restart forgets nothing else they need). */
+  private void journalFailed(String phase, Throwable cause) {
+    journal.failed(phase, cause);
+    StreamReply unavailable = StreamReply.unavailable(JournalGuard.UNAVAILABLE);
+    for (Map.Entry<Long, Read> w : waiters.entrySet()) {
+      timers.cancel(w.getKey());
+      w.getValue().replyTo().tell(unavailable);
+    }
+    SessionMetrics.STREAM_WAITING_READS.dec(waiters.size());
+    waiters.clear();
+  }
+
+  /** While the journal is down every request is answered unavailable; fork releases and timers wait for the recovery. */
+  private boolean refuseWhileJournalDown(StreamCommand command) {
+    StreamReply unavailable = StreamReply.unavailable(JournalGuard.UNAVAILABLE);
+    if (command instanceof Create c) c.replyTo().tell(unavailable);
+    else if (command instanceof Describe c) c.replyTo().tell(unavailable);
+    else if (command instanceof Append c) c.replyTo().tell(unavailable);
+    else if (command instanceof Delete c) c.replyTo().tell(unavailable);
+    else if (command instanceof Read c) c.replyTo().tell(unavailable);
+    else if (command instanceof AcquireFork c) c.replyTo().tell(unavailable);
+    else if (command instanceof StreamCommand.AppendBatch c) {
+      c.replyTo().tell(new StreamCommand.BatchReply(java.util.Collections.nCopies(c.appends().size(), unavailable)));
+    } else if (command instanceof ReleaseFork || command instanceof WaitTimedOut || command instanceof CheckExpiry
+        || command instanceof Passivate) {
+      return false;
+    } else {
+      throw new IllegalStateException("unhandled command " + command);
+    }
+    return true;
   }
 
   private static Meta meta(StreamState s) {

@@ -42,7 +42,9 @@ public record StreamReply(
     STALE_EPOCH,
     BAD_REQUEST,
     /** Read of a fork before its fork point: read {@code inheritFrom} up to {@code inheritUpTo} first. */
-    INHERIT
+    INHERIT,
+    /** The stream's journal is down: nothing was done (503, retry). */
+    UNAVAILABLE
   }
 
   /** What HEAD and every response header need to know about a stream. */
@@ -51,6 +53,10 @@ public record StreamReply(
 
   static StreamReply of(Code code, String message, Meta meta) {
     return new StreamReply(code, message, meta, List.of(), 0, meta == null ? 0 : meta.tail(), false, null, 0, 0, 0, 0, 0);
+  }
+
+  static StreamReply unavailable(String message) {
+    return of(Code.UNAVAILABLE, message, null);
   }
 
   static StreamReply producer(Code code, Meta meta, long epoch, long seq) {

@@ -6,7 +6,7 @@ import java.time.Duration;
 /** {@code durable-sessions.streams} in reference.conf says what each means. */
 public record StreamSettings(
     Duration longPollTimeout, int maxAppendBytes, int maxReadBytes, Duration askTimeout,
-    boolean requireToken, String journalPluginId, String snapshotPluginId) {
+    boolean open, String journalPluginId, String snapshotPluginId) {
 
   public static StreamSettings fromConfig(Config root) {
     Config c = root.getConfig("durable-sessions.streams");
@@ -15,7 +15,7 @@ public record StreamSettings(
         (int) c.getMemorySize("max-append-bytes").toBytes(),
         (int) c.getMemorySize("max-read-bytes").toBytes(),
         c.getDuration("ask-timeout"),
-        c.getBoolean("require-token"),
+        c.getBoolean("open"),
         root.getString("durable-sessions.session.journal-plugin-id"),
         root.getString("durable-sessions.session.snapshot-plugin-id"));
   }

@@ -3,6 +3,8 @@ package dev.durablesessions.session;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.durablesessions.session.erasure.ErasureReason;
+import dev.durablesessions.session.erasure.ErasureRecord;
 import dev.durablesessions.session.producer.ProducerStamp;
 import dev.durablesessions.session.state.CommitError;
 import dev.durablesessions.session.state.Provenance;
@@ -54,6 +56,7 @@ class WireSerializationTest {
   void everyCommandReplyAndFeedMessageSurvivesTheWire() {
     ActorRef<Outcome> outcomes = kit.createTestProbe(Outcome.class).getRef();
     ActorRef<Feed> feed = kit.createTestProbe(Feed.class).getRef();
+    ActorRef<ErasureReply> erasures = kit.createTestProbe(ErasureReply.class).getRef();
     Participant p = Participant.of("ada", Role.USER);
     HandoffNote note = new HandoffNote(List.of("a"), List.of(new HandoffNote.Decision("w", "y")), List.of("n"), List.of(), List.of("w"));
     var patch = JsonNodeFactory.instance.arrayNode().add(JsonNodeFactory.instance.objectNode().put("op", "add").put("path", "/x").put("value", 1));
@@ -83,8 +86,17 @@ class WireSerializationTest {
         new Outcome.Accepted(3, 1L, false), new Outcome.Refused(ErrorCode.FLOOR_NOT_HELD, "m"),
         new Feed.Events(List.of(new SessionEvent.MessagePosted(1, p, Instant.parse("2026-01-01T00:00:00Z"), null, "m", "t"))),
         new Feed.Detached(),
-        new StateReply.StateNow(SessionState.empty()));
+        new StateReply.StateNow(SessionState.empty()),
+        new SessionCommand.Erase(Participant.of("root", Role.ADMIN), ErasureReason.ADMIN, erasures),
+        new ErasureReply.Erased(new ErasureRecord("s", "root", "admin", ErasureReason.RETENTION,
+            Instant.parse("2026-01-01T00:00:00Z"), 7, 7, 1), true));
     for (Object message : others) assertEquals(message, roundTrip(message));
+    // The tombstone in the journal, and the erased state in a snapshot.
+    SessionEvent.SessionErased tombstone =
+        new SessionEvent.SessionErased(8, Participant.of("root", Role.ADMIN), Instant.parse("2026-01-01T00:00:00Z"), null, ErasureReason.ADMIN, 7);
+    assertEquals(tombstone, roundTrip(tombstone));
+    SessionState erased = SessionState.empty().apply(tombstone, 64);
+    assertEquals(erased, roundTrip(erased));
     assertEquals(WorkingState.initial(), ((StateReply.StateNow) roundTrip(new StateReply.StateNow(SessionState.empty()))).state().document());
   }
 }

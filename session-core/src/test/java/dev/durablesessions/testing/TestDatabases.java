@@ -47,6 +47,36 @@ public final class TestDatabases {
     return db;
   }
 
+  /**
+   * PostgreSQL in a schema of its own, for tests that act on every row of a table (a retention
+   * sweep), which other tests, and other runs at the same time, share in the default schema.
+   * {@link #dropOwnSchema} removes it.
+   */
+  public static Database postgresInOwnSchema() {
+    Database shared = postgres();
+    String schema = "ds_test_" + UUID.randomUUID().toString().replace("-", "");
+    try (Connection c = shared.connect(); java.sql.Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA " + schema);
+    } catch (SQLException e) {
+      throw new IllegalStateException("could not create schema " + schema, e);
+    }
+    String url = shared.url() + (shared.url().contains("?") ? "&" : "?") + "currentSchema=" + schema;
+    Database db = new Database(url, shared.user(), shared.password(), 4);
+    db.createSchema();
+    return db;
+  }
+
+  /** Drops the schema of a {@link #postgresInOwnSchema()} database; anything else is left alone. */
+  public static void dropOwnSchema(Database db) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("currentSchema=(ds_test_[0-9a-f]{32})").matcher(db.url());
+    if (db.kind() != Database.Kind.POSTGRES || !m.find()) return;
+    try (Connection c = db.connect(); java.sql.Statement s = c.createStatement()) {
+      s.execute("DROP SCHEMA " + m.group(1) + " CASCADE");
+    } catch (SQLException e) {
+      throw new IllegalStateException("could not drop schema " + m.group(1), e);
+    }
+  }
+
   private static String env(String name, String fallback) {
     String v = System.getenv(name);
     return v == null || v.isBlank() ? fallback : v;

@@ -3,16 +3,17 @@ package dev.durablesessions.http;
 import dev.durablesessions.session.ErrorCode;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MethodRejection;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.pattern.AskTimeoutException;
 
 /**
  * Binds the routes and unbinds them in coordinated shutdown. Anything a route does not handle
@@ -25,9 +26,12 @@ public final class HttpServer {
     // Built once: the inner parts of a directive run on every request, so nothing is constructed inside them.
     ExceptionHandler exceptionHandler = exceptions(system);
     RejectionHandler rejectionHandler = rejections();
+    HttpHeader retryAfter = RawHeader.create("Retry-After",
+        Long.toString(retryAfterSeconds(system.settings().config().getDuration("durable-sessions.http.retry-after"))));
     Route sealed = new AllDirectives() {
       Route wrap() {
-        return handleExceptions(exceptionHandler, () -> handleRejections(rejectionHandler, () -> routes));
+        return mapResponse(response -> withRetryAfter(response, retryAfter),
+            () -> handleExceptions(exceptionHandler, () -> handleRejections(rejectionHandler, () -> routes)));
       }
     }.wrap();
     Duration hardDeadline = system.settings().config().getDuration("durable-sessions.http.shutdown-deadline");
@@ -58,16 +62,19 @@ public final class HttpServer {
         });
   }
 
+  /** Every 503 (timeout, unavailable: both retryable) tells the client when to retry. */
+  static HttpResponse withRetryAfter(HttpResponse response, HttpHeader retryAfter) {
+    if (response.status().intValue() != 503 || response.getHeader("Retry-After").isPresent()) return response;
+    return response.addHeader(retryAfter);
+  }
+
+  static long retryAfterSeconds(Duration d) {
+    return Math.max(1, (d.toMillis() + 999) / 1000);
+  }
+
   static ExceptionHandler exceptions(ActorSystem<?> system) {
     return ExceptionHandler.newBuilder()
-        .match(AskTimeoutException.class, e -> new AllDirectives() {}.complete(
-            ApiError.response(ErrorCode.TIMEOUT, "the session did not answer in time")))
-        .match(TimeoutException.class, e -> new AllDirectives() {}.complete(
-            ApiError.response(ErrorCode.TIMEOUT, "the session did not answer in time")))
-        .matchAny(e -> {
-          system.log().error("request failed", e);
-          return new AllDirectives() {}.complete(ApiError.response(ErrorCode.INTERNAL, "internal error"));
-        })
+        .matchAny(e -> new AllDirectives() {}.complete(Failures.response(e, system.log(), "request", "the session")))
         .build();
   }
 }

@@ -136,7 +136,8 @@ class BadInputTest {
     assertError(call("GET", "/v1/sessions/" + id + "/events?after=abc", user, null), 400, "invalid_offset");
     assertError(call("GET", "/v1/sessions/" + id + "/events?after=999", user, null), 400, "offset_beyond_head");
     assertError(call("GET", "/v1/sessions/" + id + "/events?limit=0", user, null), 400, "invalid_request");
-    assertError(call("DELETE", "/v1/sessions/" + id, user, null), 405, "method_not_allowed");
+    assertError(call("PUT", "/v1/sessions/" + id, user, null), 405, "method_not_allowed");
+    assertError(call("DELETE", "/v1/sessions/" + id, user, null), 403, "forbidden"); // erasure is for admins
     assertError(call("GET", "/v1/nothing-here", user, null), 404, "not_found");
     assertError(call("GET", "/v1/sessions/" + id + "/ws", user, null), 400, "invalid_request");
     assertEquals(head, head(id), call("GET", "/v1/sessions/" + id + "/events", user, null).body());

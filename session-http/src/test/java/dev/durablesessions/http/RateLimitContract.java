@@ -56,7 +56,6 @@ abstract class RateLimitContract {
         durable-sessions.http.limits.appends { count = %d, per = 1h }
         durable-sessions.http.limits.session-creations { count = %d, per = 1h }
         durable-sessions.http.limits.open-sockets = %d
-        durable-sessions.streams.require-token = on
         """.formatted(APPENDS, CREATIONS, SOCKETS));
   }
 

@@ -51,8 +51,11 @@ abstract class StreamContract {
   TestServer server;
   final List<TestServer> started = new ArrayList<>();
 
+  /** The protocol's stock clients send no token: most tests here open streams, as an operator would. */
+  static final String OPEN = "durable-sessions.streams.open = on\n";
+
   TestServer start() {
-    return start("");
+    return start(OPEN);
   }
 
   TestServer start(String extra) {
@@ -269,8 +272,40 @@ abstract class StreamContract {
   }
 
   @Test
-  void withRequireTokenOnlyMatchingTokensUseAStream() throws Exception {
-    server = start("durable-sessions.streams.require-token = on\n");
+  void byDefaultEveryStreamRequestNeedsAToken() {
+    server = start("");
+    String path = "/v1/stream/secure-" + System.nanoTime();
+    String admin = "Bearer " + server.token("root", Role.ADMIN);
+    assertEquals(201, send(server, "PUT", path, "text/plain", "x", "Authorization", admin).statusCode());
+    String[][] requests = {{"PUT", path + "-new"}, {"POST", path}, {"GET", path + "?offset=-1"}, {"GET", path + "?offset=-1&live=long-poll"},
+        {"GET", path + "?offset=-1&live=sse"}, {"HEAD", path}, {"DELETE", path}};
+    for (String[] r : requests) {
+      HttpResponse<String> refused = send(server, r[0], r[1], "text/plain", r[0].equals("POST") || r[0].equals("PUT") ? "y" : null);
+      assertEquals(401, refused.statusCode(), r[0] + " " + r[1]);
+      assertEquals("Bearer", header(refused, "WWW-Authenticate"), r[0] + " " + r[1]);
+      if (!r[0].equals("HEAD")) assertEquals("a bearer token is required", refused.body(), r[0] + " " + r[1]);
+      HttpResponse<String> forged = send(server, r[0], r[1], "text/plain", null, "Authorization", "Bearer not.a.token");
+      assertEquals(401, forged.statusCode(), "forged: " + r[0] + " " + r[1]);
+      if (!r[0].equals("HEAD")) assertEquals("invalid or expired token", forged.body());
+    }
+    assertEquals(404, send(server, "HEAD", path + "-new", null, null, "Authorization", admin).statusCode(), "nothing was created");
+    HttpResponse<String> read = send(server, "GET", path + "?offset=-1", null, null, "Authorization", admin);
+    assertEquals("x", read.body(), "nothing was appended or deleted");
+  }
+
+  @Test
+  void withStreamsOpenNoTokenIsNeeded() {
+    server = start(OPEN);
+    String path = "/v1/stream/open-" + System.nanoTime();
+    assertEquals(201, send(server, "PUT", path, "text/plain", "x").statusCode());
+    assertEquals(204, send(server, "POST", path, "text/plain", "y").statusCode());
+    assertEquals("xy", send(server, "GET", path + "?offset=-1", null, null).body());
+    assertEquals(204, send(server, "DELETE", path, null, null).statusCode());
+  }
+
+  @Test
+  void byDefaultOnlyMatchingTokensUseAStream() throws Exception {
+    server = start("");
     String team = server.tokens.issue("ada", Role.USER, List.of("team-*"), Duration.ofHours(1));
     String suffix = Long.toString(System.nanoTime());
     String mine = "/v1/stream/team-" + suffix;

@@ -48,6 +48,15 @@ public final class SessionMetrics {
       .name("ds_sessions_streaming_to_nobody").help("Sessions with an open stream and no non-agent device attached")
       .register(REGISTRY);
 
+  public static final Counter SESSIONS_ERASED = Counter.builder()
+      .name("ds_sessions_erased_total").help("Sessions erased (tombstone written), by reason: admin or retention")
+      .labelNames("reason").register(REGISTRY);
+
+  public static final Counter ERASURE_PURGE_FAILURES = Counter.builder()
+      .name("ds_erasure_purge_failures_total")
+      .help("Deletions of an erased session's rows that failed; finished by the next DELETE, retention check or start of the session")
+      .register(REGISTRY);
+
   public static final Gauge STREAMS_ACTIVE = Gauge.builder()
       .name("ds_streams_active").help("Durable Streams stream entities running on this node").register(REGISTRY);
 
@@ -66,6 +75,21 @@ public final class SessionMetrics {
   public static final Counter STREAM_REQUESTS = Counter.builder()
       .name("ds_stream_requests_total").help("Durable Streams HTTP requests, by method and status")
       .labelNames("method", "status").register(REGISTRY);
+
+  public static final Counter JOURNAL_FAILURES = Counter.builder()
+      .name("ds_journal_failures_total")
+      .help("Failed journal writes and recoveries of sessions and streams; each restarts its entity after a backoff")
+      .labelNames("entity", "phase").register(REGISTRY);
+
+  public static final Gauge WAITING_FOR_JOURNAL = Gauge.builder()
+      .name("ds_entities_waiting_for_journal")
+      .help("Sessions and streams on this node whose journal failed and that have not recovered yet")
+      .labelNames("entity").register(REGISTRY);
+
+  public static final Counter JOURNAL_REFUSALS = Counter.builder()
+      .name("ds_journal_unavailable_refusals_total")
+      .help("Requests answered unavailable at once because their session's or stream's journal is down")
+      .labelNames("entity").register(REGISTRY);
 
   public static PrometheusRegistry registry() {
     return REGISTRY;

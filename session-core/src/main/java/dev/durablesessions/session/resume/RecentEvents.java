@@ -30,6 +30,13 @@ public final class RecentEvents {
     if (size < ring.length) size++;
   }
 
+  /** Forgets every held event (the session was erased, or a write failed: the events it held were applied but may not be in the journal). */
+  public void clear() {
+    java.util.Arrays.fill(ring, null);
+    size = 0;
+    next = 0;
+  }
+
   public boolean isEmpty() {
     return size == 0;
   }

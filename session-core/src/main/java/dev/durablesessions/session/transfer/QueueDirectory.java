@@ -71,15 +71,18 @@ public final class QueueDirectory extends EventSourcedBehavior<QueueDirectory.Co
 
   /** Starts (or finds) the singleton on this node and returns its proxy. */
   public static ActorRef<Command> init(ActorSystem<?> system) {
-    Behavior<Command> behavior = new QueueDirectory();
+    // A failed write or recovery restarts it (after a backoff, logged by Pekko) instead of
+    // stopping it: a cluster singleton that stops is not started again until its node leaves.
+    Behavior<Command> behavior = new QueueDirectory(
+        dev.durablesessions.persistence.JournalGuard.restartBackoff(system.settings().config()).withLoggingEnabled(true));
     return ClusterSingleton.get(system).init(SingletonActor.of(
         org.apache.pekko.actor.typed.javadsl.Behaviors.supervise(behavior)
             .onFailure(SupervisorStrategy.restartWithBackoff(java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(5), 0.2)),
         "queue-directory"));
   }
 
-  private QueueDirectory() {
-    super(PersistenceId.ofUniqueId("queue-directory"));
+  private QueueDirectory(org.apache.pekko.actor.typed.BackoffSupervisorStrategy onJournalFailure) {
+    super(PersistenceId.ofUniqueId("queue-directory"), onJournalFailure);
   }
 
   @Override

@@ -60,6 +60,7 @@ public final class SessionRoutes extends AllDirectives {
   private final StateRoutes state;
   private final dev.durablesessions.http.streams.SessionLogRoutes log;
   private final RateLimits limits;
+  private final ErasureRoutes erasures;
 
   public SessionRoutes(ActorSystem<?> system, SessionJournal journal, Tokens tokens, ActorRef<Connections.Command> connections) {
     this.system = system;
@@ -74,6 +75,8 @@ public final class SessionRoutes extends AllDirectives {
     this.log = new dev.durablesessions.http.streams.SessionLogRoutes(system, journal,
         dev.durablesessions.session.resume.FollowerSettings.fromConfig(system.settings().config()),
         dev.durablesessions.stream.StreamSettings.fromConfig(system.settings().config()), askTimeout);
+    this.erasures = new ErasureRoutes(sharding, dev.durablesessions.session.erasure.ErasureStore.forJournal(system),
+        system.settings().config().getDuration("durable-sessions.erasure.ask-timeout"));
   }
 
   public Route routes() {
@@ -82,7 +85,8 @@ public final class SessionRoutes extends AllDirectives {
         path("metrics", () -> get(() -> complete(dev.durablesessions.http.Metrics.scrape()))),
         pathPrefix("v1", () -> concat(
             pathPrefix("sessions", () -> authenticated(this::sessionRoutes)),
-            pathPrefix("queues", () -> authenticated(control::queueRoutes)))));
+            pathPrefix("queues", () -> authenticated(control::queueRoutes)),
+            pathPrefix("erasures", () -> authenticated(erasures::routes)))));
   }
 
   private Route sessionRoutes(Identity identity) {
@@ -91,7 +95,7 @@ public final class SessionRoutes extends AllDirectives {
             post(() -> RateLimits.limited(limits.sessionCreations(), identity, "session creations", () -> createSession(identity))),
             get(() -> listSessions(identity)))),
         pathPrefix(PathMatchers.segment(), sessionId -> validSession(sessionId, identity, () -> concat(
-            pathEndOrSingleSlash(() -> get(() -> summary(sessionId))),
+            pathEndOrSingleSlash(() -> concat(get(() -> summary(sessionId)), delete(() -> erasures.erase(sessionId, identity)))),
             path("events", () -> get(() -> history(sessionId, identity))),
             path("messages", () -> post(() -> RateLimits.limited(limits.appends(), identity, "appends",
                 () -> appendMessage(sessionId, identity)))),
@@ -106,14 +110,15 @@ public final class SessionRoutes extends AllDirectives {
   private Route authenticated(Function<Identity, Route> inner) {
     return extractRequest(request -> parameterOptional("access_token", queryToken -> {
       Optional<String> token = bearer(request).or(() -> queryToken);
-      Optional<Identity> identity = token.flatMap(tokens::verify);
-      if (identity.isEmpty()) {
-        String why = token.isEmpty() ? "missing bearer token" : "invalid or expired token";
-        return complete(ApiError.response(ErrorCode.UNAUTHORIZED, why)
-            .addHeader(HttpHeader.parse("WWW-Authenticate", "Bearer")));
-      }
-      return inner.apply(identity.get());
+      if (token.isEmpty()) return unauthorized("missing bearer token");
+      // A stage: a provider token may wait for its keys, never on this thread.
+      return onSuccess(tokens.verify(token.get()),
+          identity -> identity.map(inner).orElseGet(() -> unauthorized("invalid or expired token")));
     }));
+  }
+
+  private Route unauthorized(String why) {
+    return complete(ApiError.response(ErrorCode.UNAUTHORIZED, why).addHeader(HttpHeader.parse("WWW-Authenticate", "Bearer")));
   }
 
   private static Optional<String> bearer(HttpRequest request) {

@@ -48,6 +48,8 @@ public final class ConnectionActor {
   public static final int CLOSE_SUBSCRIPTION_REFUSED = 4004;
   public static final int CLOSE_SERVER_SHUTDOWN = 4009;
   public static final int CLOSE_HEARTBEAT_TIMEOUT = 4010;
+  /** The session was erased (mirrors HTTP 410 Gone): nothing to resume. */
+  public static final int CLOSE_SESSION_ERASED = 4410;
 
   public sealed interface Command {}
 
@@ -327,8 +329,9 @@ public final class ConnectionActor {
     }
     if (closing) return Behaviors.same();
     if (m.failure() != null) {
-      send(Frames.error(m.ref(), ErrorCode.TIMEOUT, fromFrame
-          ? "the session did not answer in time; retry with the same producer stamp to stay exactly-once"
+      ErrorCode code = dev.durablesessions.http.Failures.classify(m.failure(), ctx.getLog(), "socket " + m.asked());
+      send(Frames.error(m.ref(), code, code != ErrorCode.TIMEOUT ? dev.durablesessions.http.Failures.message(code, "the session")
+          : fromFrame ? "the session did not answer in time; retry with the same producer stamp to stay exactly-once"
           : "the session did not answer the join in time; events still flow, reconnect to join"));
     } else if (m.outcome() instanceof Outcome.Refused r) {
       send(Frames.error(m.ref(), r.code(), r.message()));
@@ -378,7 +381,11 @@ public final class ConnectionActor {
       }
     } else if (delivery instanceof SessionFollower.Failed f) {
       send(Frames.error(null, f.code(), f.message()));
-      send(Frames.closing(CLOSE_SUBSCRIPTION_REFUSED, "subscription_refused", false, f.code().code() + ": " + f.message()));
+      if (f.code() == ErrorCode.SESSION_ERASED) {
+        send(Frames.closing(CLOSE_SESSION_ERASED, "session_erased", false, f.message()));
+      } else {
+        send(Frames.closing(CLOSE_SUBSCRIPTION_REFUSED, "subscription_refused", false, f.code().code() + ": " + f.message()));
+      }
       closing = true;
       outbound.frames().complete();
     }

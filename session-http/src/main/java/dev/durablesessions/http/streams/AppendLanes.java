@@ -58,7 +58,8 @@ final class AppendLanes {
       }
     }
     if (batch != null) send(stream, lane, batch);
-    return pending.reply();
+    // Waiting behind a batch counts against the same timeout: an append never waits longer than one ask.
+    return pending.reply().orTimeout(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   private static List<Pending> take(Lane lane) {

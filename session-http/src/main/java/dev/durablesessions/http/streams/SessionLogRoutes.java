@@ -3,6 +3,7 @@ package dev.durablesessions.http.streams;
 import static dev.durablesessions.http.streams.StreamHeaders.*;
 
 import dev.durablesessions.http.ApiError;
+import dev.durablesessions.http.Failures;
 import dev.durablesessions.http.Json;
 import dev.durablesessions.http.auth.Identity;
 import dev.durablesessions.session.ErrorCode;
@@ -85,7 +86,7 @@ public final class SessionLogRoutes extends AllDirectives {
   public Route route(String sessionId, Identity identity) {
     return respondWithHeaders(GLOBAL, () -> extractRequest(request ->
         completeWithFuture(handle(request, sessionId, identity).exceptionally(e ->
-            ApiError.response(ErrorCode.TIMEOUT, "the session did not answer in time")))));
+            Failures.response(e, system.log(), "session log read", "the session")))));
   }
 
   private CompletionStage<HttpResponse> handle(HttpRequest request, String sessionId, Identity identity) {

@@ -7,10 +7,12 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.durablesessions.http.Failures;
 import dev.durablesessions.http.auth.Identity;
 import dev.durablesessions.http.auth.Tokens;
 import dev.durablesessions.http.limits.RateLimits;
 import dev.durablesessions.http.limits.SubjectRate;
+import dev.durablesessions.session.ErrorCode;
 import dev.durablesessions.session.metrics.SessionMetrics;
 import dev.durablesessions.stream.StreamCommand;
 import dev.durablesessions.stream.StreamConfig;
@@ -82,8 +84,10 @@ public final class StreamRoutes extends AllDirectives {
   private static final ByteString EMPTY_JSON_ARRAY = ByteString.fromString("[]");
 
   private final ClusterSharding sharding;
-  /** Verifies bearer tokens when {@code require-token} is on. */
+  /** Verifies bearer tokens unless streams are open. */
   private final Tokens tokens;
+  /** No token is asked for: {@code durable-sessions.streams.open}, or dev mode. */
+  private final boolean open;
   private final StreamSettings settings;
   private final Materializer materializer;
   private final ObjectMapper mapper = new ObjectMapper();
@@ -94,6 +98,7 @@ public final class StreamRoutes extends AllDirectives {
   private final RateLimits limits;
   /** Ends every open SSE response when the node stops serving requests. */
   private final org.apache.pekko.stream.SharedKillSwitch readers;
+  private final org.slf4j.Logger log;
 
   public StreamRoutes(ActorSystem<?> system, StreamSettings settings, Tokens tokens) {
     this.tokens = tokens;
@@ -104,12 +109,23 @@ public final class StreamRoutes extends AllDirectives {
     this.pollAskTimeout = settings.askTimeout().plus(settings.longPollTimeout());
     this.readers = Readers.onShutdown(system, "stream-sse-readers");
     this.lanes = new AppendLanes(sharding, askTimeout);
+    this.log = system.log();
     this.limits = RateLimits.get(system);
+    this.open = open(settings, system.settings().config());
+    if (settings.open()) system.log().warn("Durable Streams under {} are open (durable-sessions.streams.open): no token is asked for", PREFIX);
+  }
+
+  /**
+   * Streams need a token unless an operator opens them ({@code durable-sessions.streams.open})
+   * or dev mode is on (its secret is public, so a token proves nothing there anyway).
+   */
+  static boolean open(StreamSettings settings, com.typesafe.config.Config config) {
+    return settings.open() || config.getBoolean("durable-sessions.auth.dev-mode");
   }
 
   public Route routes() {
     return pathPrefix("v1", () -> pathPrefix("stream", () -> respondWithHeaders(GLOBAL, () ->
-        extractRequest(request -> completeWithFuture(counted(request, handle(request).exceptionally(StreamRoutes::failed)))))));
+        extractRequest(request -> completeWithFuture(counted(request, handle(request).exceptionally(this::failed)))))));
   }
 
   private static CompletionStage<HttpResponse> counted(HttpRequest request, CompletionStage<HttpResponse> response) {
@@ -120,8 +136,10 @@ public final class StreamRoutes extends AllDirectives {
     });
   }
 
-  private static HttpResponse failed(Throwable e) {
-    return text(503, "the stream did not answer in time; retry");
+  /** A stream that did not answer in time, a journal that failed (both 503, retry), or a bug (500, logged). */
+  private HttpResponse failed(Throwable e) {
+    ErrorCode code = Failures.classify(e, log, "Durable Streams request");
+    return text(code.httpStatus(), Failures.message(code, "the stream"));
   }
 
   CompletionStage<HttpResponse> handle(HttpRequest request) {
@@ -134,24 +152,31 @@ public final class StreamRoutes extends AllDirectives {
     }
     var method = request.method();
     if (method.equals(HttpMethods.OPTIONS)) return done(HttpResponse.create().withStatus(204));
-    Identity identity = null;
-    if (settings.requireToken()) {
-      Optional<String> token = bearer(request);
-      identity = token.flatMap(tokens::verify).orElse(null);
-      if (identity == null || !identity.mayJoin(name)) {
-        request.discardEntityBytes(materializer);
-        return done(identity == null
-            ? text(401, token.isEmpty() ? "a bearer token is required" : "invalid or expired token")
-                .addHeader(RawHeader.create("WWW-Authenticate", "Bearer"))
-            : text(403, identity.subject() + " may not use stream " + name));
-      }
-    }
+    if (open) return dispatch(request, name, null);
+    Optional<String> token = bearer(request);
+    if (token.isEmpty()) return refuse(request, unauthorized("a bearer token is required"));
+    return tokens.verify(token.get()).thenCompose(identity -> {
+      if (identity.isEmpty()) return refuse(request, unauthorized("invalid or expired token"));
+      if (!identity.get().mayJoin(name)) return refuse(request, text(403, identity.get().subject() + " may not use stream " + name));
+      return dispatch(request, name, identity.get());
+    });
+  }
+
+  private CompletionStage<HttpResponse> refuse(HttpRequest request, HttpResponse response) {
+    request.discardEntityBytes(materializer);
+    return done(response);
+  }
+
+  private static HttpResponse unauthorized(String why) {
+    return text(401, why).addHeader(RawHeader.create("WWW-Authenticate", "Bearer"));
+  }
+
+  /** The request, once its token (if streams need one) is checked; {@code identity} is null when streams are open. */
+  private CompletionStage<HttpResponse> dispatch(HttpRequest request, String name, Identity identity) {
+    var method = request.method();
     if (identity != null && (method.equals(HttpMethods.PUT) || method.equals(HttpMethods.POST))) {
       Optional<HttpResponse> limited = limited(method.equals(HttpMethods.PUT), identity);
-      if (limited.isPresent()) {
-        request.discardEntityBytes(materializer);
-        return done(limited.get());
-      }
+      if (limited.isPresent()) return refuse(request, limited.get());
     }
     if (method.equals(HttpMethods.PUT)) return put(request, name, identity);
     if (method.equals(HttpMethods.POST)) return post(request, name);
@@ -716,6 +741,7 @@ public final class StreamRoutes extends AllDirectives {
       case CONFLICT: case CLOSED: case SEQ_GAP: return 409;
       case STALE_EPOCH: return 403;
       case BAD_REQUEST: return 400;
+      case UNAVAILABLE: return 503;
       default: return 500;
     }
   }

@@ -28,6 +28,11 @@ public final class TestServer implements AutoCloseable {
   public final int port;
 
   public TestServer(Database db, String overrides) {
+    this(db, overrides, Clock.systemUTC());
+  }
+
+  /** With the clock the tokens' JWKS cache counts its refresh and refetch intervals on. */
+  public TestServer(Database db, String overrides, Clock tokenClock) {
     kit = TestSystems.start("http", db, overrides + "\ndurable-sessions.auth.secret = \"" + SECRET + "\"");
     var system = kit.system();
     var config = system.settings().config();
@@ -35,7 +40,7 @@ public final class TestServer implements AutoCloseable {
     SessionJournal journal = SessionJournal.fromConfig(system);
     var connections = kit.spawn(Connections.create(
         SocketSettings.fromConfig(config), FollowerSettings.fromConfig(config), ClusterSharding.get(system), journal), "connections");
-    tokens = Tokens.fromConfig(config);
+    tokens = Tokens.fromConfig(config, tokenClock);
     var streamSettings = dev.durablesessions.stream.StreamSettings.fromConfig(config);
     dev.durablesessions.stream.StreamEntity.initSharding(system, streamSettings, Clock.systemUTC());
     var routes = org.apache.pekko.http.javadsl.server.Directives.concat(
