@@ -34,14 +34,15 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AuthorizationMatrixTest {
   /**
-   * Rate limits off (a matrix is many requests by few subjects); Durable Streams need a token;
+   * Rate limits off (a matrix is many requests by few subjects); Durable Streams need a token
+   * (the default, said out loud: the stream rows are written for it);
    * stalls never marked while a row runs (an open stream must not write behind a row's back).
    */
   static final String CONFIG = """
       durable-sessions.http.limits.appends.count = 0
       durable-sessions.http.limits.session-creations.count = 0
       durable-sessions.http.limits.open-sockets = 0
-      durable-sessions.streams.require-token = on
+      durable-sessions.streams.open = off
       durable-sessions.presence.stall-after = 1h
       """;
 

@@ -3,9 +3,11 @@ package dev.durablesessions.http.authz;
 /**
  * What rows share, set up once: a session for the reads ({@code authz-…}, holding a message),
  * a session only the out-of-pattern tokens cover ({@code other-…}), a queue where one session of
- * each waits, a stream for the reads and appends, and a stream no caller's patterns cover.
+ * each waits, one erased session of each, a stream for the reads and appends, and a stream no
+ * caller's patterns cover.
  */
-record Fixture(String session, String outSession, String queue, String queuedIn, String queuedOut, String stream, String secretStream) {
+record Fixture(String session, String outSession, String queue, String queuedIn, String queuedOut,
+    String erasedIn, String erasedOut, String stream, String secretStream) {
 
   static Fixture on(Node node) {
     String session = node.newSession();
@@ -16,6 +18,9 @@ record Fixture(String session, String outSession, String queue, String queuedIn,
     String queuedOut = node.queued(Caller.OUT_PREFIX, queue);
     node.awaitListed(queue, queuedIn);
     node.awaitListed(queue, queuedOut);
-    return new Fixture(session, outSession, queue, queuedIn, queuedOut, node.newStream(Caller.IN_PREFIX + "s-"), node.newStream("secret-"));
+    String erasedIn = node.erased(Caller.IN_PREFIX);
+    String erasedOut = node.erased(Caller.OUT_PREFIX);
+    return new Fixture(session, outSession, queue, queuedIn, queuedOut, erasedIn, erasedOut,
+        node.newStream(Caller.IN_PREFIX + "s-"), node.newStream("secret-"));
   }
 }

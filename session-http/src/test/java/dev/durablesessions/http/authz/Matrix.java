@@ -26,8 +26,8 @@ import java.util.Map;
  * row says otherwise, tokens whose patterns miss what the row touches get 403 (for a frame: at
  * the socket upgrade), and a missing or invalid token gets 401.
  *
- * <p>Durable Streams rows are for streams that need a token (the test's node sets
- * {@code durable-sessions.streams.require-token = on}): of any role, whose patterns cover the
+ * <p>Durable Streams rows are for streams that need a token, the default (the test's node
+ * says so: {@code durable-sessions.streams.open = off}): of any role, whose patterns cover the
  * stream's name.
  */
 final class Matrix {
@@ -64,6 +64,8 @@ final class Matrix {
             .in(FORBIDDEN, FORBIDDEN, FORBIDDEN, OK200, FORBIDDEN, OK200)
             .out(FORBIDDEN, FORBIDDEN, FORBIDDEN, OK200, FORBIDDEN, OK200),
         Row.rest("GET /v1/sessions/{id}").shared(Matrix::fixtureSession).in(OK200),
+        Row.rest("DELETE /v1/sessions/{id}").writes().perCell(Matrix::newSession)
+            .in(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK200),
         Row.rest("GET /v1/sessions/{id}/events").shared(Matrix::fixtureSession).in(OK200),
         Row.rest("POST /v1/sessions/{id}/messages").writes().shared(Matrix::newSession).body("{\"text\":\"hi\"}")
             .in(OK201, OK201, state(409, "floor_not_held"), OK201, FORBIDDEN, OK201),
@@ -124,9 +126,16 @@ final class Matrix {
         Row.rest("POST /v1/queues/{queue}/claim").writes().when("an authz-… session waits")
             .perCell(Matrix::listedInAQueueOfItsOwn)
             .in(FORBIDDEN, FORBIDDEN, OK200, OK200, FORBIDDEN, OK200)
-            .out(FORBIDDEN, FORBIDDEN, state(409, "not_queued"), state(409, "not_queued"), FORBIDDEN, state(409, "not_queued")));
+            .out(FORBIDDEN, FORBIDDEN, state(409, "not_queued"), state(409, "not_queued"), FORBIDDEN, state(409, "not_queued")),
+
+        Row.rest("GET /v1/erasures").query("limit=1000").check(Matrix::listsOnlyCoveredErasures)
+            .in(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK200)
+            .out(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK200),
+        Row.rest("GET /v1/erasures/{id}").shared((n, fx, c) -> Scene.session(fx.erasedIn()))
+            .in(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK200));
   }
 
+  /** A token of any role whose patterns cover the stream's name may use it, observers included (PROTOCOL §12). */
   private static List<Row> streams() {
     return List.of(
         Row.stream("PUT /v1/stream/{name}").writes()
@@ -252,6 +261,13 @@ final class Matrix {
     else body.path("queues").forEach(queue -> queue.forEach(entries::add));
     entries.forEach(e -> ids.add(e.path("sessionId").asText()));
     return coveredOnly(caller, ids, caller.reach == Caller.Reach.IN ? fixture.queuedIn() : fixture.queuedOut());
+  }
+
+  /** The erasure records are only of sessions the token covers, and include the fixture's one it covers. */
+  private static String listsOnlyCoveredErasures(Fixture fixture, Caller caller, HttpResponse<String> response) {
+    List<String> ids = new ArrayList<>();
+    Node.json(response.body()).path("erasures").forEach(r -> ids.add(r.path("sessionId").asText()));
+    return coveredOnly(caller, ids, caller.reach == Caller.Reach.IN ? fixture.erasedIn() : fixture.erasedOut());
   }
 
   private static String coveredOnly(Caller caller, List<String> ids, String expected) {

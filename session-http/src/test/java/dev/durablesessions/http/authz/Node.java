@@ -165,6 +165,13 @@ final class Node implements AutoCloseable {
     return id;
   }
 
+  /** A session erased by setup (its record stays). */
+  String erased(String prefix) {
+    String id = newSession(prefix);
+    must("DELETE", "/v1/sessions/" + id, setupAdmin, null, 200);
+    return id;
+  }
+
   /** Waits until the queue directory lists {@code id} in {@code queue} (it lags a write by a moment). */
   void awaitListed(String queue, String id) {
     long deadline = System.nanoTime() + WAIT.toNanos();
