@@ -51,6 +51,9 @@ class JournalOutageTest {
       durable-sessions.http.socket.ask-timeout = 3s
       durable-sessions.http.socket.heartbeat-timeout = 0
       durable-sessions.streams.ask-timeout = 3s
+      # the outage is under test here, not stream tokens (StreamContract covers those)
+      durable-sessions.streams.open = on
+      durable-sessions.http.limits.appends.count = 0
       """;
   static final ObjectMapper JSON = new ObjectMapper();
 
