@@ -125,6 +125,9 @@ public final class ControlRules {
   }
 
   private static Decision handBack(Control control, Participant by, HandBack h) {
+    // Only the human side ever holds the floor or frees a queued session: any other role is
+    // refused for what it is, in every phase, like every other control request it may not make.
+    if (!humanSide(by)) return Decision.refuse(ErrorCode.FORBIDDEN, "only the human in control, support or admins hand back");
     if (control instanceof Control.HumanInControl human) {
       if (!human.human().equals(by.id()) && !supportOrAdmin(by)) {
         return Decision.refuse(ErrorCode.NOT_IN_CONTROL, human.human() + " has the floor, not " + by.id());
