@@ -119,7 +119,7 @@ class BadInputTest {
         .issue("mallory", Role.USER, List.of("*"), Duration.ofHours(1));
     assertError(call("GET", "/v1/sessions/" + id, forged, null), 401, "unauthorized");
     String expired = server.tokens.issue("ada", Role.USER, List.of("*"), Duration.ofSeconds(-60));
-    assertError(call("GET", "/v1/sessions/" + id, expired, null), 401, "unauthorized");
+    assertError(call("GET", "/v1/sessions/" + id, expired, null), 401, "token_expired");
     String narrow = server.tokens.issue("bob", Role.USER, List.of("only-this-one"), Duration.ofHours(1));
     assertError(call("GET", "/v1/sessions/" + id, narrow, null), 403, "forbidden");
     assertError(call("POST", "/v1/sessions", narrow, "{}"), 403, "forbidden");
