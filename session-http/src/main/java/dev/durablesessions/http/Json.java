@@ -46,6 +46,50 @@ public final class Json {
     return TYPE_NAMES.get(event.getClass());
   }
 
+  /**
+   * A client's JSON text (a frame, a REST body) as a tree. Like {@code MAPPER.readTree}, but a
+   * string or field name holding an unpaired surrogate is refused as not JSON: the escape
+   * {@code "\\ud800"} can spell one, yet it is no Unicode text and no event could store it.
+   */
+  public static com.fasterxml.jackson.databind.JsonNode readClient(String text)
+      throws com.fasterxml.jackson.core.JsonProcessingException {
+    com.fasterxml.jackson.databind.JsonNode tree = MAPPER.readTree(text);
+    String where = unpairedSurrogate(tree, "");
+    if (where != null) {
+      throw new com.fasterxml.jackson.core.JsonParseException(null, "unpaired surrogate in the string at " + where);
+    }
+    return tree;
+  }
+
+  /** The JSON pointer of the first string or field name with an unpaired surrogate, or null. */
+  private static String unpairedSurrogate(com.fasterxml.jackson.databind.JsonNode node, String at) {
+    if (node == null) return null;
+    if (node.isTextual()) return unpaired(node.textValue()) ? (at.isEmpty() ? "/" : at) : null;
+    if (node.isObject()) {
+      for (var field : node.properties()) {
+        String path = at + "/" + field.getKey().replace("~", "~0").replace("/", "~1");
+        if (unpaired(field.getKey())) return path;
+        String inner = unpairedSurrogate(field.getValue(), path);
+        if (inner != null) return inner;
+      }
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        String inner = unpairedSurrogate(node.get(i), at + "/" + i);
+        if (inner != null) return inner;
+      }
+    }
+    return null;
+  }
+
+  private static boolean unpaired(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) i++;
+      else if (Character.isSurrogate(c)) return true;
+    }
+    return false;
+  }
+
   public static String write(Object value) {
     try {
       return MAPPER.writeValueAsString(value);

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.flipkart.zjsonpatch.JsonPatch;
-import com.flipkart.zjsonpatch.JsonPatchApplicationException;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -45,8 +44,10 @@ public final class WorkingState {
     try {
       JsonPatch.validate(patch);
       next = JsonPatch.apply(patch, document);
-    } catch (JsonPatchApplicationException | IllegalArgumentException e) {
-      // zjsonpatch reports a malformed pointer ("files" without a leading /) as IllegalArgumentException
+    } catch (RuntimeException e) {
+      // Besides JsonPatchApplicationException, zjsonpatch throws IllegalArgumentException for a malformed
+      // pointer ("files" without a leading /) and IllegalStateException for a member name used on an
+      // array ("/files_modified/x"): a patch it cannot apply is refused, and never stops the session.
       return Applied.refuse("the patch does not apply: " + e.getMessage());
     }
     String broken = shapeProblem(document, next);

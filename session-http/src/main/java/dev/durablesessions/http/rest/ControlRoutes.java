@@ -164,7 +164,7 @@ final class ControlRoutes extends AllDirectives {
     return entity(Unmarshaller.entityToString(), body -> {
       JsonNode json;
       try {
-        json = body.isBlank() ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
+        json = body.isBlank() ? Json.MAPPER.createObjectNode() : Json.readClient(body);
       } catch (Exception e) {
         return complete(ApiError.response(ErrorCode.BAD_JSON, "body is not JSON"));
       }

@@ -136,7 +136,7 @@ public final class SessionRoutes extends AllDirectives {
     return entity(Unmarshaller.entityToString(), body -> {
       JsonNode json;
       try {
-        json = body.isBlank() ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
+        json = body.isBlank() ? Json.MAPPER.createObjectNode() : Json.readClient(body);
       } catch (Exception e) {
         return complete(ApiError.response(ErrorCode.BAD_JSON, "body is not JSON"));
       }
@@ -220,7 +220,7 @@ public final class SessionRoutes extends AllDirectives {
     return entity(Unmarshaller.entityToString(), body -> {
       JsonNode json;
       try {
-        json = Json.MAPPER.readTree(body);
+        json = Json.readClient(body);
       } catch (Exception e) {
         return complete(ApiError.response(ErrorCode.BAD_JSON, "body is not JSON"));
       }
