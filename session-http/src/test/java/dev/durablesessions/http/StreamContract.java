@@ -327,6 +327,8 @@ abstract class StreamContract {
     assertEquals(400, send(server, "GET", path + "?offset=abc", null, null).statusCode());
     assertEquals(400, send(server, "GET", path + "?offset=0000000000000000_0000000000000099", null, null).statusCode());
     assertEquals(400, send(server, "PUT", "/v1/stream/" + "n".repeat(300), "text/plain", null).statusCode());
+    // found by fuzzing: a valid timestamp beyond what epoch milliseconds hold was a 500
+    assertEquals(400, send(server, "PUT", path + "-far", "application/json", null, "Stream-Expires-At", "+999999999-12-31T23:59:59Z").statusCode());
     assertEquals(tail, header(send(server, "HEAD", path, null, null), "Stream-Next-Offset"), "nothing was appended");
     assertEquals("[1]", send(server, "GET", path, null, null).body());
   }

@@ -619,13 +619,14 @@ public final class StreamRoutes extends AllDirectives {
     return PRODUCER_NUMBER.matcher(s).matches() && Long.parseLong(s) <= MAX_SAFE_INTEGER;
   }
 
+  /** Epoch milliseconds, or null for what is no RFC 3339 timestamp or lies beyond what they hold (the year 292278994). */
   private static Long parseTimestamp(String value) {
     try {
       return OffsetDateTime.parse(value.trim()).toInstant().toEpochMilli();
-    } catch (DateTimeParseException e) {
+    } catch (DateTimeParseException | ArithmeticException e) {
       try {
         return Instant.parse(value.trim()).toEpochMilli();
-      } catch (DateTimeParseException e2) {
+      } catch (DateTimeParseException | ArithmeticException e2) {
         return null;
       }
     }

@@ -113,8 +113,8 @@ public final class FuzzServer implements AutoCloseable {
 
   /**
    * A request Pekko HTTP's parser refuses before any route sees it (docs/PROTOCOL.md section 3),
-   * in plain text: 400 for a request-target that is not a URI or a header value with a control
-   * character, 414 for a target over the length limit, 501 for a method HTTP does not define, 422
+   * in plain text: 400 for a request-target that is not a URI, a header value with a control
+   * character or a second Content-Type, 414 for a target over the length limit, 501 for a method HTTP does not define, 422
    * for a HEAD or TRACE request with a body.
    */
   public static boolean refusedByTheParser(String method, String target, List<Header> headers, boolean body, RawHttp.Response r) {
@@ -123,7 +123,8 @@ public final class FuzzServer implements AutoCloseable {
       for (byte b : h.value()) if (b >= 0 && b < 0x20 && b != '\t' || b == 0x7f) return true;
       return false;
     });
-    return plain && r.status() == 400 && (malformedTarget(target) || controlInHeader)
+    boolean twoContentTypes = headers.stream().filter(h -> h.name().equalsIgnoreCase("Content-Type")).count() > 1;
+    return plain && r.status() == 400 && (malformedTarget(target) || controlInHeader || twoContentTypes)
         || r.status() == 414 && target.length() > MAX_URI_LENGTH
         || r.status() == 501 && !METHODS.contains(method)
         || r.status() == 422 && body && (method.equals("HEAD") || method.equals("TRACE"));

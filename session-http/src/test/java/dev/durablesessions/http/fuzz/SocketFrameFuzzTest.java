@@ -189,7 +189,7 @@ class SocketFrameFuzzTest {
     return Arbitraries.frequencyOf(Tuple.of(40, Arbitraries.just(false)), Tuple.of(1, Arbitraries.just(true)));
   }
 
-  @Property(tries = 3600, shrinking = ShrinkingMode.BOUNDED)
+  @Property(tries = 3200, shrinking = ShrinkingMode.BOUNDED)
   void everyFrameGetsItsDocumentedAnswerTheSocketStaysOpenAndRefusedFramesChangeNothing(
       @ForAll("frames") Map<String, Object> frame, @ForAll("plans") List<Mutation> plan, @ForAll("roles") Role role,
       @ForAll("binary") boolean binary) throws Exception {
