@@ -4,6 +4,9 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.durablesessions.session.SessionEvent;
 
@@ -14,12 +17,31 @@ public final class Json {
   @JsonIgnoreProperties({"producer"})
   private interface WireEvent {}
 
-  public static final ObjectMapper MAPPER = new ObjectMapper()
+  public static final ObjectMapper MAPPER = withoutCoercion(new ObjectMapper()
       .registerModule(new JavaTimeModule())
       .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-      .addMixIn(SessionEvent.class, WireEvent.class);
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+      .addMixIn(SessionEvent.class, WireEvent.class));
+
+  /**
+   * What clients send is read as typed: a number or boolean where a string belongs, a string or
+   * a fraction ({@code 1.5}, {@code 1E2}) where an integer belongs is a wrong type (invalid_frame,
+   * invalid_request), never converted and accepted. Found by fuzzing: {@code "ref": 0} was
+   * acknowledged as {@code "0"}, {@code "offset": "12"} and {@code 1.5} were taken as offsets.
+   */
+  private static ObjectMapper withoutCoercion(ObjectMapper mapper) {
+    mapper.coercionConfigFor(LogicalType.Textual)
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+    mapper.coercionConfigFor(LogicalType.Integer)
+        .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+    return mapper;
+  }
 
   private static final com.fasterxml.jackson.databind.ObjectWriter EVENT_WRITER = MAPPER.writerFor(SessionEvent.class);
 

@@ -203,6 +203,42 @@ class BadInputTest {
     }
   }
 
+  /** Found by fuzzing: a number given for a string, a string or a fraction for an integer, was converted and accepted. */
+  @Test
+  void fieldsOfTheWrongTypeAreRefusedNotConvertedAndChangeNothing() {
+    String id = newSession();
+    try (WsClient ws = WsClient.connect(server.ws(id, 0), server.token("bot", Role.AGENT))) {
+      ws.nextOfType("attached");
+      ws.send("{\"type\":\"signal.answer\",\"ref\":\"settle\",\"signal\":-1,\"outcome\":\"consumed\"}");
+      ws.expectError("signal_not_found");
+      long head = head(id);
+      for (String frame : List.of(
+          "{\"type\":\"message\",\"ref\":0,\"text\":\"a number for a ref\"}",
+          "{\"type\":\"message\",\"ref\":\"w1\",\"text\":5}",
+          "{\"type\":\"message\",\"ref\":\"w2\",\"text\":\"x\",\"messageId\":true}",
+          "{\"type\":\"message\",\"ref\":\"w3\",\"text\":\"x\",\"producer\":{\"id\":\"p\",\"epoch\":\"0\",\"seq\":0}}",
+          "{\"type\":\"message\",\"ref\":\"w4\",\"text\":\"x\",\"producer\":{\"id\":\"p\",\"epoch\":0,\"seq\":0.5}}",
+          "{\"type\":\"signal.answer\",\"ref\":\"w5\",\"signal\":\"7\",\"outcome\":\"consumed\"}",
+          "{\"type\":\"ack\",\"ref\":\"w6\",\"offset\":\"3\"}",
+          "{\"type\":\"heartbeat\",\"ref\":\"w7\",\"offset\":1.5}",
+          "{\"type\":\"ack\",\"ref\":\"w8\",\"offset\":1E2}")) {
+        ws.send(frame);
+        ws.expectError("invalid_frame");
+      }
+      String user = this.user;
+      assertError(call("POST", "/v1/sessions/" + id + "/messages", user, "{\"text\":\"x\",\"messageId\":7}"), 400, "invalid_request");
+      assertError(call("POST", "/v1/sessions/" + id + "/messages", user,
+          "{\"text\":\"x\",\"producer\":{\"id\":\"p\",\"epoch\":\"0\",\"seq\":0}}"), 400, "invalid_request");
+      assertError(call("POST", "/v1/sessions", user, "{\"id\":12345}"), 400, "invalid_request");
+      String support = server.token("sue", Role.SUPPORT);
+      assertError(call("POST", "/v1/sessions/" + id + "/close", support, "{\"reason\":{\"why\":\"x\"}}"), 400, "invalid_request");
+      assertError(call("POST", "/v1/sessions/" + id + "/transfers", support, "{\"mode\":\"cold\",\"to\":{\"queue\":7}}"), 400, "invalid_request");
+      assertError(call("POST", "/v1/sessions/" + id + "/handback", support, "{\"agent\":false}"), 400, "invalid_request");
+      assertEquals(head, head(id), "no refused input may change the session");
+      assertEquals(404, call("GET", "/v1/sessions/12345", user, null).statusCode(), "no session was created from a number");
+    }
+  }
+
   @Test
   void socketsWithBadOffsetsOrTokensAreRefusedBeforeTheUpgrade() {
     String id = newSession();

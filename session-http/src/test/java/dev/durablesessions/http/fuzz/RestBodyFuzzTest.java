@@ -63,6 +63,26 @@ class RestBodyFuzzTest {
       new Route("close", "/v1/sessions/{session}/close", object("reason", "resolved")),
       new Route("queue claim", "/v1/queues/billing/claim", object()));
 
+  /** The type of each body field of each route (docs/PROTOCOL.md section 3); a body with one of another type is refused. */
+  static final Map<String, Map<String, Object>> FIELD_TYPES = fieldTypes();
+
+  private static Map<String, Map<String, Object>> fieldTypes() {
+    Schema.Kind s = Schema.Kind.STRING;
+    Schema.Kind strings = Schema.Kind.STRINGS;
+    Map<String, Object> note = Map.of("inProgress", strings, "decided", Schema.Kind.ARRAY, "next", strings, "canWait", strings,
+        "waitingOn", strings);
+    Map<String, Map<String, Object>> types = new java.util.HashMap<>();
+    types.put("create", Map.of("id", s));
+    types.put("message", Map.of("text", s, "messageId", s, "producer",
+        Map.of("id", s, "epoch", Schema.Kind.INTEGER, "seq", Schema.Kind.INTEGER)));
+    types.put("warm transfer", Map.of("mode", s, "to", Map.of("participant", s, "queue", s), "note", note));
+    types.put("cold transfer", types.get("warm transfer"));
+    types.put("cancel", Map.of("reason", s));
+    types.put("handback", Map.of("agent", s, "note", note));
+    types.put("close", Map.of("reason", s));
+    return types;
+  }
+
   @BeforeContainer
   static void start() {
     node = new FuzzServer("");
@@ -131,6 +151,10 @@ class RestBodyFuzzTest {
 
     RawHttp.Response r = node.http.send("POST", path, headers, body);
     String code = FuzzServer.assertDocumented(r, context);
+    com.fasterxml.jackson.databind.JsonNode sent = readable(damage) ? read(json) : null;
+    String wrong = sent == null || !sent.isObject() || !FIELD_TYPES.containsKey(route.name()) ? null
+        : Schema.wrongType(sent, FIELD_TYPES.get(route.name()));
+    if (wrong != null) assertTrue(code != null, "a body whose " + wrong + " has the wrong type was accepted: " + context + " -> " + r.text());
     boolean sessionBound = path.contains(session);
     if (code == null) {
       count.accepted();
@@ -143,6 +167,22 @@ class RestBodyFuzzTest {
       if (sessionBound) assertEquals(head, node.head(session), "a refused request changed the session: " + context + " -> " + r.text());
     }
     if (++sinceRotation >= 250) rotate();
+  }
+
+  /** Damage that leaves the JSON as it was (padding is whitespace). */
+  static boolean readable(BodyDamage damage) {
+    return switch (damage.kind()) {
+      case NONE, JUST_UNDER_LIMIT, OVER_LIMIT -> true;
+      default -> false;
+    };
+  }
+
+  static com.fasterxml.jackson.databind.JsonNode read(String json) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+    } catch (Exception e) {
+      return null;
+    }
   }
 
   @AfterProperty

@@ -87,6 +87,35 @@ class SocketFrameFuzzTest {
       object("type", "ack", "ref", "r{n}", "offset", number(2)),
       object("type", "leave", "ref", "r{n}"));
 
+  /** The type of each field of each frame type (docs/PROTOCOL.md section 4); a frame with one of another type is refused. */
+  static final Map<String, Map<String, Object>> FIELD_TYPES = fieldTypes();
+
+  private static Map<String, Map<String, Object>> fieldTypes() {
+    Schema.Kind s = Schema.Kind.STRING;
+    Schema.Kind i = Schema.Kind.INTEGER;
+    Map<String, Object> producer = Map.of("id", s, "epoch", i, "seq", i);
+    Map<String, Object> error = Map.of("code", s, "message", s);
+    Map<String, Map<String, Object>> types = new java.util.HashMap<>();
+    types.put("message", Map.of("ref", s, "producer", producer, "messageId", s, "text", s));
+    types.put("stream.start", Map.of("ref", s, "producer", producer, "messageId", s));
+    types.put("stream.delta", Map.of("ref", s, "producer", producer, "messageId", s, "text", s));
+    types.put("stream.end", Map.of("ref", s, "producer", producer, "messageId", s, "reason", s, "error", s));
+    types.put("signal", Map.of("ref", s, "producer", producer, "kind", s, "to", Map.of("role", s, "participant", s), "text", s,
+        "toolCallId", s));
+    types.put("signal.answer", Map.of("ref", s, "producer", producer, "signal", i, "outcome", s, "text", s));
+    types.put("status", Map.of("ref", s, "producer", producer, "status", s, "detail", s));
+    types.put("suggestion", Map.of("ref", s, "producer", producer, "text", s));
+    types.put("commit", Map.of("ref", s, "producer", producer, "tool", s, "toolCallId", s, "inputHash", s, "outputSummary", s,
+        "provenance", s, "error", error, "patch", Schema.Kind.ARRAY, "evictedKeys", Schema.Kind.STRINGS));
+    types.put("tool.call", Map.of("ref", s, "producer", producer, "toolCallId", s, "name", s, "inputHash", s));
+    types.put("tool.result", Map.of("ref", s, "producer", producer, "toolCallId", s, "outcome", s, "summary", s, "error", error));
+    types.put("turn.retry", Map.of("ref", s, "producer", producer, "reason", s));
+    types.put("heartbeat", Map.of("ref", s, "offset", i));
+    types.put("ack", Map.of("ref", s, "offset", i));
+    types.put("leave", Map.of("ref", s));
+    return types;
+  }
+
   @BeforeContainer
   static void start() {
     node = new FuzzServer("durable-sessions.http.socket.max-frame-size = 64KiB");
@@ -233,6 +262,12 @@ class SocketFrameFuzzTest {
     assertTrue(answers.size() <= 1, "one answer per frame, got " + answers + " for: " + context);
 
     JsonNode answer = answers.isEmpty() ? null : answers.get(0);
+    Map<String, Object> fieldTypes = parsed != null && parsed.isObject() && parsed.path("type").isTextual() ? FIELD_TYPES.get(type) : null;
+    String wrong = fieldTypes == null ? null : Schema.wrongType(parsed, fieldTypes);
+    if (wrong != null) {
+      assertTrue(answer != null && answer.path("type").asText().equals("error"),
+          "a frame whose " + wrong + " has the wrong type was not refused: " + context + " -> " + answer);
+    }
     if (answer != null && answer.path("type").asText().equals("error")) {
       count.refused();
       Documented.assertRefusal(answer.path("code").asText(), context + " -> " + answer);
