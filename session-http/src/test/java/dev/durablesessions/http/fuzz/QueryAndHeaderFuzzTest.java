@@ -254,6 +254,7 @@ class QueryAndHeaderFuzzTest {
     } else {
       head = node.head(session);
     }
+    if (count.cases() % 500 == 0) node.assertStillServing("reads-" + count.cases()); // after each batch of 500
   }
 
   /** The socket upgrades go to their own session (connecting writes presence events). */

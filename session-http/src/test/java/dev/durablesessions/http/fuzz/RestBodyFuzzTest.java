@@ -167,6 +167,7 @@ class RestBodyFuzzTest {
       if (sessionBound) assertEquals(head, node.head(session), "a refused request changed the session: " + context + " -> " + r.text());
     }
     if (++sinceRotation >= 250) rotate();
+    if (count.cases() % 500 == 0) node.assertStillServing("rest-bodies-" + count.cases()); // after each batch of 500
   }
 
   /** Damage that leaves the JSON as it was (padding is whitespace). */

@@ -283,6 +283,7 @@ class SocketFrameFuzzTest {
     }
     assertTrue(!ws.closed.isDone() || type.equals("leave"), "the socket closed without a closing frame: " + context);
     if (++sinceRotation >= 500) rotate();
+    if (count.cases() % 500 == 0) node.assertStillServing("socket-frames-" + count.cases()); // after each batch of 500
   }
 
   @AfterProperty

@@ -248,6 +248,7 @@ class StreamRequestFuzzTest {
       assertEquals(before.header("Stream-Closed"), after.header("Stream-Closed"), "a refusal or a read closed the stream: " + context);
     }
     if (++sinceRotation >= 300) rotate();
+    if (count.cases() % 500 == 0) node.assertStillServing("streams-" + count.cases()); // after each batch of 500
   }
 
   private static String encode(String s) {
