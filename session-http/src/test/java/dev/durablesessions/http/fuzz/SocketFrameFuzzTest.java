@@ -193,7 +193,7 @@ class SocketFrameFuzzTest {
     }
   }
 
-  /** Every frame type alike, but leave, which ends the socket (and so costs a new session), less often. */
+  /** Every frame type alike, but leave, which ends the socket (and so costs a reconnection), less often. */
   @Provide
   Arbitrary<Map<String, Object>> frames() {
     return Arbitraries.frequencyOf(
