@@ -19,7 +19,8 @@ import java.util.Map;
  * One real node for a fuzz test class (H2, real HTTP), with a token per role and a raw HTTP
  * client. Presence and receipt timers are pushed out of the way, so that the only writes to a
  * session while it is fuzzed are the ones the fuzzed requests make: a refused request must
- * leave the head exactly where it was.
+ * leave the head exactly where it was. Durable Streams are open, as for the protocol's own
+ * clients (tokens are fuzzed on the session API); long-polls wait 20 ms.
  */
 public final class FuzzServer implements AutoCloseable {
   static final String QUIET_TIMERS = """
@@ -30,6 +31,7 @@ public final class FuzzServer implements AutoCloseable {
       durable-sessions.presence.stall-after = 2h
       durable-sessions.session.receipt-interval = 1h
       durable-sessions.streams.long-poll-timeout = 20ms
+      durable-sessions.streams.require-token = off
       """;
 
   private static final ObjectMapper JSON = new ObjectMapper();
