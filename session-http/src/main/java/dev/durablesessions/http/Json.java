@@ -29,7 +29,8 @@ public final class Json {
    * What clients send is read as typed: a number or boolean where a string belongs, a string or
    * a fraction ({@code 1.5}, {@code 1E2}) where an integer belongs is a wrong type (invalid_frame,
    * invalid_request), never converted and accepted. Found by fuzzing: {@code "ref": 0} was
-   * acknowledged as {@code "0"}, {@code "offset": "12"} and {@code 1.5} were taken as offsets.
+   * acknowledged as {@code "0"}, {@code "offset": "12"} and {@code 1.5} were taken as offsets,
+   * and {@code "offset": ""} as no offset.
    */
   private static ObjectMapper withoutCoercion(ObjectMapper mapper) {
     mapper.coercionConfigFor(LogicalType.Textual)
@@ -37,6 +38,8 @@ public final class Json {
         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
     mapper.coercionConfigFor(LogicalType.Integer)
+        .setAcceptBlankAsEmpty(false)
+        .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);

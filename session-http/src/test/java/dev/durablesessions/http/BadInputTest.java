@@ -221,7 +221,9 @@ class BadInputTest {
           "{\"type\":\"signal.answer\",\"ref\":\"w5\",\"signal\":\"7\",\"outcome\":\"consumed\"}",
           "{\"type\":\"ack\",\"ref\":\"w6\",\"offset\":\"3\"}",
           "{\"type\":\"heartbeat\",\"ref\":\"w7\",\"offset\":1.5}",
-          "{\"type\":\"ack\",\"ref\":\"w8\",\"offset\":1E2}")) {
+          "{\"type\":\"ack\",\"ref\":\"w8\",\"offset\":1E2}",
+          "{\"type\":\"heartbeat\",\"ref\":\"w9\",\"offset\":\"\"}",
+          "{\"type\":\"heartbeat\",\"ref\":\"w10\",\"offset\":\" \"}")) {
         ws.send(frame);
         ws.expectError("invalid_frame");
       }

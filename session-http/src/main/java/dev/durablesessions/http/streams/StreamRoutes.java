@@ -448,8 +448,7 @@ public final class StreamRoutes extends AllDirectives {
       Source<ByteString, ?> events = Source.single(framing.page(first)).concat(rest).via(readers.flow());
       HttpResponse response = HttpResponse.create().withStatus(200)
           .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(), events))
-          .addHeader(RawHeader.create("Cache-Control", "no-cache"))
-          .addHeader(RawHeader.create("Connection", "keep-alive"));
+          .addHeader(RawHeader.create("Cache-Control", "no-cache"));
       if (framing.base64) response = response.addHeader(RawHeader.create(SSE_ENCODING, "base64"));
       return response;
     });
