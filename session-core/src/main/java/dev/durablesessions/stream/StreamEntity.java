@@ -155,7 +155,11 @@ public final class StreamEntity
         .onCommand(AcquireFork.class, this::onAcquireFork)
         .onCommand(ReleaseFork.class, this::onReleaseFork)
         .onCommand(WaitTimedOut.class, this::onWaitTimedOut)
-        .onCommand(CheckExpiry.class, (s, c) -> s.expired(now()) ? expire(s, null) : Effect().noReply())
+        .onCommand(CheckExpiry.class, (s, c) -> {
+          if (s.expired(now())) return expire(s, null);
+          armExpiry(s); // a deadline beyond the longest timer is checked again then
+          return Effect().noReply();
+        })
         .onCommand(Passivate.class, this::onPassivate)
         .build();
   }
@@ -505,6 +509,12 @@ public final class StreamEntity
         .thenNoReply();
   }
 
+  /**
+   * Pekko's scheduler refuses delays beyond about 248 days (and the stream would stop on it), while
+   * Stream-TTL and Stream-Expires-At may lie years ahead: a later deadline is re-checked daily.
+   */
+  private static final Duration LONGEST_EXPIRY_TIMER = Duration.ofDays(1);
+
   private void armExpiry(StreamState s) {
     if (!s.live() || s.ttlSeconds == null && s.expiresAt == null) {
       timers.cancel(EXPIRY_TIMER);
@@ -513,7 +523,8 @@ public final class StreamEntity
     long deadline = Long.MAX_VALUE;
     if (s.expiresAt != null) deadline = s.expiresAt;
     if (s.ttlSeconds != null) deadline = Math.min(deadline, s.lastAccess + s.ttlSeconds * 1000);
-    timers.startSingleTimer(EXPIRY_TIMER, CheckExpiry.INSTANCE, Duration.ofMillis(Math.max(1, deadline - now() + 5)));
+    long delay = Math.max(1, deadline - now() + 5);
+    timers.startSingleTimer(EXPIRY_TIMER, CheckExpiry.INSTANCE, Duration.ofMillis(Math.min(delay, LONGEST_EXPIRY_TIMER.toMillis())));
   }
 
   /** Reads and writes renew a sliding TTL; the renewal is written when the stream goes to sleep. */

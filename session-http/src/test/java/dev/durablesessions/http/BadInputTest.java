@@ -144,6 +144,104 @@ class BadInputTest {
     assertEquals(200, call("GET", "/health", null, null).statusCode());
   }
 
+  /**
+   * Found by fuzzing: JSON's escape {@code \\ud800} spells half a surrogate pair, which is no
+   * Unicode text; the session used to accept it and then fail to store the event (and stop).
+   */
+  @Test
+  void stringsWithUnpairedSurrogatesAreRefusedAsBadJsonAndChangeNothing() {
+    String id = newSession();
+    String agent = server.token("bot", Role.AGENT);
+    try (WsClient ws = WsClient.connect(server.ws(id, 0), agent)) {
+      ws.nextOfType("attached");
+      // through the session, after the join: once answered, connecting has written all it writes
+      ws.send("{\"type\":\"signal.answer\",\"ref\":\"settle\",\"signal\":-1,\"outcome\":\"consumed\"}");
+      ws.expectError("signal_not_found");
+      long head = head(id);
+      ws.send("{\"type\":\"message\",\"ref\":\"m1\",\"text\":\"half \\ud800 a pair\"}");
+      assertEquals("not JSON: unpaired surrogate in the string at /text", ws.expectError("bad_json").path("message").asText());
+      ws.send("{\"type\":\"stream.start\",\"ref\":\"m2\",\"messageId\":\"\\udc00\"}");
+      ws.expectError("bad_json");
+      ws.send("{\"type\":\"commit\",\"ref\":\"m3\",\"patch\":[{\"op\":\"add\",\"path\":\"/\\ud83d\",\"value\":1}]}");
+      ws.expectError("bad_json");
+      assertError(call("POST", "/v1/sessions/" + id + "/messages", user, "{\"text\":\"\\ud800\"}"), 400, "bad_json");
+      assertError(call("POST", "/v1/sessions/" + id + "/close", server.token("sue", Role.SUPPORT), "{\"reason\":\"x\\udbff\"}"), 400, "bad_json");
+      assertEquals(head, head(id), "no refused input may change the session");
+
+      // a whole pair is text like any other, and the session keeps serving
+      ws.send("{\"type\":\"message\",\"ref\":\"ok\",\"text\":\"a whole pair \\ud83d\\ude00\"}");
+      assertEquals(head + 1, ws.next(f -> "ack".equals(f.path("type").asText())).path("offset").asLong());
+      JsonNode history = SocketContract.json(call("GET", "/v1/sessions/" + id + "/events?after=" + head, user, null).body());
+      assertEquals("a whole pair \ud83d\ude00", history.path("events").get(0).path("text").asText());
+    }
+  }
+
+  /**
+   * Found by fuzzing: a patch that names an array element by a member name ({@code /files_modified/x})
+   * made the patch library throw an exception the session did not expect, which stopped the session.
+   */
+  @Test
+  void aPatchThatUsesAMemberNameOnAnArrayIsRejectedAndTheSessionKeepsServing() {
+    String id = newSession();
+    try (WsClient ws = WsClient.connect(server.ws(id, 0), server.token("bot", Role.AGENT))) {
+      ws.nextOfType("attached");
+      ws.send("{\"type\":\"signal.answer\",\"ref\":\"settle\",\"signal\":-1,\"outcome\":\"consumed\"}");
+      ws.expectError("signal_not_found");
+      long head = head(id);
+      for (String op : List.of(
+          "{\"op\":\"add\",\"path\":\"/files_modified/x\",\"value\":\"a.ts\"}",
+          "{\"op\":\"replace\",\"path\":\"/files_modified/01\",\"value\":\"a.ts\"}",
+          "{\"op\":\"remove\",\"path\":\"/tools_used/-x\"}",
+          "{\"op\":\"add\",\"path\":\"/files_modified/99999999999999999999\",\"value\":\"a.ts\"}")) {
+        ws.send("{\"type\":\"commit\",\"ref\":\"bad\",\"patch\":[" + op + "]}");
+        assertEquals("bad", ws.expectError("patch_rejected").path("ref").asText(), op);
+      }
+      assertEquals(head, head(id), "a rejected patch writes nothing");
+      ws.send("{\"type\":\"commit\",\"ref\":\"ok\",\"patch\":[{\"op\":\"add\",\"path\":\"/files_modified/-\",\"value\":\"a.ts\"}]}");
+      JsonNode ack = ws.next(f -> "ok".equals(f.path("ref").asText()));
+      assertEquals("ack", ack.path("type").asText(), ack.toString());
+      assertEquals(head + 1, ack.path("offset").asLong());
+    }
+  }
+
+  /** Found by fuzzing: a number given for a string, a string or a fraction for an integer, was converted and accepted. */
+  @Test
+  void fieldsOfTheWrongTypeAreRefusedNotConvertedAndChangeNothing() {
+    String id = newSession();
+    try (WsClient ws = WsClient.connect(server.ws(id, 0), server.token("bot", Role.AGENT))) {
+      ws.nextOfType("attached");
+      ws.send("{\"type\":\"signal.answer\",\"ref\":\"settle\",\"signal\":-1,\"outcome\":\"consumed\"}");
+      ws.expectError("signal_not_found");
+      long head = head(id);
+      for (String frame : List.of(
+          "{\"type\":\"message\",\"ref\":0,\"text\":\"a number for a ref\"}",
+          "{\"type\":\"message\",\"ref\":\"w1\",\"text\":5}",
+          "{\"type\":\"message\",\"ref\":\"w2\",\"text\":\"x\",\"messageId\":true}",
+          "{\"type\":\"message\",\"ref\":\"w3\",\"text\":\"x\",\"producer\":{\"id\":\"p\",\"epoch\":\"0\",\"seq\":0}}",
+          "{\"type\":\"message\",\"ref\":\"w4\",\"text\":\"x\",\"producer\":{\"id\":\"p\",\"epoch\":0,\"seq\":0.5}}",
+          "{\"type\":\"signal.answer\",\"ref\":\"w5\",\"signal\":\"7\",\"outcome\":\"consumed\"}",
+          "{\"type\":\"ack\",\"ref\":\"w6\",\"offset\":\"3\"}",
+          "{\"type\":\"heartbeat\",\"ref\":\"w7\",\"offset\":1.5}",
+          "{\"type\":\"ack\",\"ref\":\"w8\",\"offset\":1E2}",
+          "{\"type\":\"heartbeat\",\"ref\":\"w9\",\"offset\":\"\"}",
+          "{\"type\":\"heartbeat\",\"ref\":\"w10\",\"offset\":\" \"}")) {
+        ws.send(frame);
+        ws.expectError("invalid_frame");
+      }
+      String user = this.user;
+      assertError(call("POST", "/v1/sessions/" + id + "/messages", user, "{\"text\":\"x\",\"messageId\":7}"), 400, "invalid_request");
+      assertError(call("POST", "/v1/sessions/" + id + "/messages", user,
+          "{\"text\":\"x\",\"producer\":{\"id\":\"p\",\"epoch\":\"0\",\"seq\":0}}"), 400, "invalid_request");
+      assertError(call("POST", "/v1/sessions", user, "{\"id\":12345}"), 400, "invalid_request");
+      String support = server.token("sue", Role.SUPPORT);
+      assertError(call("POST", "/v1/sessions/" + id + "/close", support, "{\"reason\":{\"why\":\"x\"}}"), 400, "invalid_request");
+      assertError(call("POST", "/v1/sessions/" + id + "/transfers", support, "{\"mode\":\"cold\",\"to\":{\"queue\":7}}"), 400, "invalid_request");
+      assertError(call("POST", "/v1/sessions/" + id + "/handback", support, "{\"agent\":false}"), 400, "invalid_request");
+      assertEquals(head, head(id), "no refused input may change the session");
+      assertEquals(404, call("GET", "/v1/sessions/12345", user, null).statusCode(), "no session was created from a number");
+    }
+  }
+
   @Test
   void socketsWithBadOffsetsOrTokensAreRefusedBeforeTheUpgrade() {
     String id = newSession();

@@ -324,6 +324,30 @@ abstract class StreamContract {
     assertEquals(204, send(server, "OPTIONS", mine, null, null).statusCode(), "preflights need no token");
   }
 
+  /** Found by fuzzing: an expiry beyond the scheduler's longest delay (about 248 days) used to stop the stream on every request. */
+  @Test
+  void streamsThatExpireYearsAheadAreServedAndSurviveARestart() {
+    server = start();
+    String far = "/v1/stream/far-expiry-" + System.nanoTime();
+    String longTtl = "/v1/stream/long-ttl-" + System.nanoTime();
+    assertEquals(201, send(server, "PUT", far, "application/json", "[1]", "Stream-Expires-At", "2100-01-01T00:00:00Z").statusCode());
+    assertEquals(201, send(server, "PUT", longTtl, "application/json", "[1]", "Stream-TTL", "999999999999").statusCode());
+    for (String path : List.of(far, longTtl)) {
+      assertEquals(204, send(server, "POST", path, "application/json", "[2]").statusCode(), path);
+      assertEquals("[1,2]", send(server, "GET", path + "?offset=-1", null, null).body(), path);
+    }
+    server.close();
+    started.remove(server);
+
+    server = start();
+    assertEquals("2100-01-01T00:00:00Z", header(send(server, "HEAD", far, null, null), "Stream-Expires-At"));
+    assertEquals("999999999999", header(send(server, "HEAD", longTtl, null, null), "Stream-TTL"));
+    for (String path : List.of(far, longTtl)) {
+      assertEquals(204, send(server, "POST", path, "application/json", "[3]").statusCode(), path);
+      assertEquals("[1,2,3]", send(server, "GET", path + "?offset=-1", null, null).body(), path);
+    }
+  }
+
   @Test
   void refusedRequestsChangeNothing() {
     server = start();
@@ -338,6 +362,8 @@ abstract class StreamContract {
     assertEquals(400, send(server, "GET", path + "?offset=abc", null, null).statusCode());
     assertEquals(400, send(server, "GET", path + "?offset=0000000000000000_0000000000000099", null, null).statusCode());
     assertEquals(400, send(server, "PUT", "/v1/stream/" + "n".repeat(300), "text/plain", null).statusCode());
+    // found by fuzzing: a valid timestamp beyond what epoch milliseconds hold was a 500
+    assertEquals(400, send(server, "PUT", path + "-far", "application/json", null, "Stream-Expires-At", "+999999999-12-31T23:59:59Z").statusCode());
     assertEquals(tail, header(send(server, "HEAD", path, null, null), "Stream-Next-Offset"), "nothing was appended");
     assertEquals("[1]", send(server, "GET", path, null, null).body());
   }

@@ -46,7 +46,7 @@ public final class WorkingState {
     if (patch == null || !patch.isArray()) return Applied.refuse("the patch is a JSON array of RFC 6902 operations");
     try {
       JsonPatch.validate(patch, STRICT);
-    } catch (JsonPatchApplicationException | IllegalArgumentException e) {
+    } catch (RuntimeException e) {
       // zjsonpatch reports a malformed pointer ("files" without a leading /) as IllegalArgumentException
       return Applied.refuse("the patch does not apply: " + e.getMessage());
     }

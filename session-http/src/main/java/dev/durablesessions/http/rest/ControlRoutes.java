@@ -98,8 +98,7 @@ final class ControlRoutes extends AllDirectives {
       return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "mode is warm or cold"));
     }
     JsonNode to = body.path("to");
-    Control.Invitee invitee = new Control.Invitee(
-        to.hasNonNull("participant") ? to.get("participant").asText() : null, to.hasNonNull("queue") ? to.get("queue").asText() : null);
+    Control.Invitee invitee = new Control.Invitee(text(to, "participant"), text(to, "queue"));
     HandoffNote note;
     try {
       note = note(body);
@@ -169,17 +168,24 @@ final class ControlRoutes extends AllDirectives {
     return entity(Unmarshaller.entityToString(), body -> {
       JsonNode json;
       try {
-        json = body.isBlank() ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
+        json = body.isBlank() ? Json.MAPPER.createObjectNode() : Json.readClient(body);
       } catch (Exception e) {
         return complete(ApiError.response(ErrorCode.BAD_JSON, "body is not JSON"));
       }
       if (json == null || !json.isObject()) return complete(ApiError.response(ErrorCode.BAD_JSON, "body is a JSON object"));
-      return inner.apply(json);
+      try {
+        return inner.apply(json);
+      } catch (IllegalArgumentException wrongType) {
+        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, wrongType.getMessage()));
+      }
     });
   }
 
+  /** A string field, or null when it is absent; a field of another type is refused (invalid_request), not turned into text. */
   private static String text(JsonNode body, String field) {
-    return body.hasNonNull(field) ? body.get(field).asText() : null;
+    if (!body.hasNonNull(field)) return null;
+    if (!body.get(field).isTextual()) throw new IllegalArgumentException(field + " is a string");
+    return body.get(field).textValue();
   }
 
   private static HandoffNote note(JsonNode body) {

@@ -149,12 +149,13 @@ public final class SessionRoutes extends AllDirectives {
     return entity(Unmarshaller.entityToString(), body -> {
       JsonNode json;
       try {
-        json = body.isBlank() ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
+        json = body.isBlank() ? Json.MAPPER.createObjectNode() : Json.readClient(body);
       } catch (Exception e) {
         return complete(ApiError.response(ErrorCode.BAD_JSON, "body is not JSON"));
       }
       if (!json.isObject()) return complete(ApiError.response(ErrorCode.BAD_JSON, "body is a JSON object"));
-      String id = json.hasNonNull("id") ? json.get("id").asText() : null;
+      if (json.hasNonNull("id") && !json.get("id").isTextual()) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "id is a string"));
+      String id = json.hasNonNull("id") ? json.get("id").textValue() : null;
       if (id == null) {
         if (!identity.mayJoinAny()) {
           return complete(ApiError.response(ErrorCode.FORBIDDEN, "name the session: your token is limited to some sessions"));
@@ -233,7 +234,7 @@ public final class SessionRoutes extends AllDirectives {
     return entity(Unmarshaller.entityToString(), body -> {
       JsonNode json;
       try {
-        json = Json.MAPPER.readTree(body);
+        json = Json.readClient(body);
       } catch (Exception e) {
         return complete(ApiError.response(ErrorCode.BAD_JSON, "body is not JSON"));
       }
@@ -248,7 +249,10 @@ public final class SessionRoutes extends AllDirectives {
           return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "producer is {\"id\", \"epoch\", \"seq\"}"));
         }
       }
-      String messageId = json.hasNonNull("messageId") ? json.get("messageId").asText() : null;
+      if (json.hasNonNull("messageId") && !json.get("messageId").isTextual()) {
+        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "messageId is a string"));
+      }
+      String messageId = json.hasNonNull("messageId") ? json.get("messageId").textValue() : null;
       AppendBody message = new AppendBody.PostMessage(messageId, json.get("text").asText());
       ProducerStamp producer = stamp;
       return onSuccess(

@@ -223,7 +223,7 @@ public final class ConnectionActor {
           if (!closing) {
             // The follower gave up (subscription refused): it already sent the reason.
             closing = true;
-            outbound.frames().complete();
+            completeIfOpen(outbound.frames());
           }
           return stopWhenDone();
         })
@@ -266,10 +266,10 @@ public final class ConnectionActor {
     Message last = TextMessage.create(Frames.closing(code, reason, true, message));
     if (priority) {
       outbound.control().offer(last);
-      outbound.control().complete();
+      completeIfOpen(outbound.control());
     } else {
       if (outbound.frames().offer(last) != QueueOfferResult.enqueued()) outbound.control().offer(last);
-      outbound.frames().complete();
+      completeIfOpen(outbound.frames());
     }
     timers.startSingleTimer(AbortConnection.INSTANCE, settings.slowConsumerAbortAfter());
   }
@@ -415,7 +415,7 @@ public final class ConnectionActor {
         // Goodbye said: the ack goes out, then the socket closes normally.
         closing = true;
         stopFollower("left");
-        outbound.frames().complete();
+        completeIfOpen(outbound.frames());
       }
     }
     return Behaviors.same();
@@ -461,7 +461,7 @@ public final class ConnectionActor {
         send(Frames.closing(CLOSE_SUBSCRIPTION_REFUSED, "subscription_refused", false, f.code().code() + ": " + f.message()));
       }
       closing = true;
-      outbound.frames().complete();
+      completeIfOpen(outbound.frames());
     }
     return Behaviors.same();
   }
@@ -518,6 +518,19 @@ public final class ConnectionActor {
     if (!roomCheckScheduled) {
       roomCheckScheduled = true;
       timers.startSingleTimer(CheckRoom.INSTANCE, Duration.ofMillis(2));
+    }
+  }
+
+  /**
+   * Ends an outbound queue. Its stream may have ended already, when the client went away and the
+   * StreamCompleted (or StreamFailed) saying so is still on its way; found by fuzzing, where the
+   * queue's IllegalStateException stopped the actor when the node shut down at that moment.
+   */
+  private static void completeIfOpen(BoundedSourceQueue<Message> queue) {
+    try {
+      queue.complete();
+    } catch (IllegalStateException streamAlreadyEnded) {
+      // nothing to end: the socket is gone, and socketEnded() follows
     }
   }
 

@@ -24,7 +24,7 @@ public final class Frames {
   public static Parsed parse(String text) {
     JsonNode tree;
     try {
-      tree = Json.MAPPER.readTree(text);
+      tree = Json.readClient(text);
     } catch (JsonProcessingException e) {
       return new Bad(null, ErrorCode.BAD_JSON, "not JSON: " + e.getOriginalMessage());
     }

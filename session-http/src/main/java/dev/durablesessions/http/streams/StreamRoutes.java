@@ -500,8 +500,7 @@ public final class StreamRoutes extends AllDirectives {
       Source<ByteString, ?> events = Sse.untilTokenExpires(Source.single(framing.page(first)).concat(rest), identity).via(readers.flow());
       HttpResponse response = HttpResponse.create().withStatus(200)
           .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(), events))
-          .addHeader(RawHeader.create("Cache-Control", "no-cache"))
-          .addHeader(RawHeader.create("Connection", "keep-alive"));
+          .addHeader(RawHeader.create("Cache-Control", "no-cache"));
       if (framing.base64) response = response.addHeader(RawHeader.create(SSE_ENCODING, "base64"));
       return response;
     });
@@ -671,13 +670,14 @@ public final class StreamRoutes extends AllDirectives {
     return PRODUCER_NUMBER.matcher(s).matches() && Long.parseLong(s) <= MAX_SAFE_INTEGER;
   }
 
+  /** Epoch milliseconds, or null for what is no RFC 3339 timestamp or lies beyond what they hold (the year 292278994). */
   private static Long parseTimestamp(String value) {
     try {
       return OffsetDateTime.parse(value.trim()).toInstant().toEpochMilli();
-    } catch (DateTimeParseException e) {
+    } catch (DateTimeParseException | ArithmeticException e) {
       try {
         return Instant.parse(value.trim()).toEpochMilli();
-      } catch (DateTimeParseException e2) {
+      } catch (DateTimeParseException | ArithmeticException e2) {
         return null;
       }
     }
