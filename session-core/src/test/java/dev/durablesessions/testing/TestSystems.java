@@ -23,6 +23,11 @@ public final class TestSystems {
             pekko.cluster.downing-provider-class = ""
             pekko.coordinated-shutdown.exit-jvm = off
             pekko.coordinated-shutdown.terminate-actor-system = on
+            # A test's node shuts down with requests still in flight (fuzzing leaves some): a shard
+            # region that waits out its hand-off (10 s by default) must not fail the test kit's
+            # shutdown, whose own default is also 10 s. A system that truly hangs still fails at 30 s.
+            pekko.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 5s
+            pekko.actor.testkit.typed.system-shutdown-default = 30s
             pekko.loglevel = INFO
             """))
         .withFallback(db.pekkoConfig())
