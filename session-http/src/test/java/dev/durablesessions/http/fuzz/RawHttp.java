@@ -130,10 +130,7 @@ public final class RawHttp implements AutoCloseable {
       return head;
     }
     byte[] content;
-    // One connection per request: a fuzzed request whose leftovers the server reads as the next
-    // request (seen once in CI: the next answer did not start with a status line) must not
-    // make the harness misread the answer to the next, valid one.
-    boolean keep = false;
+    boolean keep = !"close".equalsIgnoreCase(head.header("Connection"));
     if (method.equals("HEAD") || status == 204 || status == 304 || status < 200) {
       content = new byte[0];
     } else if (head.header("Content-Length") != null) {
