@@ -79,7 +79,7 @@ public final class FuzzServer implements AutoCloseable {
   /** Creates a session owned by the user. */
   public void create(String sessionId) {
     RawHttp.Response r = call("POST", "/v1/sessions", token(Role.USER), "{\"id\":\"" + sessionId + "\"}");
-    assertEquals(201, r.status(), r.text());
+    assertEquals(201, r.status(), () -> r.text() + "; exchanges before: \n  " + http.recent());
   }
 
   /** The session's head, from its summary. */
@@ -140,7 +140,7 @@ public final class FuzzServer implements AutoCloseable {
     String id = "alive-" + label + "-" + System.nanoTime();
     create(id);
     RawHttp.Response posted = call("POST", "/v1/sessions/" + id + "/messages", token(Role.USER), "{\"text\":\"still here\"}");
-    assertEquals(201, posted.status(), "after " + label + ": " + posted.text());
+    assertEquals(201, posted.status(), () -> "after " + label + ": " + posted.text() + "; exchanges before: \n  " + http.recent());
     RawHttp.Response history = call("GET", "/v1/sessions/" + id + "/events", token(Role.USER), null);
     assertEquals(200, history.status(), history.text());
     assertTrue(history.text().contains("still here"), history.text());

@@ -34,7 +34,9 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * wrong types, edge numbers, unicode, repeated, dropped or renamed; paths and methods bent;
  * tokens missing, malformed, forged, expired, of every role, in the header or the query. Each
  * gets a success or its documented JSON error with the documented status, never a server
- * failure; reads and refusals leave the session's head where it was; the node keeps serving.
+ * failure; reads and refusals leave the session's head where it was; the node keeps serving. A
+ * method bent to DELETE by an admin erases the session (it then answers 410 and the fuzzing goes
+ * on with a fresh one).
  */
 class QueryAndHeaderFuzzTest {
   static FuzzServer node;
@@ -94,11 +96,26 @@ class QueryAndHeaderFuzzTest {
   static void start() {
     node = new FuzzServer("");
     count = new CaseCount("QueryAndHeaderFuzzTest");
+    seedSessions();
+    credentials = new LinkedHashMap<>();
+    for (Role role : Role.values()) if (node.tokens.containsKey(role)) credentials.put(role.wire(), node.token(role));
+    credentials.put("narrow", node.server.tokens.issue("nora", Role.SUPPORT, List.of("other-*"), Duration.ofHours(1)));
+    credentials.put("expired", node.server.tokens.issue("ada", Role.USER, List.of("*"), Duration.ofSeconds(-60)));
+    credentials.put("forged", new Tokens("another-secret-another-secret-another-secret", "durable-sessions")
+        .issue("mallory", Role.ADMIN, List.of("*"), Duration.ofHours(1)));
+    credentials.put("garbage", "not.a.jwt");
+    credentials.put("none", null);
+  }
+
+  /**
+   * A fresh session to fuzz, with a turn, a tool call, a commit and a result so the state views
+   * have something to show, and a second one for the socket upgrades; {@link #head} is its head.
+   */
+  static void seedSessions() {
     session = "fz-read-" + unique.incrementAndGet();
     sockets = "fz-read-ws-" + unique.incrementAndGet();
     node.create(session);
     node.create(sockets);
-    // a turn, a tool call, a commit and a result, so the state views have something to show
     assertEquals(201, node.call("POST", "/v1/sessions/" + session + "/messages", node.token(Role.USER), "{\"text\":\"help\"}").status());
     try (WsClient agent = WsClient.connect(node.server.ws(session, 0), node.token(Role.AGENT))) {
       agent.nextOfType("attached");
@@ -118,15 +135,6 @@ class QueryAndHeaderFuzzTest {
       Thread.onSpinWait();
     }
     head = node.head(session);
-
-    credentials = new LinkedHashMap<>();
-    for (Role role : Role.values()) if (node.tokens.containsKey(role)) credentials.put(role.wire(), node.token(role));
-    credentials.put("narrow", node.server.tokens.issue("nora", Role.SUPPORT, List.of("other-*"), Duration.ofHours(1)));
-    credentials.put("expired", node.server.tokens.issue("ada", Role.USER, List.of("*"), Duration.ofSeconds(-60)));
-    credentials.put("forged", new Tokens("another-secret-another-secret-another-secret", "durable-sessions")
-        .issue("mallory", Role.ADMIN, List.of("*"), Duration.ofHours(1)));
-    credentials.put("garbage", "not.a.jwt");
-    credentials.put("none", null);
   }
 
   @AfterContainer
@@ -249,7 +257,13 @@ class QueryAndHeaderFuzzTest {
     } else {
       count.refused();
     }
-    if (method.equals("GET") || method.equals("HEAD") || r.status() >= 300) {
+    if (method.equals("DELETE") && r.status() == 200 && sessionId.equals(session)) {
+      // an admin's DELETE of the session (the route, bent to DELETE) erases it: it is gone for every reader
+      RawHttp.Response gone = node.call("GET", "/v1/sessions/" + session + "/events", node.token(Role.ADMIN), null);
+      assertEquals(410, gone.status(), "an erased session answers 410: " + context + " -> " + gone.text());
+      assertEquals("session_erased", FuzzServer.json(gone).path("error").path("code").asText(), context);
+      seedSessions();
+    } else if (method.equals("GET") || method.equals("HEAD") || r.status() >= 300) {
       assertEquals(head, node.head(session), "a read or a refusal changed the session: " + context + " -> " + r.status() + " " + r.text());
     } else {
       head = node.head(session);

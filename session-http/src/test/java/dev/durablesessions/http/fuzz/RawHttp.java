@@ -21,7 +21,9 @@ import java.util.Map;
  * value or body bytes (invalid UTF-8 included) reach the server as given, which the JDK client
  * does not allow. It answers with the whole response, or, for a stream that does not end (SSE),
  * with its status, headers and first chunk, after which the connection is dropped. A response
- * that does not come within {@link #HANG} is a hang.
+ * that does not come within {@link #HANG} is a hang. Requests are answered one at a time: a
+ * property's shrinking that jqwik stops at its time bound may still be running a try on another
+ * thread while the test goes on, and two exchanges must not interleave on the one socket.
  */
 public final class RawHttp implements AutoCloseable {
   public static final int HANG = 15_000;
@@ -48,13 +50,14 @@ public final class RawHttp implements AutoCloseable {
   private Socket socket;
   private InputStream in;
   private OutputStream out;
-  private String previous = "none";
+  /** The last exchanges on this client, newest last: what a misread answer is explained by. */
+  private final java.util.ArrayDeque<String> recent = new java.util.ArrayDeque<>();
 
   public RawHttp(int port) {
     this.port = port;
   }
 
-  public Response send(String method, String target, List<Header> headers, byte[] body) {
+  public synchronized Response send(String method, String target, List<Header> headers, byte[] body) {
     try {
       return exchange(method, target, headers, body);
     } catch (EOFException | java.net.SocketException closedWhileIdle) {
@@ -114,9 +117,8 @@ public final class RawHttp implements AutoCloseable {
     if (!statusLine.matches("HTTP/1\\.1 \\d{3}( .*)?")) {
       drop();
       throw new AssertionError("not an HTTP status line (the previous response was read wrong?): " + abbreviate(statusLine)
-          + "; request " + method + " " + abbreviate(target) + "; previous " + previous);
+          + "; request " + method + " " + abbreviate(target) + "; before it: " + recent());
     }
-    previous = method + " " + abbreviate(target);
     int status = Integer.parseInt(statusLine.split(" ")[1]);
     Map<String, List<String>> responseHeaders = new LinkedHashMap<>();
     for (String l = line(); l != null && !l.isEmpty(); l = line()) {
@@ -126,6 +128,7 @@ public final class RawHttp implements AutoCloseable {
     }
     Response head = new Response(status, responseHeaders, new byte[0]);
     if (status == 101 || (upgrade && status < 300)) {
+      remember(method + " " + abbreviate(target) + " " + headerNames(headers) + " -> " + statusLine + ", upgraded, connection dropped");
       drop(); // a WebSocket was opened: close it, this client speaks HTTP only
       return head;
     }
@@ -144,6 +147,8 @@ public final class RawHttp implements AutoCloseable {
       keep = false;
     }
     if (!keep) drop();
+    remember(method + " " + abbreviate(target) + " " + headerNames(headers) + " -> " + statusLine + " " + responseHeaders
+        + " body " + content.length + " bytes" + (keep ? "" : ", connection dropped"));
     return new Response(status, responseHeaders, content);
   }
 
@@ -175,6 +180,20 @@ public final class RawHttp implements AutoCloseable {
     return b.toString(StandardCharsets.ISO_8859_1);
   }
 
+  private void remember(String exchange) {
+    if (recent.size() == 6) recent.removeFirst();
+    recent.addLast(exchange);
+  }
+
+  /** The last few exchanges, oldest first, for failure messages. */
+  public synchronized String recent() {
+    return String.join("\n  ", recent);
+  }
+
+  private static List<String> headerNames(List<Header> headers) {
+    return headers.stream().map(h -> h.name().equalsIgnoreCase("Authorization") ? h.name() : h.name() + "=" + abbreviate(new String(h.value(), StandardCharsets.UTF_8))).toList();
+  }
+
   private void drop() {
     if (socket != null) {
       try {
@@ -191,7 +210,7 @@ public final class RawHttp implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     drop();
   }
 }
