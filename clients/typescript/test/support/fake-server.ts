@@ -1,0 +1,158 @@
+/**
+ * An in-memory stand-in for a node's socket and history endpoints, for properties that need
+ * thousands of connection cycles (the real node is used by the integration tests). It follows
+ * PROTOCOL §4 as a server would, and can misbehave on purpose: cut sockets after a planned
+ * number of frames, and resend events the client already has.
+ */
+import type { AttachedFrame, ParticipantRef, SessionEvent, WebSocketConstructor, WebSocketLike } from '../../src/index.js';
+
+export interface SocketPlan {
+  /** Close the socket after this many event frames (undefined: keep it open). */
+  cutAfter?: number;
+  /** Before the backlog, resend this many events at or below the requested offset. */
+  replayOverlap?: number;
+}
+
+export class FakeSessionServer {
+  /** Every event written, including those the reader may not see. */
+  readonly log: SessionEvent[];
+  private released: number;
+  private readonly sockets = new Set<FakeSocket>();
+  readonly plans: SocketPlan[];
+  connects = 0;
+  readonly clientFrames: unknown[] = [];
+
+  constructor(
+    log: SessionEvent[],
+    private readonly reader: ParticipantRef,
+    private readonly visible: (e: SessionEvent) => boolean,
+    options: { initiallyReleased: number; plans: SocketPlan[] },
+  ) {
+    this.log = log;
+    this.released = Math.min(options.initiallyReleased, log.length);
+    this.plans = [...options.plans];
+  }
+
+  get head(): number {
+    return this.released;
+  }
+
+  get done(): boolean {
+    return this.released >= this.log.length;
+  }
+
+  /** Write the next event: it goes to every attached socket. */
+  releaseNext(): boolean {
+    if (this.done) return false;
+    const event = this.log[this.released]!;
+    this.released++;
+    for (const s of [...this.sockets]) if (s.attached) s.push(event);
+    return true;
+  }
+
+  WebSocket(): WebSocketConstructor {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const server = this;
+    return class extends FakeSocket {
+      constructor(url: string) {
+        super(server, url);
+      }
+    };
+  }
+
+  /** A fetch answering GET /v1/sessions/{id}/events like the history endpoint. */
+  fetch = async (input: string): Promise<Response> => {
+    const url = new URL(input);
+    const after = Number(url.searchParams.get('after') ?? '0');
+    const limit = Number(url.searchParams.get('limit') ?? '100');
+    const head = this.head;
+    const to = Math.min(head, after + limit);
+    const events = this.log.slice(after, to).filter(this.visible);
+    return new Response(JSON.stringify({ sessionId: 's', head, events, next: Math.max(after, to), hasMore: to < head }), {
+      status: 200,
+      headers: { 'Content-Type': 'application/json' },
+    });
+  };
+
+  /** @internal */
+  open(socket: FakeSocket): void {
+    this.sockets.add(socket);
+  }
+
+  /** @internal */
+  closed(socket: FakeSocket): void {
+    this.sockets.delete(socket);
+  }
+
+  /** @internal */
+  attachedFrame(after: number): AttachedFrame {
+    return { type: 'attached', sessionId: 's', participant: this.reader, device: 'd', head: this.head, after, heartbeatTimeoutMs: 30000 };
+  }
+
+  /** @internal */
+  isVisible(e: SessionEvent): boolean {
+    return this.visible(e);
+  }
+}
+
+class FakeSocket implements WebSocketLike {
+  readyState = 0;
+  onopen: ((event: unknown) => void) | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  attached = false;
+  private sent = 0;
+  private readonly plan: SocketPlan;
+
+  constructor(
+    private readonly server: FakeSessionServer,
+    url: string,
+  ) {
+    const offset = Number(new URL(url).searchParams.get('offset') ?? '0');
+    server.connects++;
+    this.plan = server.plans.shift() ?? {};
+    server.open(this);
+    setTimeout(() => {
+      if (this.readyState !== 0) return;
+      this.readyState = 1;
+      this.onopen?.({});
+      this.frame(server.attachedFrame(offset));
+      this.attached = true;
+      const overlap = this.plan.replayOverlap ?? 0;
+      const backlog = server.log.slice(Math.max(0, offset - overlap), server.head);
+      for (const e of backlog) {
+        if (this.readyState !== 1) return;
+        if (server.isVisible(e)) this.push(e);
+      }
+    }, 0);
+  }
+
+  push(event: SessionEvent): void {
+    if (this.readyState !== 1 || !this.server.isVisible(event)) return;
+    this.frame(event);
+    this.sent++;
+    if (this.plan.cutAfter !== undefined && this.sent >= this.plan.cutAfter) this.drop();
+  }
+
+  send(data: string): void {
+    this.server.clientFrames.push(JSON.parse(data));
+  }
+
+  close(): void {
+    this.drop();
+  }
+
+  private frame(f: unknown): void {
+    // A real socket delivers JSON text; the client parses its own copy.
+    this.onmessage?.({ data: JSON.stringify(f) });
+  }
+
+  private drop(): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    this.attached = false;
+    this.server.closed(this);
+    setTimeout(() => this.onclose?.({ code: 1006, reason: '' }), 0);
+  }
+}
