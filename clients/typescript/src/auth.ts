@@ -11,6 +11,9 @@ export interface TokenOptions {
   getToken?: TokenProvider;
 }
 
+/** With getToken, a cached token this close to its exp is replaced before use. */
+const EXPIRY_MARGIN_MS = 2000;
+
 export class TokenSource {
   private currentToken: string | undefined;
   private inFlight: Promise<string> | undefined;
@@ -32,7 +35,8 @@ export class TokenSource {
     const token = this.currentToken;
     if (token !== undefined) {
       const exp = tokenExpiry(token);
-      if (!this.renewable || exp === undefined || exp > Date.now()) return token;
+      // A token about to expire would only get a socket closed with token_expired at once.
+      if (!this.renewable || exp === undefined || exp - Date.now() > EXPIRY_MARGIN_MS) return token;
     }
     return this.refresh();
   }

@@ -353,7 +353,18 @@ export class SessionConnection {
       this.onSocketEnd();
     };
     ws.onerror = () => {
-      // A close event follows; it decides what happens.
+      // The spec has a close event follow every error, but not every implementation sends it
+      // (Node 22's WebSocket does not when the connection drops during the handshake): the
+      // socket is over either way.
+      // Give up the socket first: closing a socket that is still connecting may fire another
+      // error event, synchronously in some implementations.
+      if (this.ws !== ws) return;
+      this.onSocketEnd();
+      try {
+        ws.close();
+      } catch {
+        // already closing
+      }
     };
   }
 
