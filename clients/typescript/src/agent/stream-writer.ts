@@ -79,8 +79,12 @@ export class StreamWriter {
       throw new Error(`stream ${this.messageId} has ended`);
     }
     if (text === '') return;
+    const bytes = utf8Length(text);
+    // Text that would push the batch past the bound is not added to it: the batch goes out
+    // as it is, and the text starts the next one (so a token is never cut in two).
+    if (this.buffer !== '' && this.bufferBytes + bytes > this.maxBatchBytes) this.sendBuffered();
     this.buffer += text;
-    this.bufferBytes += utf8Length(text);
+    this.bufferBytes += bytes;
     if (this.bufferBytes >= this.maxBatchBytes) {
       this.sendBuffered();
     } else if (this.timer === undefined) {

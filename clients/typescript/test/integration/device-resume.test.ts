@@ -55,13 +55,13 @@ describe('a device whose socket is killed while an answer streams', () => {
     }, 3);
     try {
       while (kills < KILLS) {
-        // A random moment: mostly after the socket attached (mid catch-up or mid live
-        // stream), sometimes during the handshake.
+        await new Promise((r) => setTimeout(r, Math.floor(random() * 60)));
         const attached = attachments;
+        if (proxy.sever() > 0) kills++;
+        // The next cut comes at a random moment after the socket is back (mid catch-up or
+        // mid live stream), or sometimes while it is still in its handshake.
         if (random() < 0.2) await waitFor(() => proxy.open > 0, { what: 'the device to reconnect' });
         else await waitFor(() => attachments > attached, { what: 'the device to attach again' });
-        await new Promise((r) => setTimeout(r, Math.floor(random() * 60)));
-        if (proxy.sever() > 0) kills++;
       }
     } finally {
       clearInterval(tokens);
