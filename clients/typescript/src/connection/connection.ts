@@ -208,6 +208,11 @@ export class SessionConnection {
     return this.delivered;
   }
 
+  /** The highest offset sent to the server as a delivery receipt (`ack`, or a heartbeat's `offset`). */
+  get confirmedOffset(): number {
+    return this.ackedUpTo;
+  }
+
   /** Who this connection acts as (from the `attached` frame); undefined until attached once. */
   get participant(): ParticipantRef | undefined {
     return this.attachedFrame?.participant;
