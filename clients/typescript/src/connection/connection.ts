@@ -102,7 +102,13 @@ export interface ConnectOptions extends TokenOptions {
    * the rest of the backlog is invisible to this participant (receipts, others' suggestions).
    */
   liveProbeMs?: number;
-  /** Renew the token in-band (`auth`) this long before it expires (default 30 s, at most half its remaining life). */
+  /**
+   * With getToken: send a fresh token in an `auth` frame before the socket's token expires, so
+   * the socket lives on (default true). Off: the server closes the socket with 4011 at expiry
+   * and the connection reconnects with a fresh token.
+   */
+  renewTokenInBand?: boolean;
+  /** Renew the token in-band this long before it expires (default 30 s, at most half its remaining life). */
   tokenRenewMarginMs?: number;
   /** Override the heartbeat interval (default: a third of the `attached` heartbeatTimeoutMs). */
   heartbeatIntervalMs?: number;
@@ -628,7 +634,7 @@ export class SessionConnection {
 
   private scheduleRenewal(): void {
     clearTimeout(this.renewTimer);
-    if (!this.tokens.renewable) return;
+    if (!this.tokens.renewable || this.options.renewTokenInBand === false) return;
     const exp = this.tokens.expiresAt();
     if (exp === undefined) return;
     const remaining = exp - Date.now();
