@@ -2,7 +2,7 @@
  * How a connection lives and ends (PROTOCOL §2, §4): heartbeats keep it, fresh tokens keep it
  * or bring it back, `closing` frames and refusals that reconnecting cannot fix stop it with
  * the server's code, the offset store resumes a new connection, and the producer epoch fences
- * an older incarnation. The node runs with a 2 s heartbeat timeout.
+ * an older incarnation. The node runs with a 3 s heartbeat timeout.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -29,7 +29,19 @@ function watch(connection: SessionConnection) {
   connection.on('sent', (f) => sent.push(f.type));
   connection.on('attached', () => attachments++);
   connection.on('closed', (e) => (closedWith = e));
+  const t0 = Date.now();
+  const timeline: string[] = [];
+  connection.on('frame', (f) => {
+    if (f.type === 'attached' || f.type === 'closing' || f.type === 'error' || (f.type === 'ack' && f.expiresAt !== undefined)) {
+      timeline.push(`${Date.now() - t0} ms <- ${JSON.stringify(f)}`);
+    }
+  });
+  connection.on('sent', (f) => timeline.push(`${Date.now() - t0} ms -> ${f.type}`));
+  connection.on('error', (e) => timeline.push(`${Date.now() - t0} ms error ${e.code}: ${e.message}`));
+  connection.on('state', (s) => timeline.push(`${Date.now() - t0} ms state ${s}`));
   return {
+    /** What happened, for failure messages. */
+    log: () => timeline.join('\n'),
     states,
     closings,
     sent,
@@ -54,20 +66,21 @@ describe.concurrent('a connection', () => {
       {
         getToken: () => {
           issued++;
-          return token({ sub: 'ada', role: 'user', expiresIn: 3 });
+          return token({ sub: 'ada', role: 'user', expiresIn: 6 });
         },
       },
       (c) => (w = watch(c)),
     );
     try {
-      // Several heartbeat timeouts (2 s) and token lifetimes (3 s) pass while nothing is written.
-      await waitFor(() => w!.sent.filter((t) => t === 'auth').length >= 3 && w!.sent.filter((t) => t === 'heartbeat').length >= 7, {
-        what: 'three renewals and seven heartbeats (over two heartbeat timeouts)',
+      // Two heartbeat timeouts (3 s) and two token lifetimes (6 s, renewed halfway) pass
+      // while nothing is written.
+      await waitFor(() => w!.sent.filter((t) => t === 'auth').length >= 2 && w!.sent.filter((t) => t === 'heartbeat').length >= 7, {
+        what: 'two renewals and seven heartbeats (over two heartbeat timeouts)',
       });
-      expect(w!.attachments).toBe(1);
-      expect(w!.closings).toEqual([]);
-      expect(w!.states).toEqual(['catching-up', 'live']);
-      expect(issued).toBeGreaterThanOrEqual(4);
+      expect(w!.attachments, w!.log()).toBe(1);
+      expect(w!.closings, w!.log()).toEqual([]);
+      expect(w!.states, w!.log()).toEqual(['catching-up', 'live']);
+      expect(issued).toBeGreaterThanOrEqual(3);
       const events = await (await restAs('ada', 'user')).history(sessionId, { limit: 1000 });
       expect(events.events.filter((e) => e.type === 'participant.disconnected')).toEqual([]);
     } finally {
@@ -152,9 +165,12 @@ describe.concurrent('a connection', () => {
     const c2 = await connectAs('ada', 'user', sessionId, { offsetStore: store, device: 'tab' }, (c) => c.on('event', (e) => second.push(e.offset)));
     try {
       expect(store.load(`${sessionId}/tab`)).toBeGreaterThanOrEqual(upTo);
-      expect(Math.min(...second)).toBe(upTo + 1);
-      expect(new Set([...first, ...second]).size).toBe(first.length + second.length);
-      expect(first).toEqual([...first].sort((a, b) => a - b));
+      // The second connection receives exactly what the history holds after upTo (the first
+      // socket's end may have written a receipt, which no device receives).
+      const after = (await ada.history(sessionId, { after: upTo, limit: 1000 })).events.map((e) => e.offset).filter((o) => o <= c2.lastOffset);
+      expect(second).toEqual(after);
+      expect(after.length).toBeGreaterThan(0);
+      expect(first.every((o) => o <= upTo)).toBe(true);
     } finally {
       c2.close();
     }
