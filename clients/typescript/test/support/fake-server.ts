@@ -41,6 +41,22 @@ export class FakeSessionServer {
     return this.released >= this.log.length;
   }
 
+  /** Called with every frame a client sends (after `clientFrames` records it). */
+  onClientFrame: ((frame: Record<string, unknown>) => void) | undefined;
+
+  /** Append an event to the log (offset, at and by filled in) and send it to every attached socket. */
+  write(event: Record<string, unknown>, by: ParticipantRef = this.reader): SessionEvent {
+    const full = { by, at: new Date(Date.UTC(2026, 0, 1) + this.log.length).toISOString(), ...event, offset: this.log.length + 1 } as unknown as SessionEvent;
+    this.log.push(full);
+    while (this.releaseNext());
+    return full;
+  }
+
+  /** Send a control frame (an ack, an error) to every attached socket. */
+  reply(frame: Record<string, unknown>): void {
+    for (const s of [...this.sockets]) if (s.attached) s.control(frame);
+  }
+
   /** Write the next event: it goes to every attached socket. */
   releaseNext(): boolean {
     if (this.done) return false;
@@ -136,7 +152,13 @@ class FakeSocket implements WebSocketLike {
   }
 
   send(data: string): void {
-    this.server.clientFrames.push(JSON.parse(data));
+    const frame = JSON.parse(data) as Record<string, unknown>;
+    this.server.clientFrames.push(frame);
+    queueMicrotask(() => this.server.onClientFrame?.(frame));
+  }
+
+  control(frame: Record<string, unknown>): void {
+    if (this.readyState === 1) this.frame(frame);
   }
 
   close(): void {
