@@ -103,7 +103,19 @@ export class Agent extends Participant {
 
   /** Open a streamed message; the returned writer batches text (see StreamWriter). */
   startStream(options: StreamWriterOptions & { messageId?: string } = {}): StreamWriter {
-    const messageId = options.messageId ?? `run-${randomId()}`;
+    return this.writerFor(options.messageId ?? `run-${randomId()}`, options, false);
+  }
+
+  /**
+   * Carry on a stream this participant already has open, for example after the agent process
+   * restarted mid-answer (the resume package lists it under `openRuns.streams`): no
+   * `stream.start` is sent; deltas and the end go to the open stream.
+   */
+  continueStream(messageId: string, options: StreamWriterOptions = {}): StreamWriter {
+    return this.writerFor(messageId, options, true);
+  }
+
+  private writerFor(messageId: string, options: StreamWriterOptions, alreadyOpen: boolean): StreamWriter {
     if (this.writers.has(messageId)) throw new Error(`stream ${messageId} is already open here`);
     const writer = new StreamWriter(
       this.connection,
@@ -112,6 +124,7 @@ export class Agent extends Participant {
       (w) => {
         if (this.writers.get(w.messageId) === w) this.writers.delete(w.messageId);
       },
+      alreadyOpen,
     );
     this.writers.set(messageId, writer);
     writer.started.catch(() => {

@@ -29,7 +29,7 @@ export class StreamWriter {
    * owner lost), or its start refused. `signal.reason` is the signal event or the error.
    */
   readonly signal: AbortSignal;
-  /** The `ack` of the `stream.start`. */
+  /** The `ack` of the `stream.start` (for a continued stream: `{seq: -1, duplicate: true}` at once). */
   readonly started: Promise<AppendAck>;
   /** Resolves with the `stream.ended` event of this stream, whoever ended it. */
   readonly done: Promise<StreamEnd>;
@@ -53,13 +53,17 @@ export class StreamWriter {
     messageId: string,
     options: StreamWriterOptions,
     private readonly onFinished: (writer: StreamWriter) => void,
+    /** The stream is open already (a restarted agent carrying on): send no `stream.start`. */
+    alreadyOpen = false,
   ) {
     this.messageId = messageId;
     this.signal = this.controller.signal;
     this.lingerMs = options.lingerMs ?? 40;
     this.maxBatchBytes = options.maxBatchBytes ?? 4096;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.started = connection.append({ type: 'stream.start', messageId });
+    this.started = alreadyOpen
+      ? Promise.resolve({ seq: -1, duplicate: true })
+      : connection.append({ type: 'stream.start', messageId });
     this.started.catch((error: unknown) => this.fail(error));
     this.lastAppend = this.started.catch(() => undefined);
   }

@@ -17,7 +17,7 @@ import { Emitter } from '../emitter.js';
 import { DurableSessionsError, isDurableSessionsError } from '../errors.js';
 import type { ParticipantRef } from '../protocol/common.js';
 import type { ErrorCode } from '../protocol/errors.js';
-import type { SessionEvent } from '../protocol/events.js';
+import type { EventOfType, SessionEvent, SessionEventType } from '../protocol/events.js';
 import type {
   AttachedFrame,
   AuthFrame,
@@ -231,6 +231,13 @@ export class SessionConnection {
 
   on<K extends keyof ConnectionEvents>(event: K, listener: (...args: ConnectionEvents[K]) => void): () => void {
     return this.emitter.on(event, listener);
+  }
+
+  /** Listen to the events of one type, typed: `onEvent('stream.delta', (e) => e.text)`. */
+  onEvent<T extends SessionEventType>(type: T, listener: (event: EventOfType<T>, info: DeliveryInfo) => void): () => void {
+    return this.emitter.on('event', (event, info) => {
+      if (event.type === type) listener(event as EventOfType<T>, info);
+    });
   }
 
   once<K extends keyof ConnectionEvents>(event: K, listener: (...args: ConnectionEvents[K]) => void): () => void {

@@ -17,7 +17,7 @@ function fakeSession(reader: ParticipantRef) {
   const names = new Map<string, string>();
   server.onClientFrame = (f) => {
     if (f['type'] === 'heartbeat' || f['type'] === 'ack') return;
-    const { type, ref, producer, ...body } = f as { type: string; ref: string; producer: { seq: number } };
+    const { type, ref, producer, ...body } = f as { type: string; ref: string; producer: { seq: number } } & Record<string, unknown>;
     let event: Record<string, unknown> | undefined;
     if (type === 'tool.call') {
       names.set(String(body['toolCallId']), String(body['name']));
