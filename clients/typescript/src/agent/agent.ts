@@ -4,7 +4,7 @@
  * package. Operators (`human`, `support`, `admin`) may use it too for what their role allows.
  */
 import type { SessionConnection } from '../connection/connection.js';
-import { randomId } from '../connection/connection.js';
+import { randomId } from '../util.js';
 import type { AppendAck } from '../connection/producer.js';
 import { DurableSessionsError } from '../errors.js';
 import type { AgentStatus, JsonPatchOperation, JsonValue, Provenance, StepError, Target, ToolOutcome } from '../protocol/common.js';

@@ -4,7 +4,7 @@
  * so that it lands exactly once however often the connection drops.
  */
 import type { SessionConnection } from '../connection/connection.js';
-import { utf8Length } from '../connection/connection.js';
+import { utf8Length } from '../util.js';
 import type { AppendAck } from '../connection/producer.js';
 import { DurableSessionsError, isDurableSessionsError } from '../errors.js';
 import type { StreamEnded } from '../protocol/events.js';

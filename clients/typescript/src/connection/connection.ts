@@ -12,11 +12,10 @@
  *   `ackIntervalMs`.
  * - Appends are stamped by a Producer and resent with the same stamps after a reconnect.
  */
-import { TokenSource, tokenExpiry, type TokenOptions } from '../auth.js';
+import { TokenSource, tokenExpiry } from '../auth.js';
 import { Emitter } from '../emitter.js';
 import { DurableSessionsError, isDurableSessionsError } from '../errors.js';
 import type { ParticipantRef } from '../protocol/common.js';
-import type { ErrorCode } from '../protocol/errors.js';
 import type { EventOfType, SessionEvent, SessionEventType } from '../protocol/events.js';
 import type {
   AttachedFrame,
@@ -28,106 +27,16 @@ import type {
   ServerAckFrame,
   ServerFrame,
 } from '../protocol/frames.js';
-import { RestClient, type FetchLike } from '../rest/client.js';
+import { RestClient } from '../rest/client.js';
+import { utf8Length, randomId } from '../util.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { MemoryOffsetStore, type OffsetStore } from './offset-store.js';
+import type { ConnectionEvents, ConnectionState, ConnectOptions, DeliveryInfo } from './options.js';
 import { Producer, type AppendAck, type AppendBody } from './producer.js';
+import { clientError, closingError, FATAL_ON_CONNECT } from './refusal.js';
 import { defaultWebSocket, messageText, OPEN, wsBaseUrl, type WebSocketConstructor, type WebSocketLike } from './websocket.js';
 
-/**
- * - `connecting`: before the first socket is attached.
- * - `catching-up`: attached; events up to the `head` of the `attached` frame are still arriving.
- * - `live`: every event up to that head that this participant may see has been delivered;
- *   what follows is written from now on.
- * - `reconnecting`: the socket was lost after having been attached; a new one is on its way.
- * - `closed`: for good (`close()`, `leave()`, or an error that reconnecting cannot fix).
- */
-export type ConnectionState = 'connecting' | 'catching-up' | 'live' | 'reconnecting' | 'closed';
-
-export interface DeliveryInfo {
-  /** The event was in the backlog of its socket (offset ≤ the `attached` head), not written after. */
-  backlog: boolean;
-}
-
-export interface ConnectionEvents {
-  /** Every event this participant may see, exactly once, in offset order. */
-  event: [event: SessionEvent, info: DeliveryInfo];
-  state: [state: ConnectionState, previous: ConnectionState];
-  attached: [frame: AttachedFrame];
-  /** A problem worth knowing that the connection handles or cannot attribute to a call. A final one is also passed to `closed`. */
-  error: [error: DurableSessionsError];
-  closing: [frame: ClosingFrame];
-  /** The connection closed for good; `error` says why unless `close()` or `leave()` ended it. */
-  closed: [error: DurableSessionsError | undefined];
-  /** Every frame received, parsed (for logging and tests). */
-  frame: [frame: ServerFrame];
-  /** Every frame sent (for logging and tests). */
-  sent: [frame: ClientFrame];
-}
-
-export interface ConnectOptions extends TokenOptions {
-  /** The node's base URL: `http(s)://…` or `ws(s)://…`. */
-  url: string;
-  sessionId: string;
-  /**
-   * This device, for presence: keep it stable per device (a browser tab, an agent process),
-   * so that a reconnect counts as the same device coming back. Default: a random ID per
-   * connection object.
-   */
-  device?: string;
-  /** Where the last delivered offset is kept (default: in memory, this object only). */
-  offsetStore?: OffsetStore;
-  /** The key in the store (default `sessionId/device`). */
-  offsetKey?: string;
-  /** Start after this offset instead of the stored one (0 replays the whole session). */
-  offset?: number;
-  /** A WebSocket implementation where there is no global one (Node 20: the `ws` package). */
-  WebSocket?: WebSocketConstructor;
-  /** A fetch implementation for the REST calls (default: the global fetch). */
-  fetch?: FetchLike;
-  /**
-   * The producer stamp of this connection's appends. `id` defaults to the device, `epoch` to
-   * Date.now() when connect() is called: a restarted process therefore takes a higher epoch and
-   * fences its previous incarnation (§6). Give a fixed `epoch` only if you persist it and
-   * increase it on every start.
-   */
-  producer?: { id?: string; epoch?: number };
-  backoff?: Partial<BackoffPolicy>;
-  /** Delivery receipts go out at most this often (default 100 ms), and once after the last event. */
-  ackIntervalMs?: number;
-  /** Unanswered appends on a socket (default 64; the server reads at most 128). */
-  maxInFlight?: number;
-  /**
-   * While catching up with no event for this long (default 250 ms), ask the history whether
-   * the rest of the backlog is invisible to this participant (receipts, others' suggestions).
-   */
-  liveProbeMs?: number;
-  /**
-   * With getToken: send a fresh token in an `auth` frame before the socket's token expires, so
-   * the socket lives on (default true). Off: the server closes the socket with 4011 at expiry
-   * and the connection reconnects with a fresh token.
-   */
-  renewTokenInBand?: boolean;
-  /** Renew the token in-band this long before it expires (default 30 s, at most half its remaining life). */
-  tokenRenewMarginMs?: number;
-  /** Override the heartbeat interval (default: a third of the `attached` heartbeatTimeoutMs). */
-  heartbeatIntervalMs?: number;
-  /** The server's max-frame-size (default 64 KiB): larger appends are refused before sending. */
-  maxFrameBytes?: number;
-  /** Random numbers in [0, 1) for the backoff jitter (default Math.random). */
-  random?: () => number;
-}
-
-const FATAL_ON_CONNECT: ReadonlySet<ErrorCode> = new Set([
-  'unauthorized',
-  'forbidden',
-  'session_not_found',
-  'session_erased',
-  'offset_beyond_head',
-  'invalid_offset',
-  'invalid_request',
-  'token_expired',
-]);
+export type { ConnectionEvents, ConnectionState, ConnectOptions, DeliveryInfo } from './options.js';
 
 /** Open a connection; it connects at once and keeps itself connected until closed. */
 export function connect(options: ConnectOptions): SessionConnection {
@@ -502,8 +411,7 @@ export class SessionConnection {
 
     if (closing !== undefined) {
       if (!closing.resumable) {
-        const code: ErrorCode = closing.code === 4410 ? 'session_erased' : codeFromRefusal(closing.message);
-        this.finish(new DurableSessionsError({ code, message: closing.message, source: 'closing', closing }));
+        this.finish(closingError(closing));
         return;
       }
       if (closing.reason === 'token_expired') {
@@ -741,35 +649,3 @@ export class SessionConnection {
     for (const w of this.flushWaiters.splice(0)) w.resolve();
   }
 }
-
-function clientError(code: ErrorCode, message: string, cause?: unknown): DurableSessionsError {
-  return new DurableSessionsError({ code, message, source: 'client', ...(cause === undefined ? {} : { cause }) });
-}
-
-/** A 4004 closing message starts with the refusal's code: `"session_not_found: no session x"`. */
-function codeFromRefusal(message: string): ErrorCode {
-  const code = /^([a-z_]+):/.exec(message)?.[1];
-  return (code as ErrorCode | undefined) ?? 'subscription_refused';
-}
-
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
-
-export function randomId(): string {
-  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  if (c?.randomUUID !== undefined) return c.randomUUID();
-  return Math.random().toString(36).slice(2) + Date.now().toString(36);
-}
-
-export { utf8Length };
