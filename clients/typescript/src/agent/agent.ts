@@ -11,6 +11,7 @@ import type { AgentStatus, JsonPatchOperation, JsonValue, Provenance, StepError,
 import { addresses } from '../protocol/common.js';
 import type { ParticipantRef } from '../protocol/common.js';
 import type { SessionEvent, SignalEvent, ToolApprovalAnswered } from '../protocol/events.js';
+import type { ServerAckFrame } from '../protocol/frames.js';
 import type { ResumePackage } from '../rest/types.js';
 import { Participant } from './participant.js';
 import { StreamWriter, type StreamWriterOptions } from './stream-writer.js';
@@ -250,6 +251,18 @@ export class Agent extends Participant {
     });
   }
 
+  /** Send what every open stream has buffered, then wait until every append is answered. */
+  override async flush(): Promise<void> {
+    await Promise.all(this.openStreams.map((w) => w.flush().catch(() => undefined)));
+    await this.connection.flush();
+  }
+
+  /** Flush the open streams' text, then leave (the server ends those streams as cancelled). */
+  override async leave(): Promise<ServerAckFrame> {
+    await this.flush();
+    return this.connection.leave();
+  }
+
   /** What a restarted agent needs to carry on (REST resume package). */
   resume(after?: number): Promise<ResumePackage> {
     return this.connection.rest.resume(this.sessionId, after);
@@ -341,6 +354,6 @@ export class Agent extends Participant {
     const reason = error ?? new DurableSessionsError({ code: 'connection_closed', message: 'the connection closed', source: 'client' });
     for (const waiter of this.approvalWaiters.values()) waiter.reject(reason);
     this.approvalWaiters.clear();
-    for (const writer of this.writers.values()) void writer.interrupt(reason, false);
+    for (const writer of [...this.writers.values()]) writer.connectionClosed(reason);
   }
 }

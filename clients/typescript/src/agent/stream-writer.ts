@@ -31,7 +31,10 @@ export class StreamWriter {
   readonly signal: AbortSignal;
   /** The `ack` of the `stream.start` (for a continued stream: `{seq: -1, duplicate: true}` at once). */
   readonly started: Promise<AppendAck>;
-  /** Resolves with the `stream.ended` event of this stream, whoever ended it. */
+  /**
+   * Resolves with the `stream.ended` event of this stream, whoever ended it; rejects if the
+   * connection closes for good before that event arrives (after `leave()`, for example).
+   */
   readonly done: Promise<StreamEnd>;
 
   private readonly controller = new AbortController();
@@ -44,6 +47,7 @@ export class StreamWriter {
   private lastAppend: Promise<unknown> = Promise.resolve();
   private failure: DurableSessionsError | undefined;
   private resolveDone!: (end: StreamEnd) => void;
+  private rejectDone!: (error: unknown) => void;
   private endedExternally = false;
   private endPromise: Promise<AppendAck | undefined> | undefined;
 
@@ -60,7 +64,11 @@ export class StreamWriter {
     this.signal = this.controller.signal;
     this.lingerMs = options.lingerMs ?? 40;
     this.maxBatchBytes = options.maxBatchBytes ?? 4096;
-    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.done = new Promise((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    this.done.catch(() => undefined); // rejected only when the connection closes; awaiting it still sees that
     this.started = alreadyOpen
       ? Promise.resolve({ seq: -1, duplicate: true })
       : connection.append({ type: 'stream.start', messageId });
@@ -139,6 +147,17 @@ export class StreamWriter {
     if (!this.controller.signal.aborted) this.controller.abort(reason);
     if (autoEnd && this.stateValue === 'open') return this.end({ reason: 'cancelled' }).catch(() => undefined);
     return Promise.resolve();
+  }
+
+  /** @internal The connection closed for good before this stream's end was seen. */
+  connectionClosed(error: unknown): void {
+    if (this.stateValue === 'ended') return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.controller.signal.aborted) this.controller.abort(error);
+    this.stateValue = 'ended';
+    this.rejectDone(error);
+    this.onFinished(this);
   }
 
   /** @internal The session wrote this stream's `stream.ended`; `byOwner`: this participant wrote it. */

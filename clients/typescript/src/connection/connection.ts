@@ -204,6 +204,7 @@ export class SessionConnection {
    */
   async leave(): Promise<ServerAckFrame> {
     await this.flush();
+    if (!this.socketAttached) await this.nextAttach();
     this.leaving = true;
     try {
       const ack = await this.request<LeaveFrame>({ type: 'leave' });
@@ -213,6 +214,22 @@ export class SessionConnection {
       this.finish(isDurableSessionsError(error) ? error : undefined);
       throw error;
     }
+  }
+
+  private nextAttach(): Promise<void> {
+    if (this.isClosed()) return Promise.reject(this.closedError());
+    return new Promise((resolve, reject) => {
+      const offAttached = this.emitter.on('attached', () => {
+        offAttached();
+        offClosed();
+        resolve();
+      });
+      const offClosed = this.emitter.on('closed', () => {
+        offAttached();
+        offClosed();
+        reject(this.closedError());
+      });
+    });
   }
 
   /** Close for good. Unanswered appends are rejected with `connection_closed` (call flush() first to wait for them). */

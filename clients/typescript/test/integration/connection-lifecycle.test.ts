@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  Agent,
   connect,
   MemoryOffsetStore,
   Participant,
@@ -174,6 +175,27 @@ describe.concurrent('a connection', () => {
     } finally {
       c2.close();
     }
+  });
+
+  it('leaves: its open streams end as cancelled, participant.left is written, and it never reconnects', async () => {
+    const sessionId = await newSession('leave');
+    let w: ReturnType<typeof watch> | undefined;
+    const agent = new Agent(await connectAs('bot', 'agent', sessionId, {}, (c) => (w = watch(c))));
+    const writer = agent.startStream({ messageId: 'half' });
+    writer.write('half an answer');
+    const ack = await agent.leave();
+    expect(ack.offset).toBeGreaterThan(0);
+    expect(agent.connection.state).toBe('closed');
+    expect(w!.closedWith).toBeUndefined();
+    // The socket closes after the leave's ack: the stream's end may or may not arrive first.
+    const ending = await writer.done.catch((e: DurableSessionsError) => e.code);
+    expect([expect.objectContaining({ reason: 'cancelled', error: 'left' }), 'connection_closed']).toContainEqual(ending);
+    expect(writer.signal.aborted).toBe(true);
+    const history = await (await restAs('ada', 'user')).history(sessionId, { limit: 1000 });
+    expect(history.events.map((e) => e.type).slice(-3)).toEqual(['stream.delta', 'stream.ended', 'participant.left']);
+    expect(history.events.find((e) => e.type === 'stream.delta')).toMatchObject({ text: 'half an answer' });
+    expect(history.events.filter((e) => e.type === 'participant.connected' && e.participant.id === 'bot')).toHaveLength(1);
+    await expect(agent.sendMessage('after leaving')).rejects.toMatchObject({ code: 'connection_closed' });
   });
 
   it('is fenced when a newer incarnation of its producer appends (epoch rule)', async () => {
