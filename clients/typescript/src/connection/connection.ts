@@ -339,6 +339,7 @@ export class SessionConnection {
     this.catchUpHead = frame.head;
     this.emitter.emit('attached', frame);
     const interval = this.options.heartbeatIntervalMs ?? (frame.heartbeatTimeoutMs === undefined ? undefined : frame.heartbeatTimeoutMs / 3);
+    clearInterval(this.heartbeatTimer);
     if (interval !== undefined && interval > 0) {
       this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), interval);
     }

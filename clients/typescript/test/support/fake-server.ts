@@ -57,6 +57,14 @@ export class FakeSessionServer {
     for (const s of [...this.sockets]) if (s.attached) s.control(frame);
   }
 
+  /** Send a `closing` frame on every open socket, then close them (as the server does). */
+  closeAll(closing: Record<string, unknown>): void {
+    for (const s of [...this.sockets]) {
+      s.control({ type: 'closing', ...closing });
+      s.close();
+    }
+  }
+
   /** Write the next event: it goes to every attached socket. */
   releaseNext(): boolean {
     if (this.done) return false;
