@@ -55,8 +55,8 @@ export type ServerErrorCode =
  * - `approval_dropped`: the tool call ended (its `tool.result`) before its approval was answered;
  * - `http_error`: an HTTP answer without the JSON error body (a proxy, a parser refusal);
  * - `network_error`: the request did not get an HTTP answer at all;
- * - `listener_error`: an application listener threw (reported, never swallowed silently);
- * - `fenced`: the producer was fenced by a newer incarnation (`stale_epoch`): appends stop.
+ * - `listener_error`: an application listener (or the offset store) threw: reported, never
+ *   swallowed silently.
  */
 export type ClientErrorCode =
   | 'connection_closed'
@@ -65,8 +65,7 @@ export type ClientErrorCode =
   | 'approval_dropped'
   | 'http_error'
   | 'network_error'
-  | 'listener_error'
-  | 'fenced';
+  | 'listener_error';
 
 export type ErrorCode = ServerErrorCode | ClientErrorCode;
 

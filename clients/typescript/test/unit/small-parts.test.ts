@@ -52,3 +52,18 @@ describe('WebStorageOffsetStore', () => {
     expect([...map.keys()]).toEqual(['durable-sessions:offset:s/d']);
   });
 });
+
+describe('errorOf', () => {
+  it('carries the server code, the status and Retry-After in ms', async () => {
+    const { errorOf } = await import('../../src/index.js');
+    const response = new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'ada may make 1000 appends per 1 s' } }), {
+      status: 429,
+      headers: { 'Retry-After': '2', 'Content-Type': 'application/json' },
+    });
+    const error = await errorOf(response);
+    expect(error).toMatchObject({ code: 'rate_limited', status: 429, retryAfterMs: 2000, source: 'rest', retryable: true });
+    const plain = await errorOf(new Response('Request-target too long', { status: 414 }));
+    expect(plain).toMatchObject({ code: 'http_error', status: 414, retryable: false });
+    expect(plain.message).toContain('Request-target too long');
+  });
+});
