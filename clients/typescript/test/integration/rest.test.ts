@@ -145,9 +145,10 @@ describe('RestClient', () => {
       agent.close();
       const bot = await restAs('bot', 'agent');
       await waitFor(async () => (await bot.receiptFor(id, 'bot', confirmed)).reached, { what: 'the receipt' });
-      expect((await bot.receipts(id, 'bot')).receipts).toEqual([
-        expect.objectContaining({ participant: expect.objectContaining({ id: 'bot' }), device: 'bot-device', delivered: confirmed }),
-      ]);
+      const receipts = (await bot.receipts(id, 'bot')).receipts;
+      expect(receipts).toEqual([expect.objectContaining({ participant: expect.objectContaining({ id: 'bot' }), device: 'bot-device' })]);
+      // at least what it had confirmed when we looked (events may have arrived since)
+      expect(receipts[0]!.delivered).toBeGreaterThanOrEqual(confirmed);
       expect(await refusal(ada.receipts(id))).toMatchObject({ code: 'forbidden' });
 
       const sam = await restAs('sam', 'support');
