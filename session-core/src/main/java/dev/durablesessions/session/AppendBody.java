@@ -20,6 +20,8 @@ import dev.durablesessions.CborSerializable;
   @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.CallTool.class, name = "tool.call"),
   @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.ToolResult.class, name = "tool.result"),
   @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.RetryTurn.class, name = "turn.retry"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.RequestApproval.class, name = "tool.approval.request"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.AnswerApproval.class, name = "tool.approval.answer"),
 })
 public sealed interface AppendBody extends CborSerializable {
   record PostMessage(String messageId, String text) implements AppendBody {}
@@ -60,4 +62,16 @@ public sealed interface AppendBody extends CborSerializable {
 
   /** The agent starts the current turn over; what follows is the next attempt of it. */
   record RetryTurn(String reason) implements AppendBody {}
+
+  /** The caller of an open tool call asks {@code to} to approve it; {@code input} is what the approver is shown. */
+  record RequestApproval(String toolCallId, String approvalId, Target to, com.fasterxml.jackson.databind.JsonNode input, String text)
+      implements AppendBody {
+    /** JSON {@code null} is no input (it is also what an absent one reads back as, from another node). */
+    public RequestApproval {
+      if (input != null && (input.isNull() || input.isMissingNode())) input = null;
+    }
+  }
+
+  /** The addressee decides approval {@code approvalId}; {@code approved} is null only in a frame that left it out. */
+  record AnswerApproval(String approvalId, Boolean approved, String reason) implements AppendBody {}
 }

@@ -9,6 +9,7 @@ import dev.durablesessions.session.AppendBody.SetStatus;
 import dev.durablesessions.session.AppendBody.StartStream;
 import dev.durablesessions.session.AppendBody.Suggest;
 import dev.durablesessions.session.Outcome.Refused;
+import dev.durablesessions.session.approval.ApprovalRules;
 import dev.durablesessions.session.producer.SeqRange;
 import dev.durablesessions.session.transfer.ControlRules;
 import dev.durablesessions.session.state.Provenance;
@@ -84,6 +85,10 @@ final class AppendRules {
     } else if (body instanceof AppendBody.RetryTurn) {
       if (by.role() != Role.AGENT) return new Refused(ErrorCode.FORBIDDEN, "only agents retry a turn");
       if (state.turn().number() == 0) return new Refused(ErrorCode.NO_TURN, "no turn has started yet");
+    } else if (body instanceof AppendBody.RequestApproval r) {
+      return ApprovalRules.request(state, by, r);
+    } else if (body instanceof AppendBody.AnswerApproval a) {
+      return ApprovalRules.answer(state, by, a);
     }
     return null;
   }
@@ -110,6 +115,13 @@ final class AppendRules {
       return new SessionEvent.ToolResulted(offset, by, at, range, r.toolCallId(), r.outcome(), r.summary(), r.error());
     } else if (body instanceof AppendBody.RetryTurn r) {
       return new SessionEvent.TurnRetried(offset, by, at, range, state.turn().number(), state.turn().attempt() + 1, r.reason());
+    } else if (body instanceof AppendBody.RequestApproval r) {
+      String name = state.toolCalls().get(r.toolCallId()).name();
+      return new SessionEvent.ToolApprovalRequested(offset, by, at, range, r.approvalId(), r.toolCallId(), name, r.to(),
+          r.input(), r.text());
+    } else if (body instanceof AppendBody.AnswerApproval a) {
+      String toolCallId = state.approvals().pending(a.approvalId()).toolCallId();
+      return new SessionEvent.ToolApprovalAnswered(offset, by, at, range, a.approvalId(), toolCallId, a.approved(), a.reason());
     }
     if (body instanceof PostMessage m) {
       String id = blank(m.messageId()) ? UUID.randomUUID().toString() : m.messageId();

@@ -46,6 +46,9 @@ public enum ErrorCode {
   TOOL_CALL_EXISTS(409),
   TOOL_CALL_FINISHED(409),
   NO_TURN(409),
+  // tool approvals
+  APPROVAL_NOT_FOUND(404),
+  APPROVAL_EXISTS(409),
   // idempotent producers
   STALE_EPOCH(409),
   SEQUENCE_GAP(409),

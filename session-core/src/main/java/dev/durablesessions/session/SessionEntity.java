@@ -793,7 +793,8 @@ public final class SessionEntity
       views.add(new SummaryReply.ParticipantView(p, s.presenceOf(p.id()), devices, s.agentStatus().get(p.id())));
     }
     return new SummaryReply.Summary(sessionId, s.head(), s.createdAt(), s.createdBy(), views,
-        List.copyOf(s.openStreams().keySet()), s.stalled(), s.control(), s.latestNote(), attachments.size());
+        List.copyOf(s.openStreams().keySet()), s.stalled(), s.control(), s.latestNote(), SummaryReply.PendingApproval.of(s.approvals()),
+        attachments.size());
   }
 
   // ---------------------------------------------------------------- events

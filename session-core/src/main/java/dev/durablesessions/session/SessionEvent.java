@@ -48,6 +48,8 @@ import java.util.List;
   @JsonSubTypes.Type(value = SessionEvent.ToolCalled.class, name = "tool.called"),
   @JsonSubTypes.Type(value = SessionEvent.ToolResulted.class, name = "tool.result"),
   @JsonSubTypes.Type(value = SessionEvent.TurnRetried.class, name = "turn.retried"),
+  @JsonSubTypes.Type(value = SessionEvent.ToolApprovalRequested.class, name = "tool.approval.requested"),
+  @JsonSubTypes.Type(value = SessionEvent.ToolApprovalAnswered.class, name = "tool.approval.answered"),
   @JsonSubTypes.Type(value = SessionEvent.ReceiptRecorded.class, name = "receipt"),
   @JsonSubTypes.Type(value = SessionEvent.AudienceChanged.class, name = "audience.changed"),
   @JsonSubTypes.Type(value = SessionEvent.SessionErased.class, name = "session.erased"),
@@ -179,6 +181,20 @@ public sealed interface SessionEvent extends CborSerializable {
 
   record ToolResulted(
       long offset, Participant by, Instant at, SeqRange producer, String toolCallId, ToolOutcome outcome, String summary, CommitError error)
+      implements SessionEvent {}
+
+  /**
+   * The caller of tool call {@code toolCallId} (or an operator) asks {@code to} to approve it:
+   * {@code name} is the tool's, from its {@code tool.called}; {@code input} the arguments shown.
+   */
+  record ToolApprovalRequested(
+      long offset, Participant by, Instant at, SeqRange producer, String approvalId, String toolCallId, String name, Target to,
+      JsonNode input, String text)
+      implements SessionEvent {}
+
+  /** The addressee approved or denied approval {@code approvalId} (of tool call {@code toolCallId}); the first answer wins. */
+  record ToolApprovalAnswered(
+      long offset, Participant by, Instant at, SeqRange producer, String approvalId, String toolCallId, boolean approved, String reason)
       implements SessionEvent {}
 
   /** The agent retries turn {@code turn}; what follows is attempt {@code attempt} of it. */

@@ -23,6 +23,7 @@ import dev.durablesessions.session.SessionEvent.SuggestionMade;
 import dev.durablesessions.session.SessionEvent.TransferAccepted;
 import dev.durablesessions.session.SessionEvent.TransferCancelled;
 import dev.durablesessions.session.SessionEvent.TransferRequested;
+import dev.durablesessions.session.approval.Approvals;
 import dev.durablesessions.session.presence.Presence;
 import dev.durablesessions.session.producer.ProducerState;
 import dev.durablesessions.session.producer.SeqRange;
@@ -44,6 +45,7 @@ import java.util.Map;
  * @param openStreams message id to the participant id streaming it
  * @param stalled open streams whose agent has gone silent (message id to agent id)
  * @param openSignals recent signals not yet answered (offset to addressee), bounded
+ * @param approvals tool approvals pending, and the ids of recent ones, bounded
  * @param tombstone set once the session is erased: then nothing else is left of it
  */
 public record SessionState(
@@ -63,10 +65,16 @@ public record SessionState(
     JsonNode document,
     Turn turn,
     Map<String, ToolCall> toolCalls,
+    Approvals approvals,
     Map<String, Receipt> receipts,
     boolean audience,
     SessionEvent.SessionErased tombstone)
     implements CborSerializable {
+
+  /** Snapshots written before tool approvals existed have none. */
+  public SessionState {
+    if (approvals == null) approvals = Approvals.none();
+  }
 
   /** The current turn: a user message opens the next one, the assistant's reply closes it; a retry reopens it. */
   public record Turn(int number, int attempt, boolean open) implements CborSerializable {}
@@ -83,14 +91,15 @@ public record SessionState(
 
   public static SessionState empty() {
     return new SessionState(null, null, null, 0, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
-        new Control.AgentInControl(null), null, Map.of(), WorkingState.initial(), new Turn(0, 1, false), Map.of(), Map.of(), false, null);
+        new Control.AgentInControl(null), null, Map.of(), WorkingState.initial(), new Turn(0, 1, false), Map.of(), Approvals.none(), Map.of(),
+        false, null);
   }
 
   /** What is left of an erased session: its tombstone, nothing else (not even its id: it answers session_erased). */
   static SessionState erased(SessionEvent.SessionErased tombstone) {
     SessionState empty = empty();
     return new SessionState(null, null, null, tombstone.offset(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
-        empty.control(), null, Map.of(), empty.document(), empty.turn(), Map.of(), Map.of(), false, tombstone);
+        empty.control(), null, Map.of(), empty.document(), empty.turn(), Map.of(), Approvals.none(), Map.of(), false, tombstone);
   }
 
   /** A live session: created and not erased. */
@@ -239,7 +248,14 @@ public record SessionState(
     } else if (event instanceof SessionEvent.ToolResulted r) {
       ToolCall call = toolCalls.get(r.toolCallId());
       if (call == null) return this;
-      return with(b -> b.toolCalls = put(toolCalls, r.toolCallId(), new ToolCall(call.name(), call.turn(), call.caller(), r.outcome())));
+      return with(b -> {
+        b.toolCalls = put(toolCalls, r.toolCallId(), new ToolCall(call.name(), call.turn(), call.caller(), r.outcome()));
+        b.approvals = approvals.callEnded(r.toolCallId());
+      });
+    } else if (event instanceof SessionEvent.ToolApprovalRequested r) {
+      return with(b -> b.approvals = approvals.requested(r));
+    } else if (event instanceof SessionEvent.ToolApprovalAnswered a) {
+      return with(b -> b.approvals = approvals.answered(a.approvalId()));
     } else if (event instanceof SessionEvent.TurnRetried r) {
       return with(b -> b.turn = new Turn(r.turn(), r.attempt(), true));
     } else if (event instanceof SessionEvent.ReceiptRecorded r) {
@@ -285,6 +301,7 @@ public record SessionState(
     JsonNode document;
     Turn turn;
     Map<String, ToolCall> toolCalls;
+    Approvals approvals;
     Map<String, Receipt> receipts;
     boolean audience;
     SessionEvent.SessionErased tombstone;
@@ -308,13 +325,14 @@ public record SessionState(
     b.document = document;
     b.turn = turn;
     b.toolCalls = toolCalls;
+    b.approvals = approvals;
     b.receipts = receipts;
     b.audience = audience;
     b.tombstone = tombstone;
     change.accept(b);
     return new SessionState(b.sessionId, b.createdAt, b.createdBy, b.head, b.participants, b.presence, b.openStreams,
         b.stalled, b.agentStatus, b.openSignals, b.control, b.latestNote, b.producers, b.document, b.turn, b.toolCalls,
-        b.receipts, b.audience, b.tombstone);
+        b.approvals, b.receipts, b.audience, b.tombstone);
   }
 
   private static <K, V> Map<K, V> put(Map<K, V> map, K key, V value) {

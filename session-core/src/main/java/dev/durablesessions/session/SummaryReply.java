@@ -23,8 +23,22 @@ public sealed interface SummaryReply extends CborSerializable permits SummaryRep
       Map<String, String> stalled,
       Control control,
       HandoffNote latestNote,
+      List<PendingApproval> pendingApprovals,
       int subscribers)
       implements SummaryReply {}
+
+  /** A tool approval waiting for its answer, as clients see it (oldest first). */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record PendingApproval(
+      String approvalId, String toolCallId, String name, Target to, com.fasterxml.jackson.databind.JsonNode input, String text,
+      long offset)
+      implements CborSerializable {
+    public static List<PendingApproval> of(dev.durablesessions.session.approval.Approvals approvals) {
+      return approvals.pending().values().stream()
+          .map(p -> new PendingApproval(p.approvalId(), p.toolCallId(), p.name(), p.to(), p.input(), p.text(), p.offset()))
+          .toList();
+    }
+  }
 
   /** A participant with its presence, its devices attached to this session now, and (agents) its status. */
   @JsonInclude(JsonInclude.Include.NON_NULL)

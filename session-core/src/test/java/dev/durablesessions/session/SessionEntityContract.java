@@ -19,6 +19,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -228,6 +229,72 @@ abstract class SessionEntityContract {
     assertEquals(sent.offset(), signal.offset());
     assertEquals(SignalKind.INTERRUPT, signal.kind());
     assertTrue(signal.to().addresses(AGENT));
+  }
+
+  @Test
+  void toolApprovalRefusalsWriteNothingAndTheFirstAnswerReachesSubscribers() {
+    String id = newSession();
+    assertInstanceOf(Accepted.class, append(id, AGENT, new AppendBody.CallTool("call-1", "delete_file", null), null));
+    var input = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("path", "a.ts");
+    Accepted asked = assertInstanceOf(Accepted.class, append(id, AGENT,
+        new AppendBody.RequestApproval("call-1", "ap-1", Target.role(Role.USER), input, "may I?"), new ProducerStamp("tools", 0, 0)));
+    SummaryReply.Summary summary = summary(id);
+    assertEquals(List.of(new SummaryReply.PendingApproval("ap-1", "call-1", "delete_file", Target.role(Role.USER), input, "may I?",
+        asked.offset())), summary.pendingApprovals());
+    long head = summary.head();
+    // a retry of the stamped request is a duplicate, not approval_exists
+    Accepted retry = assertInstanceOf(Accepted.class, append(id, AGENT,
+        new AppendBody.RequestApproval("call-1", "ap-1", Target.role(Role.USER), input, "may I?"), new ProducerStamp("tools", 0, 0)));
+    assertTrue(retry.duplicate());
+    assertEquals(asked.offset(), retry.offset());
+
+    Participant otherAgent = Participant.of("agent-2", Role.AGENT);
+    Map<ErrorCode, Outcome> refusals = new java.util.LinkedHashMap<>();
+    refusals.put(ErrorCode.APPROVAL_EXISTS, append(id, AGENT, new AppendBody.RequestApproval("call-1", "ap-1", Target.role(Role.USER), null, null), null));
+    refusals.put(ErrorCode.TOOL_CALL_NOT_FOUND, append(id, AGENT, new AppendBody.RequestApproval("call-9", "ap-2", Target.role(Role.USER), null, null), null));
+    refusals.put(ErrorCode.FORBIDDEN, append(id, otherAgent, new AppendBody.RequestApproval("call-1", "ap-2", Target.role(Role.USER), null, null), null));
+    refusals.put(ErrorCode.NOT_ADDRESSEE, append(id, AGENT, new AppendBody.AnswerApproval("ap-1", true, null), null));
+    refusals.put(ErrorCode.APPROVAL_NOT_FOUND, append(id, USER, new AppendBody.AnswerApproval("ap-9", true, null), null));
+    refusals.put(ErrorCode.INVALID_FRAME, append(id, USER, new AppendBody.AnswerApproval("ap-1", null, null), null));
+    refusals.forEach((code, outcome) -> assertEquals(code, assertInstanceOf(Refused.class, outcome).code(), code + ": " + outcome));
+    assertEquals(head, summary(id).head(), "refusals write nothing (not even the other agent's join)");
+
+    TestProbe<Feed> agentFeed = subscribe(id, head);
+    Accepted denied = assertInstanceOf(Accepted.class, append(id, USER, new AppendBody.AnswerApproval("ap-1", false, "not that file"), null));
+    var answered = assertInstanceOf(SessionEvent.ToolApprovalAnswered.class,
+        agentFeed.expectMessageClass(Feed.Events.class, TestSystems.TIMEOUT).events().get(0));
+    assertEquals(new SessionEvent.ToolApprovalAnswered(denied.offset(), USER, answered.at(), null, "ap-1", "call-1", false, "not that file"),
+        answered);
+    assertEquals(ErrorCode.APPROVAL_NOT_FOUND,
+        assertInstanceOf(Refused.class, append(id, USER, new AppendBody.AnswerApproval("ap-1", true, null), null)).code());
+    assertEquals(List.of(), summary(id).pendingApprovals());
+    assertEquals(denied.offset(), summary(id).head());
+  }
+
+  @Test
+  void aToolResultDropsItsPendingApprovalAcrossARestart() {
+    String id = newSession();
+    assertInstanceOf(Accepted.class, append(id, AGENT, new AppendBody.CallTool("call-1", "delete_file", null), null));
+    assertInstanceOf(Accepted.class, append(id, AGENT, new AppendBody.CallTool("call-2", "read_file", null), null));
+    assertInstanceOf(Accepted.class, append(id, AGENT, new AppendBody.RequestApproval("call-1", "ap-1", Target.participant("ada"), null, null), null));
+    assertInstanceOf(Accepted.class, append(id, AGENT, new AppendBody.RequestApproval("call-2", "ap-2", Target.participant("ada"), null, null), null));
+    assertInstanceOf(Accepted.class, append(id, AGENT,
+        new AppendBody.ToolResult("call-1", dev.durablesessions.session.state.ToolOutcome.OK, null, null), null));
+    assertEquals(List.of("ap-2"), summary(id).pendingApprovals().stream().map(SummaryReply.PendingApproval::approvalId).toList());
+    long head = summary(id).head();
+
+    ActorTestKit second = TestSystems.start("entity-approvals-restarted", db, "");
+    try {
+      SessionEntity.initSharding(second.system(), SessionSettings.fromConfig(second.system().settings().config()), Clock.systemUTC(), null);
+      EntityRef<SessionCommand> again = ClusterSharding.get(second.system()).entityRefFor(SessionEntity.TYPE_KEY, id);
+      TestProbe<Outcome> op = second.createTestProbe();
+      again.tell(new SessionCommand.Append(USER, new AppendBody.AnswerApproval("ap-1", true, null), null, op.getRef()));
+      assertEquals(ErrorCode.APPROVAL_NOT_FOUND, assertInstanceOf(Refused.class, op.receiveMessage(Duration.ofSeconds(20))).code());
+      again.tell(new SessionCommand.Append(USER, new AppendBody.AnswerApproval("ap-2", true, null), null, op.getRef()));
+      assertEquals(head + 1, assertInstanceOf(Accepted.class, op.receiveMessage(TestSystems.TIMEOUT)).offset());
+    } finally {
+      second.shutdownTestKit();
+    }
   }
 
   @Test

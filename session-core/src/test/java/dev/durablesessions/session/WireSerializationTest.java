@@ -65,7 +65,10 @@ class WireSerializationTest {
         new AppendBody.EndStream("m", EndReason.COMPLETE, null), new AppendBody.SendSignal(SignalKind.STEER, Target.role(Role.AGENT), "x", "c"),
         new AppendBody.AnswerSignal(4, SignalOutcome.CONSUMED, null), new AppendBody.SetStatus(AgentStatus.THINKING, "d"),
         new AppendBody.Suggest("s"), new AppendBody.Commit("tool", null, "h", "s", Provenance.VERIFIED, new CommitError("timeout", "m"), patch, List.of("k")),
-        new AppendBody.CallTool("c", "n", "h"), new AppendBody.ToolResult("c", ToolOutcome.OK, "s", null), new AppendBody.RetryTurn("r"));
+        new AppendBody.CallTool("c", "n", "h"), new AppendBody.ToolResult("c", ToolOutcome.OK, "s", null), new AppendBody.RetryTurn("r"),
+        new AppendBody.RequestApproval("c", "ap", Target.participant("ada"), patch, "may I?"),
+        new AppendBody.RequestApproval("c", "ap", Target.role(Role.USER), null, null),
+        new AppendBody.AnswerApproval("ap", true, "fine"), new AppendBody.AnswerApproval("ap", null, null));
     for (AppendBody body : bodies) {
       Object command = new SessionCommand.Append(p, body, new ProducerStamp("p", 1, 2), outcomes);
       assertEquals(command, roundTrip(command));
@@ -91,6 +94,26 @@ class WireSerializationTest {
         new ErasureReply.Erased(new ErasureRecord("s", "root", "admin", ErasureReason.RETENTION,
             Instant.parse("2026-01-01T00:00:00Z"), 7, 7, 1), true));
     for (Object message : others) assertEquals(message, roundTrip(message));
+    // Tool approvals: both events in the journal, the pending ones in a snapshot and a summary.
+    Instant at = Instant.parse("2026-01-01T00:00:00Z");
+    SessionState state = SessionState.empty()
+        .apply(new SessionEvent.SessionCreated(1, p, at, null, "s"), 64)
+        .apply(new SessionEvent.ToolCalled(2, Participant.of("bot", Role.AGENT), at, null, "c", "delete_file", null, 0), 64);
+    List<SessionEvent> approvals = List.of(
+        new SessionEvent.ToolApprovalRequested(3, Participant.of("bot", Role.AGENT), at, null, "ap", "c", "delete_file",
+            Target.role(Role.USER), patch, "may I?"),
+        new SessionEvent.ToolApprovalRequested(4, Participant.of("bot", Role.AGENT), at, null, "ap-2", "c", "delete_file",
+            Target.participant("ada"), null, null),
+        new SessionEvent.ToolApprovalAnswered(5, p, at, null, "ap", "c", false, "no"));
+    for (SessionEvent e : approvals) {
+      assertEquals(e, roundTrip(e));
+      state = state.apply(e, 64);
+    }
+    assertEquals(state, roundTrip(state));
+    assertEquals(state.approvals(), ((StateReply.StateNow) roundTrip(new StateReply.StateNow(state))).state().approvals());
+    SummaryReply.Summary summary = new SummaryReply.Summary("s", 5, at, p, List.of(), List.of(), java.util.Map.of(),
+        new Control.AgentInControl(null), null, SummaryReply.PendingApproval.of(state.approvals()), 0);
+    assertEquals(summary, roundTrip(summary));
     // The tombstone in the journal, and the erased state in a snapshot.
     SessionEvent.SessionErased tombstone =
         new SessionEvent.SessionErased(8, Participant.of("root", Role.ADMIN), Instant.parse("2026-01-01T00:00:00Z"), null, ErasureReason.ADMIN, 7);

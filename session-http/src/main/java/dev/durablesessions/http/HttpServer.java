@@ -1,5 +1,7 @@
 package dev.durablesessions.http;
 
+import dev.durablesessions.http.cors.Cors;
+import dev.durablesessions.http.cors.CorsSettings;
 import dev.durablesessions.session.ErrorCode;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
@@ -17,7 +19,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * Binds the routes and unbinds them in coordinated shutdown. Anything a route does not handle
- * is answered with the same JSON error body as everything else.
+ * is answered with the same JSON error body as everything else; the session API's CORS policy
+ * ({@link Cors}) wraps it all, so refusals carry it too.
  */
 public final class HttpServer {
   private HttpServer() {}
@@ -28,10 +31,12 @@ public final class HttpServer {
     RejectionHandler rejectionHandler = rejections();
     HttpHeader retryAfter = RawHeader.create("Retry-After",
         Long.toString(retryAfterSeconds(system.settings().config().getDuration("durable-sessions.http.retry-after"))));
+    CorsSettings corsSettings = CorsSettings.fromConfig(system.settings().config());
+    Cors cors = new Cors(corsSettings);
     Route sealed = new AllDirectives() {
       Route wrap() {
-        return mapResponse(response -> withRetryAfter(response, retryAfter),
-            () -> handleExceptions(exceptionHandler, () -> handleRejections(rejectionHandler, () -> routes)));
+        return cors.around(() -> mapResponse(response -> withRetryAfter(response, retryAfter),
+            () -> handleExceptions(exceptionHandler, () -> handleRejections(rejectionHandler, () -> routes))));
       }
     }.wrap();
     Duration hardDeadline = system.settings().config().getDuration("durable-sessions.http.shutdown-deadline");
@@ -40,6 +45,7 @@ public final class HttpServer {
           binding.addToCoordinatedShutdown(hardDeadline, system);
           system.log().info("Durable Sessions HTTP listening on http://{}:{}", binding.localAddress().getHostString(),
               binding.localAddress().getPort());
+          system.log().info("Browsers may call the session API from {}", corsSettings.describe());
           return binding;
         });
   }

@@ -30,7 +30,8 @@ public final class Json {
    * a fraction ({@code 1.5}, {@code 1E2}) where an integer belongs is a wrong type (invalid_frame,
    * invalid_request), never converted and accepted. Found by fuzzing: {@code "ref": 0} was
    * acknowledged as {@code "0"}, {@code "offset": "12"} and {@code 1.5} were taken as offsets,
-   * and {@code "offset": ""} as no offset.
+   * and {@code "offset": ""} as no offset. Booleans likewise: {@code "approved": "true"} or
+   * {@code 1} is a wrong type, not a yes.
    */
   private static ObjectMapper withoutCoercion(ObjectMapper mapper) {
     mapper.coercionConfigFor(LogicalType.Textual)
@@ -43,6 +44,12 @@ public final class Json {
         .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+    mapper.coercionConfigFor(LogicalType.Boolean)
+        .setAcceptBlankAsEmpty(false)
+        .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
     return mapper;
   }
 

@@ -61,6 +61,7 @@ public final class SessionRoutes extends AllDirectives {
   private final dev.durablesessions.http.streams.SessionLogRoutes log;
   private final RateLimits limits;
   private final ErasureRoutes erasures;
+  private final ApprovalRoutes approvals;
 
   public SessionRoutes(ActorSystem<?> system, SessionJournal journal, Tokens tokens, ActorRef<Connections.Command> connections) {
     this.system = system;
@@ -71,6 +72,7 @@ public final class SessionRoutes extends AllDirectives {
     this.askTimeout = system.settings().config().getDuration("durable-sessions.http.ask-timeout");
     this.limits = RateLimits.get(system);
     this.control = new ControlRoutes(system, sharding, askTimeout);
+    this.approvals = new ApprovalRoutes(sharding, askTimeout, limits);
     this.state = new StateRoutes(sharding, journal, askTimeout, system.settings().config());
     this.log = new dev.durablesessions.http.streams.SessionLogRoutes(system, journal,
         dev.durablesessions.session.resume.FollowerSettings.fromConfig(system.settings().config()),
@@ -102,6 +104,7 @@ public final class SessionRoutes extends AllDirectives {
             path("ws", () -> get(() -> socket(sessionId, identity))),
             path("stream", () -> log.route(sessionId, identity)),
             control.routes(sessionId, identity),
+            approvals.routes(sessionId, identity),
             state.routes(sessionId, identity)))));
   }
 

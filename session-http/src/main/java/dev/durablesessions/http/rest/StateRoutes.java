@@ -176,7 +176,8 @@ final class StateRoutes extends AllDirectives {
   /**
    * What an agent needs to carry on after a restart, bounded in size whatever the history: the
    * latest handoff note, what was addressed to it since it last acknowledged (messages from
-   * others, signals to it), the working state, open runs and the head.
+   * others, signals and approval requests to it, answers to the approvals it asked for), the
+   * working state, open runs, the approvals still pending and the head.
    */
   private Route resume(String sessionId, Identity identity) {
     Participant me = identity.participant();
@@ -191,7 +192,9 @@ final class StateRoutes extends AllDirectives {
         List<SessionEvent> addressed = new ArrayList<>();
         for (SessionEvent e : events) {
           boolean forMe = (e instanceof SessionEvent.MessagePosted m && !m.by().id().equals(me.id()))
-              || (e instanceof SessionEvent.SignalSent g && g.to().addresses(me));
+              || (e instanceof SessionEvent.SignalSent g && g.to().addresses(me))
+              || (e instanceof SessionEvent.ToolApprovalRequested r && r.to().addresses(me))
+              || (e instanceof SessionEvent.ToolApprovalAnswered a && me.id().equals(s.approvals().requester(a.approvalId())));
           if (forMe && e.visibleTo(me)) addressed.add(e);
         }
         boolean truncated = from > since + 1 || addressed.size() > resumeMaxEvents;
@@ -217,6 +220,7 @@ final class StateRoutes extends AllDirectives {
         body.put("turn", s.turn());
         body.put("state", s.document());
         body.put("openRuns", runs);
+        body.put("pendingApprovals", dev.durablesessions.session.SummaryReply.PendingApproval.of(s.approvals()));
         body.put("addressed", new SessionRoutes.Events(addressed));
         return complete(SessionRoutes.json(StatusCodes.OK, body));
       });

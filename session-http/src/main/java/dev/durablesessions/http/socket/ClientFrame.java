@@ -31,6 +31,8 @@ import dev.durablesessions.session.producer.ProducerStamp;
   @JsonSubTypes.Type(value = ClientFrame.ToolCall.class, name = "tool.call"),
   @JsonSubTypes.Type(value = ClientFrame.ToolResult.class, name = "tool.result"),
   @JsonSubTypes.Type(value = ClientFrame.RetryTurn.class, name = "turn.retry"),
+  @JsonSubTypes.Type(value = ClientFrame.ToolApprovalRequest.class, name = "tool.approval.request"),
+  @JsonSubTypes.Type(value = ClientFrame.ToolApprovalAnswer.class, name = "tool.approval.answer"),
   @JsonSubTypes.Type(value = ClientFrame.Leave.class, name = "leave"),
   @JsonSubTypes.Type(value = ClientFrame.Auth.class, name = "auth"),
 })
@@ -138,6 +140,24 @@ public sealed interface ClientFrame {
   record RetryTurn(String ref, ProducerStamp producer, String reason) implements Appending {
     public AppendBody body() {
       return new AppendBody.RetryTurn(reason);
+    }
+  }
+
+  /** The caller of an open tool call (or an operator) asks {@code to} to approve it, showing {@code input}. */
+  record ToolApprovalRequest(
+      String ref, ProducerStamp producer, String toolCallId, String approvalId, Target to,
+      com.fasterxml.jackson.databind.JsonNode input, String text)
+      implements Appending {
+    public AppendBody body() {
+      return new AppendBody.RequestApproval(toolCallId, approvalId, to, input, text);
+    }
+  }
+
+  /** The addressee approves ({@code approved: true}) or denies an approval; the first answer wins. */
+  record ToolApprovalAnswer(String ref, ProducerStamp producer, String approvalId, Boolean approved, String reason)
+      implements Appending {
+    public AppendBody body() {
+      return new AppendBody.AnswerApproval(approvalId, approved, reason);
     }
   }
 

@@ -36,7 +36,8 @@ class AuthorizationMatrixTest {
   /**
    * Rate limits off (a matrix is many requests by few subjects); Durable Streams need a token
    * (the default, said out loud: the stream rows are written for it);
-   * stalls never marked while a row runs (an open stream must not write behind a row's back).
+   * stalls never marked while a row runs (an open stream must not write behind a row's back),
+   * nor a setup socket's participant lost.
    */
   static final String CONFIG = """
       durable-sessions.http.limits.appends.count = 0
@@ -44,6 +45,7 @@ class AuthorizationMatrixTest {
       durable-sessions.http.limits.open-sockets = 0
       durable-sessions.streams.open = off
       durable-sessions.presence.stall-after = 1h
+      durable-sessions.presence.grace = 1h
       """;
 
   /** Routing directives called with a literal path segment: path("events"), pathPrefix("v1"), ... */
@@ -128,7 +130,7 @@ class AuthorizationMatrixTest {
     List<String> problems = new ArrayList<>();
     for (Map.Entry<String, Set<String>> route : doc.methodsTable().entrySet()) {
       String path = route.getKey().replace("{id}", session).replace("{queue}", Caller.IN_PREFIX + "probe-queue")
-          .replace("{name}", Caller.IN_PREFIX + "probe-stream");
+          .replace("{name}", Caller.IN_PREFIX + "probe-stream").replace("{approvalId}", "probe-approval");
       for (String method : ProtocolDoc.METHODS) {
         if (route.getValue().contains(method)) continue;
         int status = node.call(method, path, node.setupAdmin, null).statusCode();

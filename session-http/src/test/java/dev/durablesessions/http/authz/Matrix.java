@@ -39,6 +39,7 @@ final class Matrix {
   private static final Answer ACK = ack();
   private static final Answer NOT_INVITED = denied(403, "not_invited");
   private static final Answer NOT_ADDRESSEE = deniedFrame("not_addressee");
+  private static final Answer NOT_ADDRESSEE_REST = denied(403, "not_addressee");
 
   static List<Row> rows() {
     List<Row> rows = new ArrayList<>();
@@ -70,6 +71,14 @@ final class Matrix {
         Row.rest("POST /v1/sessions/{id}/messages").writes().shared(Matrix::newSession).body("{\"text\":\"hi\"}")
             .in(OK201, OK201, state(409, "floor_not_held"), OK201, FORBIDDEN, OK201),
         Row.rest("GET /v1/sessions/{id}/ws").upgrade().shared(Matrix::fixtureSession).in(ok(101)),
+        Row.rest("POST /v1/sessions/{id}/approvals/{approvalId}").writes().when("a tool approval for the caller's role")
+            .perCell((n, fx, c) -> n.pendingApproval("{\"role\":\"" + (c.role == null ? "user" : c.role.wire()) + "\"}"))
+            .body("{\"approved\":true,\"reason\":\"fine\"}")
+            .in(OK201, OK201, OK201, OK201, FORBIDDEN, OK201),
+        Row.rest("POST /v1/sessions/{id}/approvals/{approvalId}").writes().when("a tool approval for someone else")
+            .shared((n, fx, c) -> n.pendingApproval("{\"participant\":\"someone-else\"}"))
+            .body("{\"approved\":false}")
+            .in(NOT_ADDRESSEE_REST, NOT_ADDRESSEE_REST, NOT_ADDRESSEE_REST, NOT_ADDRESSEE_REST, FORBIDDEN, NOT_ADDRESSEE_REST),
 
         Row.rest("POST /v1/sessions/{id}/transfers").writes().when("agents have the floor").perCell(Matrix::newSession)
             .body("{\"mode\":\"warm\",\"to\":{\"participant\":\"nobody\"}}")
@@ -118,7 +127,7 @@ final class Matrix {
         Row.rest("GET /v1/queues").check(Matrix::listsOnlyCoveredQueuedSessions)
             .in(FORBIDDEN, FORBIDDEN, OK200, OK200, FORBIDDEN, OK200)
             .out(FORBIDDEN, FORBIDDEN, OK200, OK200, FORBIDDEN, OK200),
-        Row.rest("GET /v1/queues/{queue}").shared((n, fx, c) -> new Scene(null, fx.queue(), null, null))
+        Row.rest("GET /v1/queues/{queue}").shared((n, fx, c) -> new Scene(null, fx.queue(), null, null, null))
             .check(Matrix::listsOnlyCoveredQueuedSessions)
             .in(FORBIDDEN, FORBIDDEN, OK200, OK200, FORBIDDEN, OK200)
             .out(FORBIDDEN, FORBIDDEN, OK200, OK200, FORBIDDEN, OK200),
@@ -143,7 +152,7 @@ final class Matrix {
             .headers(s -> Node.TEXT).body("first")
             .in(OK201),
         Row.stream("PUT /v1/stream/{name}").writes().when("a fork of a stream no caller's patterns cover")
-            .perCell((n, fx, c) -> new Scene(null, null, Node.newId(IN_PREFIX + "fork-"), fx.secretStream()))
+            .perCell((n, fx, c) -> new Scene(null, null, Node.newId(IN_PREFIX + "fork-"), fx.secretStream(), null))
             .headers(s -> Map.of("Stream-Forked-From", "/v1/stream/" + s.source()))
             .in(denied(403)),
         Row.stream("POST /v1/stream/{name}").writes().shared((n, fx, c) -> Scene.stream(fx.stream()))
@@ -194,6 +203,18 @@ final class Matrix {
         Row.frame("tool.result", c -> "{\"type\":\"tool.result\",\"toolCallId\":\"" + c.tag + "\",\"outcome\":\"ok\"}")
             .when("of a call setup-admin made").withSetupSocket().before(c -> c.setup(toolCall(c.tag)).toString())
             .in(FORBIDDEN_FRAME, FORBIDDEN_FRAME, ACK, ACK, FORBIDDEN_FRAME, ACK),
+        Row.frame("tool.approval.request", c -> askApproval(c.tag, c.tag + "-ap", "{\"role\":\"user\"}"))
+            .when("of its own call, made if its role may").before(c -> c.own(toolCall(c.tag)))
+            .in(ACK, FORBIDDEN_FRAME, ACK, ACK, FORBIDDEN_FRAME, ACK),
+        Row.frame("tool.approval.request", c -> askApproval(c.tag, c.tag + "-ap", "{\"role\":\"user\"}"))
+            .when("of a call setup-admin made").withSetupSocket().before(c -> c.setup(toolCall(c.tag)).toString())
+            .in(FORBIDDEN_FRAME, FORBIDDEN_FRAME, ACK, ACK, FORBIDDEN_FRAME, ACK),
+        Row.frame("tool.approval.answer", Matrix::answerGivenApproval).when("an approval setup-admin asked of the caller's role")
+            .withSetupSocket().before(c -> setupApproval(c, "{\"role\":\"" + c.caller.role.wire() + "\"}"))
+            .in(ACK, ACK, ACK, ACK, FORBIDDEN_FRAME, ACK),
+        Row.frame("tool.approval.answer", Matrix::answerGivenApproval).when("an approval setup-admin asked of someone else")
+            .withSetupSocket().before(c -> setupApproval(c, "{\"participant\":\"someone-else\"}"))
+            .in(NOT_ADDRESSEE, NOT_ADDRESSEE, NOT_ADDRESSEE, NOT_ADDRESSEE, FORBIDDEN_FRAME, NOT_ADDRESSEE),
         Row.frame("turn.retry", c -> "{\"type\":\"turn.retry\",\"reason\":\"again\"}").when("after a user message").afterAUserMessage()
             .in(ACK, FORBIDDEN_FRAME, FORBIDDEN_FRAME, FORBIDDEN_FRAME, FORBIDDEN_FRAME, FORBIDDEN_FRAME),
         Row.frame("turn.retry", c -> "{\"type\":\"turn.retry\",\"reason\":\"again\"}").when("before any user message")
@@ -232,7 +253,7 @@ final class Matrix {
     String queue = Node.newId(IN_PREFIX + "q-");
     String id = node.queued(IN_PREFIX, queue);
     node.awaitListed(queue, id);
-    return new Scene(id, queue, null, null);
+    return new Scene(id, queue, null, null, null);
   }
 
   private static String start(String messageId) {
@@ -246,6 +267,22 @@ final class Matrix {
 
   private static String toolCall(String id) {
     return "{\"type\":\"tool.call\",\"toolCallId\":\"" + id + "\",\"name\":\"lookup\"}";
+  }
+
+  private static String askApproval(String toolCallId, String approvalId, String to) {
+    return "{\"type\":\"tool.approval.request\",\"toolCallId\":\"" + toolCallId + "\",\"approvalId\":\"" + approvalId
+        + "\",\"to\":" + to + "}";
+  }
+
+  /** setup-admin calls a tool and asks {@code to} to approve it; the approval id. */
+  private static String setupApproval(FrameCell c, String to) {
+    c.setup(toolCall(c.tag));
+    c.setup(askApproval(c.tag, c.tag + "-ap", to));
+    return c.tag + "-ap";
+  }
+
+  private static String answerGivenApproval(FrameCell c) {
+    return "{\"type\":\"tool.approval.answer\",\"approvalId\":\"" + c.given + "\",\"approved\":true}";
   }
 
   private static String answerGivenSignal(FrameCell c) {

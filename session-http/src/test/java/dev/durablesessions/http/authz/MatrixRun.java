@@ -40,7 +40,7 @@ final class MatrixRun {
   // ---------------------------------------------------------------- REST and Durable Streams
 
   private void http(Row row) {
-    Scene shared = row.setup == null ? new Scene(null, null, null, null) : row.perCell ? null : row.setup.prepare(node, fixture, null);
+    Scene shared = row.setup == null ? new Scene(null, null, null, null, null) : row.perCell ? null : row.setup.prepare(node, fixture, null);
     for (Caller caller : Caller.values()) {
       try {
         Scene scene = shared != null ? shared : row.setup.prepare(node, fixture, caller);
@@ -70,6 +70,7 @@ final class MatrixRun {
     if (scene.session() != null) path = path.replace("{id}", scene.session());
     if (scene.queue() != null) path = path.replace("{queue}", scene.queue());
     if (scene.stream() != null) path = path.replace("{name}", scene.stream());
+    if (scene.approval() != null) path = path.replace("{approvalId}", scene.approval());
     return row.query.isEmpty() ? path : path + "?" + row.query.replace("{sub}", caller.subject());
   }
 

@@ -200,6 +200,33 @@ final class Node implements AutoCloseable {
     }
   }
 
+  /**
+   * A session where setup-admin called a tool and asked {@code to} ({@code {"role":…}} or
+   * {@code {"participant":…}}) to approve it; setup's socket is gone (its disconnection written)
+   * before this returns, so nothing else writes to the session while a cell runs.
+   */
+  Row.Scene pendingApproval(String to) {
+    String id = newSession();
+    String approvalId = newId("ap-");
+    try (WsClient setup = socket(id, setupAdmin)) {
+      for (String frame : List.of(
+          "{\"type\":\"tool.call\",\"ref\":\"call\",\"toolCallId\":\"call-1\",\"name\":\"delete_file\"}",
+          "{\"type\":\"tool.approval.request\",\"ref\":\"ask\",\"toolCallId\":\"call-1\",\"approvalId\":\"" + approvalId
+              + "\",\"to\":" + to + "}")) {
+        setup.send(frame);
+        String ref = json(frame).path("ref").asText();
+        JsonNode answer = setup.next(f -> ref.equals(f.path("ref").asText()));
+        if (!"ack".equals(answer.path("type").asText())) throw new AssertionError("setup frame " + frame + " answered " + answer);
+      }
+    }
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (summary(id).toString().contains("\"online\"")) {
+      if (System.nanoTime() > deadline) throw new AssertionError("setup-admin's socket never counted as disconnected in " + id);
+      Thread.onSpinWait();
+    }
+    return Row.Scene.approval(id, approvalId);
+  }
+
   // ---------------------------------------------------------------- sockets
 
   WsClient socket(String id, String token) {

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * (### `GET /v1/...`), and the client frame types (the "Client frames" headings and the list
  * under "Frames"). The matrix is compared with these, both ways.
  */
-final class ProtocolDoc {
+public final class ProtocolDoc {
   static final Path FILE = Path.of("..", "docs", "PROTOCOL.md");
   static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS");
 
@@ -31,7 +31,7 @@ final class ProtocolDoc {
 
   private final List<String> lines;
 
-  ProtocolDoc() {
+  public ProtocolDoc() {
     try {
       lines = Files.readAllLines(FILE);
     } catch (IOException e) {
@@ -44,7 +44,7 @@ final class ProtocolDoc {
    * {@code …/x} is the first path's parent followed by {@code /x}. Rows without methods (the
    * "any other path" rules) are left out.
    */
-  Map<String, Set<String>> methodsTable() {
+  public Map<String, Set<String>> methodsTable() {
     Map<String, Set<String>> routes = new LinkedHashMap<>();
     int at = lines.indexOf("### Methods");
     if (at < 0) throw new AssertionError("docs/PROTOCOL.md has no \"### Methods\" table");

@@ -15,14 +15,18 @@ import java.util.function.Function;
 final class Row {
   enum Kind { REST, STREAM, FRAME }
 
-  /** What a cell acts on: the session, queue and stream its path names (and a fork's source). */
-  record Scene(String session, String queue, String stream, String source) {
+  /** What a cell acts on: the session, queue, stream and tool approval its path names (and a fork's source). */
+  record Scene(String session, String queue, String stream, String source, String approval) {
     static Scene session(String id) {
-      return new Scene(id, null, null, null);
+      return new Scene(id, null, null, null, null);
     }
 
     static Scene stream(String name) {
-      return new Scene(null, null, name, null);
+      return new Scene(null, null, name, null, null);
+    }
+
+    static Scene approval(String session, String approvalId) {
+      return new Scene(session, null, null, null, approvalId);
     }
   }
 

@@ -135,6 +135,31 @@ public final class FuzzServer implements AutoCloseable {
         || r.status() == 422 && body && (method.equals("HEAD") || method.equals("TRACE"));
   }
 
+  /**
+   * The agent calls {@code toolCallId} and asks {@code to} to approve it as {@code approvalId},
+   * over a socket that is closed again; returns once its disconnection is written, after which
+   * nothing writes to the session on its own (the grace period is hours).
+   */
+  public void askForApproval(String sessionId, String toolCallId, String approvalId, String to) {
+    try (dev.durablesessions.http.testing.WsClient agent =
+        dev.durablesessions.http.testing.WsClient.connect(server.ws(sessionId, 0), token(Role.AGENT))) {
+      agent.nextOfType("attached");
+      for (String frame : List.of(
+          "{\"type\":\"tool.call\",\"ref\":\"call\",\"toolCallId\":\"" + toolCallId + "\",\"name\":\"delete_file\"}",
+          "{\"type\":\"tool.approval.request\",\"ref\":\"ask\",\"toolCallId\":\"" + toolCallId + "\",\"approvalId\":\""
+              + approvalId + "\",\"to\":" + to + "}")) {
+        agent.send(frame);
+        JsonNode answer = agent.next(f -> f.path("type").asText().matches("ack|error"));
+        assertEquals("ack", answer.path("type").asText(), frame + " -> " + answer);
+      }
+    }
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(15).toNanos();
+    while (!call("GET", "/v1/sessions/" + sessionId, token(Role.ADMIN), null).text().contains("\"disconnected\"")) {
+      assertTrue(System.nanoTime() < deadline, "the agent's socket never counted as disconnected");
+      Thread.onSpinWait();
+    }
+  }
+
   /** The node still serves: a new session takes a message and shows it in its history. */
   public void assertStillServing(String label) {
     String id = "alive-" + label + "-" + System.nanoTime();

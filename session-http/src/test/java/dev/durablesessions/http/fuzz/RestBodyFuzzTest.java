@@ -61,6 +61,8 @@ class RestBodyFuzzTest {
       new Route("claim", "/v1/sessions/{session}/claim", object()),
       new Route("handback", "/v1/sessions/{session}/handback", object("agent", "bot", "note", note())),
       new Route("close", "/v1/sessions/{session}/close", object("reason", "resolved")),
+      new Route("approval answer", "/v1/sessions/{session}/approvals/ap-open",
+          object("approved", true, "reason", "go ahead", "producer", object("id", "p-{n}", "epoch", number(0), "seq", number(0)))),
       new Route("queue claim", "/v1/queues/billing/claim", object()));
 
   /** The type of each body field of each route (docs/PROTOCOL.md section 3); a body with one of another type is refused. */
@@ -80,6 +82,8 @@ class RestBodyFuzzTest {
     types.put("cancel", Map.of("reason", s));
     types.put("handback", Map.of("agent", s, "note", note));
     types.put("close", Map.of("reason", s));
+    types.put("approval answer", Map.of("approved", Schema.Kind.BOOLEAN, "reason", s, "producer",
+        Map.of("id", s, "epoch", Schema.Kind.INTEGER, "seq", Schema.Kind.INTEGER)));
     return types;
   }
 
@@ -96,11 +100,15 @@ class RestBodyFuzzTest {
     if (node != null) node.close();
   }
 
-  /** A fresh session: a user message started turn 1, so the agent has something to answer. */
+  /**
+   * A fresh session: a user message started turn 1, so the agent has something to answer, and
+   * the agent asked users to approve a tool call (over a socket, gone before any case runs).
+   */
   static void rotate() {
     session = "fz-rest-" + unique.incrementAndGet();
     node.create(session);
     assertEquals(201, node.call("POST", "/v1/sessions/" + session + "/messages", node.token(Role.USER), "{\"text\":\"help\"}").status());
+    node.askForApproval(session, "call-open", "ap-open", "{\"role\":\"user\"}");
     head = node.head(session);
     sinceRotation = 0;
   }
@@ -113,7 +121,7 @@ class RestBodyFuzzTest {
   @Provide
   Arbitrary<List<Mutation>> plans() {
     return Mutation.plans(20_000, List.of("id", "text", "messageId", "producer", "mode", "to", "participant", "queue", "note",
-        "reason", "agent", "inProgress", "decided", "what", "why", "next", "canWait", "waitingOn", "epoch", "seq"));
+        "reason", "agent", "inProgress", "decided", "what", "why", "next", "canWait", "waitingOn", "epoch", "seq", "approved"));
   }
 
   @Provide

@@ -11,7 +11,7 @@ import java.util.Map;
 public final class Schema {
   private Schema() {}
 
-  public enum Kind { STRING, INTEGER, OBJECT, ARRAY, STRINGS }
+  public enum Kind { STRING, INTEGER, BOOLEAN, OBJECT, ARRAY, STRINGS }
 
   /** The first field (as a JSON pointer) whose value has the wrong type, or null. */
   @SuppressWarnings("unchecked")
@@ -34,6 +34,7 @@ public final class Schema {
       boolean right = switch ((Kind) field.getValue()) {
         case STRING -> value.isTextual();
         case INTEGER -> value.isIntegralNumber();
+        case BOOLEAN -> value.isBoolean();
         case OBJECT -> value.isObject();
         case ARRAY -> value.isArray();
         case STRINGS -> value.isArray() && java.util.stream.StreamSupport.stream(value.spliterator(), false).allMatch(JsonNode::isTextual);

@@ -82,6 +82,10 @@ class SocketFrameFuzzTest {
       object("type", "tool.call", "ref", "r{n}", "toolCallId", "c{n}", "name", "grep", "inputHash", "h"),
       object("type", "tool.result", "ref", "r{n}", "toolCallId", "call-open", "outcome", "ok", "summary", "3 hits",
           "error", object("code", "none", "message", "none")),
+      object("type", "tool.approval.request", "ref", "r{n}", "toolCallId", "call-open", "approvalId", "ap{n}",
+          "to", object("role", "user"), "input", object("path", "src/{n}.ts", "lines", array(number(1), number(2)), "force", false),
+          "text", "may I delete it?", "producer", stamp()),
+      object("type", "tool.approval.answer", "ref", "r{n}", "approvalId", "ap-open", "approved", true, "reason", "go ahead"),
       object("type", "turn.retry", "ref", "r{n}", "reason", "wrong answer"),
       object("type", "heartbeat", "ref", "r{n}", "offset", number(1)),
       object("type", "ack", "ref", "r{n}", "offset", number(2)),
@@ -109,6 +113,10 @@ class SocketFrameFuzzTest {
         "provenance", s, "error", error, "patch", Schema.Kind.ARRAY, "evictedKeys", Schema.Kind.STRINGS));
     types.put("tool.call", Map.of("ref", s, "producer", producer, "toolCallId", s, "name", s, "inputHash", s));
     types.put("tool.result", Map.of("ref", s, "producer", producer, "toolCallId", s, "outcome", s, "summary", s, "error", error));
+    types.put("tool.approval.request", Map.of("ref", s, "producer", producer, "toolCallId", s, "approvalId", s,
+        "to", Map.of("role", s, "participant", s), "text", s)); // input: any JSON value
+    types.put("tool.approval.answer", Map.of("ref", s, "producer", producer, "approvalId", s, "approved", Schema.Kind.BOOLEAN,
+        "reason", s));
     types.put("turn.retry", Map.of("ref", s, "producer", producer, "reason", s));
     types.put("heartbeat", Map.of("ref", s, "offset", i));
     types.put("ack", Map.of("ref", s, "offset", i));
@@ -132,8 +140,8 @@ class SocketFrameFuzzTest {
   }
 
   /**
-   * A fresh session with a socket per role, a user turn, an agent stream and tool call left open
-   * and a signal to answer; returns once every write the connections cause is done.
+   * A fresh session with a socket per role, a user turn, an agent stream and tool call left open,
+   * an approval of that call for users to decide and a signal to answer; returns once every write the connections cause is done.
    */
   static void rotate() {
     rotations++;
@@ -145,6 +153,8 @@ class SocketFrameFuzzTest {
     answered(Role.USER, "{\"type\":\"message\",\"ref\":\"turn\",\"text\":\"help\"}");
     answered(Role.AGENT, "{\"type\":\"stream.start\",\"ref\":\"open\",\"messageId\":\"open-bot\"}");
     answered(Role.AGENT, "{\"type\":\"tool.call\",\"ref\":\"call\",\"toolCallId\":\"call-open\",\"name\":\"grep\"}");
+    answered(Role.AGENT, "{\"type\":\"tool.approval.request\",\"ref\":\"ask\",\"toolCallId\":\"call-open\",\"approvalId\":\"ap-open\","
+        + "\"to\":{\"role\":\"user\"}}");
     openSignal = answered(Role.USER, "{\"type\":\"signal\",\"ref\":\"sig\",\"kind\":\"interrupt\",\"to\":{\"role\":\"agent\"}}");
     head = node.head(session);
     sinceRotation = 0;
@@ -208,7 +218,8 @@ class SocketFrameFuzzTest {
   Arbitrary<List<Mutation>> plans() {
     return Mutation.plans(70_000, List.of("type", "ref", "messageId", "text", "producer", "id", "epoch", "seq", "reason", "error",
         "kind", "to", "role", "participant", "toolCallId", "signal", "outcome", "status", "detail", "tool", "inputHash",
-        "outputSummary", "provenance", "patch", "op", "path", "from", "value", "evictedKeys", "name", "summary", "offset"));
+        "outputSummary", "provenance", "patch", "op", "path", "from", "value", "evictedKeys", "name", "summary", "offset",
+        "approvalId", "approved", "input"));
   }
 
   @Provide

@@ -39,11 +39,15 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
   }
 
   public static WsClient connect(String uri, String token, boolean reading) {
+    return connect(uri, token, reading, java.util.Map.of());
+  }
+
+  /** With more headers on the opening handshake (an {@code Origin}, say). */
+  public static WsClient connect(String uri, String token, boolean reading, java.util.Map<String, String> headers) {
     WsClient client = new WsClient(reading);
-    client.socket = HttpClient.newHttpClient().newWebSocketBuilder()
-        .header("Authorization", "Bearer " + token)
-        .buildAsync(URI.create(uri), client)
-        .join();
+    WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + token);
+    headers.forEach(builder::header);
+    client.socket = builder.buildAsync(URI.create(uri), client).join();
     return client;
   }
 
