@@ -1,15 +1,12 @@
 /**
  * Tool approvals end to end: the agent asks, the user approves or denies, the agent is told at
- * once; refusals follow the agreed wire format (only the addressee decides, once). The server
- * side is built in parallel (issue 12, item 5): against a node without it, the frame is refused
- * as `unknown_frame` and these tests are skipped, saying so.
+ * once; refusals follow docs/PROTOCOL.md (only the addressee decides, once; a tool result drops
+ * the pending approval).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DurableSessionsError, Participant, pendingApprovals, SessionStore } from '../../src/index.js';
+import { Participant, pendingApprovals, SessionStore } from '../../src/index.js';
 import { waitFor } from '../support/wait.js';
 import { agentAs, connectAs, newSession, restAs } from './harness.js';
-
-const UNSUPPORTED = 'the node under test does not know tool.approval.request (server side of issue 12 item 5 not merged yet)';
 
 describe('tool approvals against the node', () => {
   const cleanup: (() => unknown)[] = [];
@@ -17,7 +14,7 @@ describe('tool approvals against the node', () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  it('tell the agent at once what the user decided, and refuse a second answer', async (ctx) => {
+  it('tell the agent at once what the user decided, and refuse a second answer', async () => {
     const sessionId = await newSession('approvals');
     const agent = await agentAs('bot', sessionId);
     cleanup.push(() => agent.close());
@@ -30,7 +27,6 @@ describe('tool approvals against the node', () => {
     const outcome = await Promise.race([decision.then(() => 'answered'), waitFor(() => pendingApprovals(store!.getView()).length > 0 && 'pending')]).catch(
       (e: unknown) => e,
     );
-    if (outcome instanceof DurableSessionsError && outcome.code === 'unknown_frame') return ctx.skip(UNSUPPORTED);
     expect(outcome).toBe('pending');
     expect(pendingApprovals(store!.getView())[0]).toMatchObject({ approvalId: 'ap-1', toolCallId: 'call-1', name: 'delete_file', input: { path: 'a.ts' } });
 
@@ -41,7 +37,7 @@ describe('tool approvals against the node', () => {
     await waitFor(() => store!.getView().approvals['ap-1']?.status === 'denied', { what: 'the user to see the answer' });
   });
 
-  it('can be answered over REST, and are dropped by the tool result', async (ctx) => {
+  it('can be answered over REST, and are dropped by the tool result', async () => {
     const sessionId = await newSession('approvals-rest');
     const agent = await agentAs('bot', sessionId);
     cleanup.push(() => agent.close());
@@ -53,7 +49,6 @@ describe('tool approvals against the node', () => {
     );
     const first = agent.requestApproval({ toolCallId: 'call-2', approvalId: 'ap-2' });
     const outcome = await Promise.race([requested, first.catch((e: unknown) => e)]);
-    if (outcome instanceof DurableSessionsError && outcome.code === 'unknown_frame') return ctx.skip(UNSUPPORTED);
     expect(outcome).toBe('pending');
 
     const ada = await restAs('ada', 'user');
