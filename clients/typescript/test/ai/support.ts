@@ -215,9 +215,14 @@ export function answerWith(
   return { answers, questions };
 }
 
-/** The parts of an assistant message, comparable: no ids of text parts (the UI keeps none). */
+/**
+ * The parts of an assistant message, comparable across runs: approval ids are random (the AI
+ * SDK makes them), so they read `<approval>` (the tests check them against the session's).
+ */
 export function partsOf(message: UIMessage | undefined): unknown[] {
-  return structuredClone(message?.parts ?? []);
+  return structuredClone(message?.parts ?? []).map((part) =>
+    'approval' in part && part.approval !== undefined ? { ...part, approval: { ...part.approval, id: '<approval>' } } : part,
+  );
 }
 
 /** Text parts' texts, in order. */
