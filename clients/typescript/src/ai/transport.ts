@@ -61,6 +61,17 @@ interface FollowPlan {
 
 const defaultIsAnswer = (start: AnswerStart): boolean => start.by.role !== 'user' && start.by.role !== 'observer';
 
+/**
+ * Is this answer the one to the question at `questionOffset`? An answer named after its question
+ * (`answer-<offset>`, see answerIdFor) answers that one only; any other is taken as the answer
+ * to the latest question before it.
+ */
+function answers(start: AnswerStart, questionOffset: number): boolean {
+  if (start.type !== 'stream.started') return true;
+  const named = /^answer-(\d+)$/.exec(start.messageId);
+  return named === null || Number(named[1]) === questionOffset;
+}
+
 export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> implements ChatTransport<UI_MESSAGE> {
   /** A reconnect replays the answer from its beginning (the Chat then rebuilds the message). */
   readonly resumeStreamIsReplay = true;
@@ -305,7 +316,7 @@ export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
         if (chunker === undefined) {
           const isStart =
             (event.type === 'stream.started' || event.type === 'message') &&
-            (plan.answerAt !== undefined ? event.offset === plan.answerAt : this.isAnswer(event));
+            (plan.answerAt !== undefined ? event.offset === plan.answerAt : this.isAnswer(event) && answers(event, plan.after));
           if (!isStart) {
             if (event.type === 'session.closed' && plan.answerAt === undefined) {
               emit([{ type: 'error', errorText: `the session was closed${event.reason === undefined ? '' : `: ${event.reason}`}` }]);

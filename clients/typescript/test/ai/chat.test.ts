@@ -7,8 +7,8 @@
  */
 import { lastAssistantMessageIsCompleteWithApprovalResponses, type UIMessage } from 'ai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DurableSessionsError, MemoryOffsetStore, type SessionConnection, type SessionEvent } from '../../src/index.js';
-import { SessionChatTransport } from '../../src/ai/index.js';
+import { DurableSessionsError, MemoryOffsetStore, type MessageEvent, type SessionConnection, type SessionEvent } from '../../src/index.js';
+import { answerIdFor, SessionChatTransport } from '../../src/ai/index.js';
 import { startProxy } from '../support/proxy.js';
 import { prng, waitFor } from '../support/wait.js';
 import { agentAs, connectAs, newSession, nodePort, restAs } from '../integration/harness.js';
@@ -208,6 +208,41 @@ describe('a Chat with SessionChatTransport', () => {
     expect(partsOf(chat.answer())).toEqual(partsOf(reference));
     // nothing is in flight any more
     expect(await transport.reconnectToStream({ chatId: sessionId })).toBeNull();
+  });
+
+  it('shows each Chat the answer to its own question when two are answered at once, in the other order', async () => {
+    const sessionId = await newSession('ai-two');
+    const agent = await agentAs('bot', sessionId);
+    cleanup.push(() => agent.close());
+    // The agent waits for both questions, then answers the second first, each in a stream
+    // named after its question (answerIdFor), writing both at once.
+    const questions: MessageEvent[] = [];
+    const ends: Promise<unknown>[] = [];
+    agent.connection.onEvent('message', (m) => {
+      if (m.by.role !== 'user') return;
+      questions.push(m);
+      if (questions.length < 2) return;
+      const writers = [...questions].reverse().map((q) => ({ q, writer: agent.startStream({ messageId: answerIdFor(q) }) }));
+      for (let i = 0; i < 10; i++) for (const { q, writer } of writers) writer.write(`${q.text}#${i} `);
+      for (const { writer } of writers) ends.push(writer.end());
+    });
+    const chats = await Promise.all(
+      ['ada', 'bob'].map(async (sub) => {
+        const connection = await connectAs(sub, 'user', sessionId);
+        cleanup.push(() => connection.close());
+        return new TestChat({ id: sessionId, transport: new SessionChatTransport({ connection }) });
+      }),
+    );
+    const first = chats[0]!.sendMessage({ text: 'from-ada' });
+    await waitFor(() => questions.length === 1, { what: "ada's question to reach the agent" });
+    await Promise.all([first, chats[1]!.sendMessage({ text: 'from-bob' })]);
+    await waitFor(() => ends.length === 2, { what: 'the agent to answer' });
+    await Promise.all(ends);
+    for (const [i, who] of ['from-ada', 'from-bob'].entries()) {
+      const answer = chats[i]!.answer()!;
+      expect(answer.id).toBe(answerIdFor(questions[i]!));
+      expect(texts(answer).join('')).toBe(Array.from({ length: 10 }, (_, n) => `${who}#${n} `).join(''));
+    }
   });
 
   it("stop interrupts the agent: the model call's AbortSignal fires and the answer ends cancelled", async () => {
