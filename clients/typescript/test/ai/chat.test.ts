@@ -274,4 +274,40 @@ describe('a Chat with SessionChatTransport', () => {
     expect(loaded.id).toBe(chat.answer()!.id);
     expect(texts(loaded).join('')).toBe(streamText(events, loaded.id));
   });
+
+  it('stop interrupts a resumed answer too, while a resume replaced by another (a remount) does not', async () => {
+    const sessionId = await newSession('ai-stop-resumed');
+    const { model, signals } = endlessModel();
+    const agent = await agentAs('bot', sessionId);
+    cleanup.push(() => agent.close());
+    const bot = answerWith(agent, model as never, { approveDelete: false });
+    const connection = await connectAs('ada', 'user', sessionId);
+    cleanup.push(() => connection.close());
+    const chat = new TestChat({ id: sessionId, transport: new SessionChatTransport({ connection }) });
+    const sending = chat.sendMessage({ text: 'talk forever' });
+    await waitFor(() => texts(chat.answer()).join('').length > 20, { what: 'the answer to stream' });
+
+    // another tab attaches late, and its resume is started twice (the first one is aborted)
+    const tab = await connectAs('ada', 'user', sessionId, { device: 'ada-tab-2' });
+    cleanup.push(() => tab.close());
+    const chat2 = new TestChat({ id: sessionId, transport: new SessionChatTransport({ connection: tab }) });
+    const firstResume = chat2.resumeStream();
+    await waitFor(() => texts(chat2.answer()).join('').length > 0, { what: 'the first resume to stream' });
+    const resuming = chat2.resumeStream(); // aborts the first one's request, which was streaming
+    await firstResume;
+    const seen = texts(chat2.answer()).join('').length;
+    await waitFor(() => texts(chat2.answer()).join('').length > seen + 40, { what: 'the resumed answer to go on streaming' });
+    expect(signals[0]!.aborted).toBe(false);
+
+    await chat2.stop();
+    await Promise.all([resuming, sending]);
+    await waitFor(() => signals[0]!.aborted, { what: "the model call's AbortSignal" });
+    expect((await bot.answers[0]!).end).toMatchObject({ reason: 'cancelled' });
+    const interrupts = (await history(sessionId)).filter((e) => e.type === 'signal' && e.kind === 'interrupt');
+    expect(interrupts).toHaveLength(1);
+    expect(interrupts[0]).toMatchObject({ by: { id: 'ada' }, to: { participant: 'bot' } });
+    // the first tab sees the answer end as cancelled: an abort chunk, no error
+    await waitFor(() => chat.status === 'ready', { what: 'the first tab to see the end' });
+    expect(chat.error).toBeUndefined();
+  });
 });
