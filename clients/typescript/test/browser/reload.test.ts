@@ -116,8 +116,11 @@ describe('a chat page in Chromium', () => {
     await reloading;
     await open();
     expect(await page.evaluate(() => window.chatPage.device)).toBe(device);
-    await waitFor(async () => wordCount(answerText(await state())) >= 40, { what: 'the reloaded page to show the answer up to 40 words' });
-    expect((await state()).status).toBe('streaming');
+    // (loadMessages may show the words before the resumed stream does: wait for both)
+    await waitFor(async () => {
+      const s = await state();
+      return s.status === 'streaming' && wordCount(answerText(s)) >= 40;
+    }, { what: 'the reloaded page to resume the answer, up to 40 words' });
     gates[1]!.release();
 
     const result = await bot.answers[0]!;
