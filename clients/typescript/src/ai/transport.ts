@@ -66,10 +66,16 @@ const defaultIsAnswer = (start: AnswerStart): boolean => start.by.role !== 'user
  * (`answer-<offset>`, see answerIdFor) answers that one only; any other is taken as the answer
  * to the latest question before it.
  */
-function answers(start: AnswerStart, questionOffset: number): boolean {
-  if (start.type !== 'stream.started') return true;
-  const named = /^answer-(\d+)$/.exec(start.messageId);
-  return named === null || Number(named[1]) === questionOffset;
+function answers(start: AnswerStart, question: number): boolean {
+  return start.type !== 'stream.started' || !ANSWER_ID.test(start.messageId) || questionOffset(start.messageId) === question;
+}
+
+const ANSWER_ID = /^answer-(\d+)$/;
+
+/** An answer named `answer-<offset>` started after that offset: history scans for it start there (0 for other names). */
+function questionOffset(messageId: string): number {
+  const named = ANSWER_ID.exec(messageId);
+  return named === null ? 0 : Number(named[1]);
 }
 
 export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> implements ChatTransport<UI_MESSAGE> {
@@ -379,8 +385,9 @@ export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
     if (open.size === 0) return undefined;
     const candidates = [...this.openStarts.values()].filter((s) => open.has(s.messageId));
     const known = new Set(candidates.map((s) => s.messageId));
-    if ([...open].some((id) => !known.has(id))) {
-      for (const start of await this.scanOpenStarts(summary.head)) {
+    const unknown = [...open].filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      for (const start of await this.scanOpenStarts(Math.min(...unknown.map(questionOffset)), summary.head)) {
         if (open.has(start.messageId) && !known.has(start.messageId)) candidates.push(start);
       }
     }
@@ -391,17 +398,25 @@ export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
   private async findStart(messageId: string): Promise<StreamStarted | undefined> {
     const known = this.openStarts.get(messageId);
     if (known !== undefined) return known;
-    let found: StreamStarted | undefined;
-    for await (const event of this.connection.rest.events(this.sessionId)) {
-      if (event.type === 'stream.started' && event.messageId === messageId) found = event;
+    const scan = async (after: number) => {
+      let found: StreamStarted | undefined;
+      for await (const event of this.connection.rest.events(this.sessionId, { after })) {
+        if (event.type === 'stream.started' && event.messageId === messageId) found = event;
+      }
+      return found;
+    };
+    try {
+      return await scan(questionOffset(messageId));
+    } catch (error) {
+      if (!isDurableSessionsError(error, 'offset_beyond_head')) throw error;
+      return scan(0); // a name that only looks like one of ours
     }
-    return found;
   }
 
-  /** Streams open at `head`, from the history (for streams that started before this connection's offset). */
-  private async scanOpenStarts(head: number): Promise<StreamStarted[]> {
+  /** Streams open at `head` that started after `after`, from the history (for streams that started before this connection's offset). */
+  private async scanOpenStarts(after: number, head: number): Promise<StreamStarted[]> {
     const open = new Map<string, StreamStarted>();
-    for await (const event of this.connection.rest.events(this.sessionId)) {
+    for await (const event of this.connection.rest.events(this.sessionId, { after: Math.min(after, head) })) {
       if (event.offset > head) break;
       if (event.type === 'stream.started') open.set(event.messageId, event);
       else if (event.type === 'stream.ended') open.delete(event.messageId);
