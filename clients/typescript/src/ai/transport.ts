@@ -94,6 +94,8 @@ export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
   private readonly answered = new Set<string>();
   /** Where a UI stream of an answer paused at an approval: the offset of that request. */
   private readonly pausedAt = new Map<string, number>();
+  /** The offsets of the messages this transport posted, by messageId. */
+  private readonly posted = new Map<string, { offset: number; text: string }>();
   private readonly offs: (() => void)[];
   private resumeGeneration = 0;
   private current: AnswerChunks | undefined;
@@ -140,9 +142,20 @@ export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
     if (last === undefined) throw new DurableSessionsError({ code: 'invalid_request', message: 'sendMessages needs a message', source: 'client' });
     await this.attached();
     if (last.role === 'assistant') return this.continueAfterApprovals(last, options.abortSignal);
-
     const text = last.parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('');
+    const posted = this.posted.get(last.id);
+    if ((posted !== undefined && posted.text !== text) || (posted === undefined && options.messageId !== undefined)) {
+      throw new DurableSessionsError({
+        code: 'invalid_request',
+        message: 'editing a sent message is not supported: a session is append-only; send a new message instead',
+        source: 'client',
+      });
+    }
     const tap = new EventTap(this.connection);
+    if (posted !== undefined) {
+      // Sent already (sendMessage() again after an error): follow its answer, from the history on.
+      return this.follow({ kind: 'send', tap, after: posted.offset, history: true, abortSignal: options.abortSignal });
+    }
     let offset: number;
     try {
       const ack = await this.participant.sendMessage(text, { messageId: last.id });
@@ -151,6 +164,7 @@ export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
       tap.close();
       throw error;
     }
+    this.posted.set(last.id, { offset, text });
     return this.follow({ kind: 'send', tap, after: offset, history: false, abortSignal: options.abortSignal });
   }
 

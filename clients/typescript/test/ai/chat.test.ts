@@ -245,6 +245,44 @@ describe('a Chat with SessionChatTransport', () => {
     }
   });
 
+  it('sends a message once: sendMessage() again after a stop follows its answer; edits and regenerate are refused', async () => {
+    const sessionId = await newSession('ai-once');
+    const agent = await agentAs('bot', sessionId);
+    cleanup.push(() => agent.close());
+    const gate = new Gate();
+    agent.connection.onEvent('message', (m) => {
+      if (m.by.role !== 'user') return;
+      void gate.opened.then(async () => {
+        const writer = agent.startStream({ messageId: answerIdFor(m) });
+        writer.write('the answer');
+        await writer.end();
+      });
+    });
+    const connection = await connectAs('ada', 'user', sessionId);
+    cleanup.push(() => connection.close());
+    const chat = new TestChat({ id: sessionId, transport: new SessionChatTransport({ connection }) });
+    const sending = chat.sendMessage({ text: 'question' });
+    await waitFor(async () => (await history(sessionId)).some((e) => e.type === 'message'), { what: 'the question in the session' });
+    await chat.stop(); // before the agent answered: the UI has the question only
+    await sending;
+    expect(chat.messages.map((m) => m.role)).toEqual(['user']);
+    gate.release();
+
+    await chat.sendMessage(); // "send again": the question is in the session already; its answer follows
+    expect(chat.status).toBe('ready');
+    expect(texts(chat.answer())).toEqual(['the answer']);
+    const question = chat.messages[0]!;
+    const posted = (await history(sessionId)).filter((e) => e.type === 'message');
+    expect(posted.map((e) => (e.type === 'message' ? e.messageId : ''))).toEqual([question.id]);
+
+    await chat.sendMessage({ text: 'an edited question', messageId: question.id });
+    expect(chat.error?.message).toMatch(/editing a sent message is not supported/);
+    chat.clearError();
+    await chat.regenerate();
+    expect(chat.error?.message).toMatch(/regenerate is not supported/);
+    expect((await history(sessionId)).filter((e) => e.type === 'message')).toHaveLength(1);
+  });
+
   it("stop interrupts the agent: the model call's AbortSignal fires and the answer ends cancelled", async () => {
     const sessionId = await newSession('ai-stop');
     const { model, signals } = endlessModel();
