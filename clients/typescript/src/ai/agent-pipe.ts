@@ -104,6 +104,34 @@ export async function pipeToSession(
     }
   };
   const inputOf = (toolCallId: string) => calls.inputs.get(toolCallId)?.input;
+  let approvalsAsked: { approvalId: string; toolCallId: string }[] = [];
+  const askApprovals = () => {
+    const batch = approvalsAsked;
+    approvalsAsked = [];
+    if (batch.length > 0) flushText();
+    for (const { approvalId, toolCallId } of batch) {
+      const call = calls.inputs.get(toolCallId);
+      const text = call === undefined ? undefined : options.approvalText?.({ toolName: call.name, input: call.input });
+      const decision = agent
+        .requestApproval({
+          toolCallId,
+          approvalId,
+          to,
+          signal: writer.signal,
+          ...(call === undefined || call.input === undefined ? {} : { input: call.input as never }),
+          ...(text === undefined ? {} : { text }),
+        })
+        .then((d) => ({ approvalId: d.approvalId, toolCallId, approved: d.approved, ...(d.reason === undefined ? {} : { reason: d.reason }) }));
+      decision.catch(() => undefined);
+      decisions.push(decision);
+    }
+  };
+  // A step ends with its tools' results, then its approval requests: a reader that sees an
+  // approval request has every other result of the step already.
+  const settleStep = async () => {
+    await writeResults();
+    askApprovals();
+  };
 
   const stream = 'toUIMessageStream' in source ? source.toUIMessageStream() : source;
   try {
@@ -134,30 +162,15 @@ export async function pipeToSession(
             error: 'the tool call was not approved',
           });
           break;
-        case 'tool-approval-request': {
-          const call = calls.inputs.get(chunk.toolCallId);
-          const text = call === undefined ? undefined : options.approvalText?.({ toolName: call.name, input: call.input });
-          flushText();
-          const decision = agent
-            .requestApproval({
-              toolCallId: chunk.toolCallId,
-              approvalId: chunk.approvalId,
-              to,
-              signal: writer.signal,
-              ...(call === undefined || call.input === undefined ? {} : { input: call.input as never }),
-              ...(text === undefined ? {} : { text }),
-            })
-            .then((d) => ({ approvalId: d.approvalId, toolCallId: chunk.toolCallId, approved: d.approved, ...(d.reason === undefined ? {} : { reason: d.reason }) }));
-          decision.catch(() => undefined);
-          decisions.push(decision);
+        case 'tool-approval-request':
+          approvalsAsked.push({ approvalId: chunk.approvalId, toolCallId: chunk.toolCallId });
           break;
-        }
         case 'start-step':
         case 'finish-step':
-          await writeResults();
+          await settleStep();
           break;
         case 'finish':
-          await writeResults();
+          await settleStep();
           if (chunk.finishReason !== undefined) result.finishReason = chunk.finishReason;
           break;
         case 'error':
@@ -170,7 +183,7 @@ export async function pipeToSession(
           break;
       }
     }
-    await writeResults();
+    await settleStep();
     if (writer.signal.aborted) result.aborted = true;
     if (!result.aborted) {
       try {

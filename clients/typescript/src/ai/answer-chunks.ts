@@ -32,6 +32,8 @@ interface ToolState {
   name: string;
   inputAvailable: boolean;
   finished: boolean;
+  /** An approval was asked for and not answered yet. */
+  awaitingApproval: boolean;
 }
 
 export class AnswerChunks {
@@ -55,6 +57,16 @@ export class AnswerChunks {
   /** The answer has ended (its stream ended, or it was a posted message). */
   get done(): boolean {
     return this.ended;
+  }
+
+  /**
+   * Tool calls that are neither finished nor waiting for an approval: while there are any, the
+   * step is still going (a tool runs, or its approval request is yet to come).
+   */
+  get unsettledTools(): number {
+    let n = 0;
+    for (const tool of this.tools.values()) if (!tool.finished && !tool.awaitingApproval) n++;
+    return n;
   }
 
   /** Is this approval one of this answer's? */
@@ -111,7 +123,7 @@ export class AnswerChunks {
       case 'tool.called': {
         this.closeText(chunks);
         this.newStepIfOutput(chunks);
-        this.tools.set(event.toolCallId, { name: event.name, inputAvailable: false, finished: false });
+        this.tools.set(event.toolCallId, { name: event.name, inputAvailable: false, finished: false, awaitingApproval: false });
         chunks.push({ type: 'tool-input-start', toolCallId: event.toolCallId, toolName: event.name });
         break;
       }
@@ -119,6 +131,7 @@ export class AnswerChunks {
         const tool = this.tools.get(event.toolCallId)!;
         this.approvals.set(event.approvalId, event.toolCallId);
         if (tool.finished) break;
+        tool.awaitingApproval = true;
         if (!tool.inputAvailable) {
           tool.inputAvailable = true;
           chunks.push({ type: 'tool-input-available', toolCallId: event.toolCallId, toolName: tool.name, input: event.input });
@@ -129,6 +142,7 @@ export class AnswerChunks {
       case 'tool.approval.answered': {
         const tool = this.tools.get(event.toolCallId);
         if (tool === undefined || tool.finished) break;
+        tool.awaitingApproval = false;
         chunks.push({
           type: 'tool-approval-response',
           approvalId: event.approvalId,
@@ -146,6 +160,7 @@ export class AnswerChunks {
         const tool = this.tools.get(event.toolCallId)!;
         if (tool.finished) break;
         tool.finished = true;
+        tool.awaitingApproval = false;
         const record = decodeToolRecord(event.summary);
         if (!tool.inputAvailable) {
           tool.inputAvailable = true;

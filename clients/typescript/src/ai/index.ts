@@ -6,7 +6,7 @@
  *
  * Needs the `ai` package (a peer dependency); the main entry point does not load it.
  */
-export { SessionChatTransport, uiMessagesFromEvents } from './transport.js';
+export { pausePoint, SessionChatTransport, uiMessagesFromEvents } from './transport.js';
 export type { SessionChatTransportOptions } from './transport.js';
 export { AnswerChunks } from './answer-chunks.js';
 export type { AnswerStart } from './answer-chunks.js';

@@ -252,12 +252,7 @@ export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
         history: true,
         answerAt: start.offset,
         abortSignal,
-        emitAfter: (history) => {
-          if (paused !== undefined) return paused;
-          let at: number | undefined;
-          for (const e of history) if (e.type === 'tool.approval.requested' && ids.has(e.approvalId)) at = e.offset;
-          return at ?? history[history.length - 1]?.offset ?? start.offset;
-        },
+        emitAfter: (history) => paused ?? pausePoint(history, ids) ?? history[history.length - 1]?.offset ?? start.offset,
       });
     } catch (error) {
       tap.close();
@@ -303,6 +298,7 @@ export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
 
     const run = async () => {
       const me = await this.attached();
+      const waiting = new Set<string>();
       const pending: SessionEvent[] = [];
       let last = plan.after;
       if (plan.history) {
@@ -352,16 +348,23 @@ export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
           continue;
         }
         const chunks = chunker.push(event);
-        if (visible) emit(chunks);
-        if (chunker.done) return finish();
-        if (event.type !== 'tool.approval.requested' || !chunker.hasApproval(event.approvalId)) continue;
         if (!visible) {
-          if (event.offset === emitAfter) chunker.pause(); // the UI got these chunks when it paused here
+          if (event.offset === emitAfter && plan.kind === 'continue') chunker.pause(); // the UI got these chunks when it paused here
+          if (chunker.done) return finish();
           continue;
         }
-        const mine = addresses(event.to, me);
-        const answeredAlready = this.answered.has(event.approvalId) || pending.some((e) => e.type === 'tool.approval.answered' && e.approvalId === event.approvalId);
-        if (this.pauseOnApproval && mine && !answeredAlready) {
+        emit(chunks);
+        if (chunker.done) return finish();
+        if (!this.pauseOnApproval) continue;
+        // Pause once the step is settled (every tool call has a result or waits for an
+        // approval) and an approval waits for this participant.
+        if (event.type === 'tool.approval.requested' && chunker.hasApproval(event.approvalId) && addresses(event.to, me)) {
+          const answered = this.answered.has(event.approvalId) || pending.some((e) => e.type === 'tool.approval.answered' && e.approvalId === event.approvalId);
+          if (!answered) waiting.add(event.approvalId);
+        } else if (event.type === 'tool.approval.answered') {
+          waiting.delete(event.approvalId);
+        }
+        if (waiting.size > 0 && chunker.unsettledTools === 0) {
           this.pausedAt.set(chunker.messageId, event.offset);
           emit(chunker.pause());
           return finish();
@@ -458,6 +461,27 @@ export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
   private report(error: unknown): void {
     if (isDurableSessionsError(error)) this.connection.reportError(error);
   }
+}
+
+/**
+ * Where a UI stream of this answer paused, for a transport that did not see it pause (a page
+ * restored from its own storage): the first event after which every approval of the message
+ * has been asked for and every tool call of the step is settled, before any of those
+ * approvals was answered.
+ */
+export function pausePoint(answer: SessionEvent[], approvalIds: ReadonlySet<string>): number | undefined {
+  const first = answer[0];
+  if (first === undefined || first.type !== 'stream.started' || approvalIds.size === 0) return undefined;
+  const chunker = new AnswerChunks(first);
+  chunker.start();
+  const requested = new Set<string>();
+  for (const event of answer.slice(1)) {
+    if (event.type === 'tool.approval.answered' && approvalIds.has(event.approvalId)) return undefined;
+    chunker.push(event);
+    if (event.type === 'tool.approval.requested' && approvalIds.has(event.approvalId)) requested.add(event.approvalId);
+    if (requested.size === approvalIds.size && chunker.unsettledTools === 0) return event.offset;
+  }
+  return undefined;
 }
 
 /**

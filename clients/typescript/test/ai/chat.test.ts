@@ -12,7 +12,7 @@ import { answerIdFor, SessionChatTransport } from '../../src/ai/index.js';
 import { startProxy } from '../support/proxy.js';
 import { prng, waitFor } from '../support/wait.js';
 import { agentAs, connectAs, newSession, nodePort, restAs } from '../integration/harness.js';
-import { answerWith, endlessModel, Gate, partsOf, referenceAnswer, scriptedModel, TestChat, texts, weatherScript } from './support.js';
+import { answerWith, endlessModel, Gate, parallelScript, partsOf, referenceAnswer, scriptedModel, TestChat, texts, weatherScript } from './support.js';
 
 const SEED = Number(process.env['DS_TEST_SEED'] ?? 424242);
 const QUESTION = 'What is the weather, and delete notes/a.ts';
@@ -132,6 +132,32 @@ describe('a Chat with SessionChatTransport', () => {
     await first.bot.answers[0]!;
     await waitFor(() => chat.status === 'ready' && chat.answer()!.parts.length === 8, { what: 'the resumed answer to finish' });
     expect(partsOf(chat.answer())).toEqual(partsOf(await referenceAnswer(weatherScript(), true)));
+  });
+
+  it('waits, at an approval, for the other tool calls of the step, so that answering it continues the message', async (ctx) => {
+    if (!approvals) return ctx.skip(NO_APPROVALS);
+    const sessionId = await newSession('ai-approval-step');
+    const { model } = scriptedModel(parallelScript());
+    const agent = await agentAs('bot', sessionId);
+    cleanup.push(() => agent.close());
+    const bot = answerWith(agent, model, { approveDelete: true, slowWeather: true });
+    const connection = await connectAs('ada', 'user', sessionId);
+    cleanup.push(() => connection.close());
+    const chat = new TestChat({ id: sessionId, transport: new SessionChatTransport({ connection }), sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses });
+    await chat.sendMessage({ text: QUESTION });
+    // at the pause, the weather call of the same step has its output: the step is complete but for the approval
+    const paused = chat.answer()!;
+    expect(paused.parts.map((p) => ('state' in p ? `${p.type}:${p.state}` : p.type))).toEqual([
+      'step-start',
+      'text:done',
+      'tool-weather:output-available',
+      'tool-deleteFile:approval-requested',
+    ]);
+    const asking = paused.parts.find((p) => 'approval' in p) as { approval: { id: string } };
+    await chat.addToolApprovalResponse({ id: asking.approval.id, approved: true });
+    await bot.answers[0]!;
+    await waitFor(() => chat.status === 'ready' && chat.answer()!.parts.length === 6, { what: 'the answer to finish' });
+    expect(partsOf(chat.answer())).toEqual(partsOf(await referenceAnswer(parallelScript(), true, 6)));
   });
 
   it(`gives the same message, once, when the socket is killed mid-answer (seed ${SEED})`, async () => {

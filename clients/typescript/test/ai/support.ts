@@ -147,12 +147,16 @@ export function endlessModel(): { model: MockLanguageModelV4; signals: AbortSign
   return { model, signals };
 }
 
-export function weatherTools(options: { approveDelete: boolean }) {
+export function weatherTools(options: { approveDelete: boolean; slowWeather?: boolean }) {
   return {
     weather: tool({
       description: 'the weather in a city',
       inputSchema: z.object({ city: z.string() }),
-      execute: async ({ city }) => ({ city, sky: 'sunny', celsius: 21 }),
+      execute: async ({ city }) => {
+        // a slow tool: its output comes after the approval request of a call in the same step
+        if (options.slowWeather === true) await new Promise((r) => setTimeout(r, 30));
+        return { city, sky: 'sunny', celsius: 21 };
+      },
     }),
     deleteFile: tool({
       description: 'delete a file',
@@ -175,8 +179,19 @@ export function weatherScript(options: { gateAfter?: number; gate?: Gate } = {})
   ];
 }
 
+/** Two calls in one step, the weather (slow) and a deletion (approval), then a closing text. */
+export function parallelScript(): Step[] {
+  return [
+    {
+      parts: [...text('t1', words(4, 8)), ...toolCall('call-w', 'weather', { city: 'Oslo' }), ...toolCall('call-d', 'deleteFile', { path: 'b.ts' })],
+      finish: 'tool-calls',
+    },
+    { parts: text('t2', words(5, 8)), finish: 'stop' },
+  ];
+}
+
 /** What the AI SDK makes of the script by itself: a Chat with its in-process transport, approving when asked. */
-export async function referenceAnswer(steps: Step[], approveDelete: boolean): Promise<UIMessage> {
+export async function referenceAnswer(steps: Step[], approveDelete: boolean, partsWhenDone = 8): Promise<UIMessage> {
   const { model } = scriptedModel(steps.map((s) => ({ ...s, parts: s.parts.filter((p) => !(p instanceof Gate)) })));
   const agent = new ToolLoopAgent({ model, tools: weatherTools({ approveDelete }), stopWhen: stepCountIs(5) });
   const transport = new DirectChatTransport({ agent }) as unknown as ChatTransport<UIMessage>;
@@ -185,7 +200,7 @@ export async function referenceAnswer(steps: Step[], approveDelete: boolean): Pr
   if (approveDelete) {
     const part = chat.answer()!.parts.find((p) => 'approval' in p && p.state === 'approval-requested') as { approval: { id: string } };
     await chat.addToolApprovalResponse({ id: part.approval.id, approved: true });
-    await waitFor(() => chat.status === 'ready' && chat.answer()!.parts.length >= 8, { what: 'the reference answer' });
+    await waitFor(() => chat.status === 'ready' && chat.answer()!.parts.length >= partsWhenDone, { what: 'the reference answer' });
   }
   return chat.answer()!;
 }
@@ -194,7 +209,7 @@ export async function referenceAnswer(steps: Step[], approveDelete: boolean): Pr
 export function answerWith(
   agent: Agent,
   model: MockLanguageModelV4,
-  options: { approveDelete: boolean },
+  options: { approveDelete: boolean; slowWeather?: boolean },
 ): { answers: Promise<AnswerResult>[]; questions: MessageEvent[] } {
   const answers: Promise<AnswerResult>[] = [];
   const questions: MessageEvent[] = [];

@@ -6,7 +6,7 @@
 import { readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
 import { describe, expect, it } from 'vitest';
 import type { ParticipantRef, SessionEvent } from '../../../src/index.js';
-import { AnswerChunks, decodeToolRecord, encodeToolRecord, uiMessagesFromEvents } from '../../../src/ai/index.js';
+import { AnswerChunks, decodeToolRecord, encodeToolRecord, pausePoint, uiMessagesFromEvents } from '../../../src/ai/index.js';
 import { MAX_SUMMARY_BYTES } from '../../../src/ai/tool-record.js';
 
 const bot: ParticipantRef = { id: 'bot', role: 'agent', subject: 'bot' };
@@ -168,5 +168,23 @@ describe('the tool record in a tool.result summary', () => {
     const summary = encodeToolRecord({ input: { q: 'big' }, output: 'x'.repeat(100_000) });
     expect(summary.length).toBeLessThanOrEqual(MAX_SUMMARY_BYTES);
     expect(decodeToolRecord(summary)).toEqual({ input: { q: 'big' }, output: { omitted: expect.stringContaining('100002 bytes') } });
+  });
+});
+
+describe('pausePoint', () => {
+  it('is where every approval of the message is asked and the other calls of the step have their results', () => {
+    const events = log(
+      started,
+      delta('Working.'),
+      { type: 'tool.called', toolCallId: 'w', name: 'weather', turn: 1 },
+      { type: 'tool.called', toolCallId: 'd', name: 'deleteFile', turn: 1 },
+      { type: 'tool.approval.requested', approvalId: 'ap-d', toolCallId: 'd', name: 'deleteFile', to: { role: 'user' } },
+      { type: 'tool.result', toolCallId: 'w', outcome: 'ok', summary: encodeToolRecord({ input: {}, output: 1 }) },
+      { type: 'tool.approval.answered', by: ada, approvalId: 'ap-d', toolCallId: 'd', approved: true },
+      { type: 'tool.result', toolCallId: 'd', outcome: 'ok', summary: encodeToolRecord({ input: {}, output: 2 }) },
+    );
+    expect(pausePoint(events, new Set(['ap-d']))).toBe(6); // after the weather result, before the answer
+    expect(pausePoint(events.slice(0, 5), new Set(['ap-d']))).toBeUndefined(); // the weather call still runs
+    expect(pausePoint(events, new Set())).toBeUndefined();
   });
 });
