@@ -299,7 +299,9 @@ export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
     const run = async () => {
       const me = await this.attached();
       const waiting = new Set<string>();
-      const pending: SessionEvent[] = [];
+      // Events read and not handled yet: pending[next..] (an index, not shift(): a replay can be long).
+      let pending: SessionEvent[] = [];
+      let next = 0;
       let last = plan.after;
       if (plan.history) {
         for await (const event of this.connection.rest.events(this.sessionId, { after: plan.after, signal: stop.signal })) {
@@ -323,11 +325,16 @@ export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
             last = event.offset;
           }
         }
-        const event = pending.shift();
+        if (next > 1024 && next * 2 > pending.length) {
+          pending = pending.slice(next);
+          next = 0;
+        }
+        const event = pending[next];
         if (event === undefined) {
           await plan.tap.wait(stop.signal);
           continue;
         }
+        next++;
         const visible = event.offset > emitAfter;
         if (chunker === undefined) {
           const isStart =
@@ -359,7 +366,8 @@ export class SessionChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
         // Pause once the step is settled (every tool call has a result or waits for an
         // approval) and an approval waits for this participant.
         if (event.type === 'tool.approval.requested' && chunker.hasApproval(event.approvalId) && addresses(event.to, me)) {
-          const answered = this.answered.has(event.approvalId) || pending.some((e) => e.type === 'tool.approval.answered' && e.approvalId === event.approvalId);
+          const answered =
+            this.answered.has(event.approvalId) || pending.some((e, i) => i >= next && e.type === 'tool.approval.answered' && e.approvalId === event.approvalId);
           if (!answered) waiting.add(event.approvalId);
         } else if (event.type === 'tool.approval.answered') {
           waiting.delete(event.approvalId);
