@@ -1,8 +1,9 @@
 // Checks what `npm pack` gives: the tarball installs into an empty ESM project, its
 // declarations type-check a strict consumer (including that wrong frames are type errors),
-// and its exports load at run time.
+// and its exports load at run time; the AI SDK entry point (./ai) type-checks and loads once
+// `ai` is installed, and the main entry point loads without it.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +73,39 @@ console.log('package ok: ' + names.length + ' exports, types check');
 `,
   );
   process.stdout.write(run('node', ['run.mjs'], consumer));
+
+  // The AI SDK entry point: packed, not loaded by the main one (which just ran without `ai`
+  // installed), and with `ai` installed its declarations type-check a consumer and it loads.
+  for (const needed of ['package/dist/ai/index.js', 'package/dist/ai/index.d.ts']) {
+    if (!listing.includes(needed)) throw new Error(`the tarball lacks ${needed}`);
+  }
+  const aiVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies.ai;
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `ai@${aiVersion}`], consumer);
+  writeFileSync(
+    join(consumer, 'tsconfig.ai.json'),
+    JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, lib: ['ES2022', 'DOM'], types: [] },
+      include: ['consumer-ai.ts'],
+    }),
+  );
+  writeFileSync(
+    join(consumer, 'consumer-ai.ts'),
+    `import type { ChatTransport, UIMessage } from 'ai';
+import { Agent, connect } from '@durable-sessions/client';
+import { SessionChatTransport, streamAnswer, type AnswerResult } from '@durable-sessions/client/ai';
+
+const connection = connect({ url: 'http://localhost:8080', sessionId: 's', token: 't', device: 'd' });
+const transport: ChatTransport<UIMessage> = new SessionChatTransport({ connection });
+const loaded: Promise<UIMessage[]> = new SessionChatTransport({ connection }).loadMessages();
+const answer = (agent: Agent): Promise<AnswerResult> =>
+  streamAnswer(agent, { messages: [], generate: () => ({ toUIMessageStream: () => new ReadableStream(), responseMessages: Promise.resolve([]) }) });
+void [transport, loaded, answer];
+`,
+  );
+  run(join(root, 'node_modules/.bin/tsc'), ['-p', join(consumer, 'tsconfig.ai.json')], consumer);
+  process.stdout.write(
+    run('node', ['--input-type=module', '-e', "const ai = await import('@durable-sessions/client/ai'); if (typeof ai.SessionChatTransport !== 'function' || typeof ai.streamAnswer !== 'function') throw new Error('missing AI SDK exports'); console.log('ai entry point ok: types check, it loads with ai ' + (await import('ai/package.json', { with: { type: 'json' } })).default.version);"], consumer),
+  );
   console.log(`1 passed, 0 failed: npm pack gives a typed package (${tarball})`);
 } finally {
   rmSync(work, { recursive: true, force: true });

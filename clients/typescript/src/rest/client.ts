@@ -75,7 +75,8 @@ export class RestClient {
     this.baseUrl = httpBaseUrl(options.url);
     const f = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
     if (f === undefined) throw new TypeError('no fetch implementation: pass options.fetch');
-    this.fetchImpl = f;
+    // Browsers refuse a fetch called on anything but the window ("Illegal invocation"): bind it.
+    this.fetchImpl = options.fetch ?? f.bind(globalThis);
     this.tokens = options.tokenSource ?? new TokenSource(options);
   }
 
