@@ -7,7 +7,7 @@
  */
 import { lastAssistantMessageIsCompleteWithApprovalResponses, type UIMessage } from 'ai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DurableSessionsError, MemoryOffsetStore, type MessageEvent, type SessionConnection, type SessionEvent } from '../../src/index.js';
+import { MemoryOffsetStore, type MessageEvent, type SessionConnection, type SessionEvent } from '../../src/index.js';
 import { answerIdFor, SessionChatTransport } from '../../src/ai/index.js';
 import { startProxy } from '../support/proxy.js';
 import { prng, waitFor } from '../support/wait.js';
@@ -16,23 +16,6 @@ import { answerWith, endlessModel, Gate, parallelScript, partsOf, referenceAnswe
 
 const SEED = Number(process.env['DS_TEST_SEED'] ?? 424242);
 const QUESTION = 'What is the weather, and delete notes/a.ts';
-
-/** Does the node under test know tool approvals (issue 12 item 5, built on another branch)? */
-async function nodeHasApprovals(): Promise<boolean> {
-  const sessionId = await newSession('approval-probe');
-  const agent = await agentAs('probe', sessionId);
-  try {
-    await agent.connection.append({ type: 'tool.approval.request', toolCallId: 'none', approvalId: 'probe', to: { role: 'user' } });
-    return true;
-  } catch (error) {
-    if (error instanceof DurableSessionsError && error.code === 'unknown_frame') return false;
-    return true; // tool_call_not_found: the frame is known
-  } finally {
-    agent.close();
-  }
-}
-const approvals = await nodeHasApprovals();
-const NO_APPROVALS = 'the node under test refuses tool.approval.request as unknown_frame: the server side of tool approvals (issue 12 item 5) is not on this branch yet';
 
 async function history(sessionId: string): Promise<SessionEvent[]> {
   const rest = await restAs('ada', 'user');
@@ -90,8 +73,7 @@ describe('a Chat with SessionChatTransport', () => {
     expect(loaded[1]!.id).toBe(answer.id);
   });
 
-  it('asks for approval in the UI, and addToolApprovalResponse continues the same message', async (ctx) => {
-    if (!approvals) return ctx.skip(NO_APPROVALS);
+  it('asks for approval in the UI, and addToolApprovalResponse continues the same message', async () => {
     const { sessionId, chat, transport, bot } = await setUp('ai-approval', true);
     await chat.sendMessage({ text: QUESTION });
     // The UI stream ends at the approval, as the AI SDK's own server ends its response there.
@@ -115,8 +97,7 @@ describe('a Chat with SessionChatTransport', () => {
     expect(partsOf((await transport.loadMessages())[1])).toEqual(partsOf(reference));
   });
 
-  it('resumes an answer waiting for approval in a new transport, which answers it', async (ctx) => {
-    if (!approvals) return ctx.skip(NO_APPROVALS);
+  it('resumes an answer waiting for approval in a new transport, which answers it', async () => {
     const first = await setUp('ai-approval-reload', true);
     await first.chat.sendMessage({ text: QUESTION });
     // A reload: a new connection that resumes after the last offset the page had, a new transport and Chat.
@@ -134,8 +115,7 @@ describe('a Chat with SessionChatTransport', () => {
     expect(partsOf(chat.answer())).toEqual(partsOf(await referenceAnswer(weatherScript(), true)));
   });
 
-  it('waits, at an approval, for the other tool calls of the step, so that answering it continues the message', async (ctx) => {
-    if (!approvals) return ctx.skip(NO_APPROVALS);
+  it('waits, at an approval, for the other tool calls of the step, so that answering it continues the message', async () => {
     const sessionId = await newSession('ai-approval-step');
     const { model } = scriptedModel(parallelScript());
     const agent = await agentAs('bot', sessionId);
