@@ -58,7 +58,7 @@ public final class SessionRoutes extends AllDirectives {
   private final Duration askTimeout;
   private final ControlRoutes control;
   private final StateRoutes state;
-  private final dev.durablesessions.http.streams.SessionLogRoutes log;
+  private final dev.durablesessions.http.durablestreams.SessionLogRoutes log;
   private final RateLimits limits;
   private final ErasureRoutes erasures;
 
@@ -72,9 +72,9 @@ public final class SessionRoutes extends AllDirectives {
     this.limits = RateLimits.get(system);
     this.control = new ControlRoutes(system, sharding, askTimeout);
     this.state = new StateRoutes(sharding, journal, askTimeout, system.settings().config());
-    this.log = new dev.durablesessions.http.streams.SessionLogRoutes(system, journal,
+    this.log = new dev.durablesessions.http.durablestreams.SessionLogRoutes(system, journal,
         dev.durablesessions.session.resume.FollowerSettings.fromConfig(system.settings().config()),
-        dev.durablesessions.stream.StreamSettings.fromConfig(system.settings().config()), askTimeout);
+        dev.durablesessions.durablestream.StreamSettings.fromConfig(system.settings().config()), askTimeout);
     this.erasures = new ErasureRoutes(sharding, dev.durablesessions.session.erasure.ErasureStore.forJournal(system),
         system.settings().config().getDuration("durable-sessions.erasure.ask-timeout"));
   }

@@ -1,6 +1,6 @@
-package dev.durablesessions.http.streams;
+package dev.durablesessions.http.durablestreams;
 
-import static dev.durablesessions.http.streams.StreamHeaders.*;
+import static dev.durablesessions.http.durablestreams.StreamHeaders.*;
 
 import dev.durablesessions.http.ApiError;
 import dev.durablesessions.http.Failures;
@@ -15,8 +15,8 @@ import dev.durablesessions.session.SummaryReply;
 import dev.durablesessions.session.resume.FollowerSettings;
 import dev.durablesessions.session.resume.SessionFollower;
 import dev.durablesessions.session.resume.SessionJournal;
-import dev.durablesessions.stream.StreamOffsets;
-import dev.durablesessions.stream.StreamSettings;
+import dev.durablesessions.durablestream.StreamOffsets;
+import dev.durablesessions.durablestream.StreamSettings;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.durablesessions.stream;
+package dev.durablesessions.durablestream;
 
 import dev.durablesessions.CborSerializable;
 import java.util.List;

@@ -1,8 +1,8 @@
-package dev.durablesessions.stream;
+package dev.durablesessions.durablestream;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import dev.durablesessions.CborSerializable;
-import dev.durablesessions.stream.StreamEvent.ProducerStamp;
+import dev.durablesessions.durablestream.StreamEvent.ProducerStamp;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

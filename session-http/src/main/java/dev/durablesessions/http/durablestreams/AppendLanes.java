@@ -1,9 +1,9 @@
-package dev.durablesessions.http.streams;
+package dev.durablesessions.http.durablestreams;
 
-import dev.durablesessions.stream.StreamCommand;
-import dev.durablesessions.stream.StreamCommand.AppendItem;
-import dev.durablesessions.stream.StreamEntity;
-import dev.durablesessions.stream.StreamReply;
+import dev.durablesessions.durablestream.StreamCommand;
+import dev.durablesessions.durablestream.StreamCommand.AppendItem;
+import dev.durablesessions.durablestream.StreamEntity;
+import dev.durablesessions.durablestream.StreamReply;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

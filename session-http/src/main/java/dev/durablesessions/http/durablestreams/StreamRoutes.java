@@ -1,6 +1,6 @@
-package dev.durablesessions.http.streams;
+package dev.durablesessions.http.durablestreams;
 
-import static dev.durablesessions.http.streams.StreamHeaders.*;
+import static dev.durablesessions.http.durablestreams.StreamHeaders.*;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -14,17 +14,17 @@ import dev.durablesessions.http.limits.RateLimits;
 import dev.durablesessions.http.limits.SubjectRate;
 import dev.durablesessions.session.ErrorCode;
 import dev.durablesessions.session.metrics.SessionMetrics;
-import dev.durablesessions.stream.StreamCommand;
-import dev.durablesessions.stream.StreamConfig;
-import dev.durablesessions.stream.StreamEntity;
-import dev.durablesessions.stream.StreamEvent.ProducerStamp;
-import dev.durablesessions.stream.StreamMessage;
-import dev.durablesessions.stream.StreamOffsets;
-import dev.durablesessions.stream.StreamReply;
-import dev.durablesessions.stream.StreamReply.Code;
-import dev.durablesessions.stream.StreamReply.Meta;
-import dev.durablesessions.stream.StreamRules;
-import dev.durablesessions.stream.StreamSettings;
+import dev.durablesessions.durablestream.StreamCommand;
+import dev.durablesessions.durablestream.StreamConfig;
+import dev.durablesessions.durablestream.StreamEntity;
+import dev.durablesessions.durablestream.StreamEvent.ProducerStamp;
+import dev.durablesessions.durablestream.StreamMessage;
+import dev.durablesessions.durablestream.StreamOffsets;
+import dev.durablesessions.durablestream.StreamReply;
+import dev.durablesessions.durablestream.StreamReply.Code;
+import dev.durablesessions.durablestream.StreamReply.Meta;
+import dev.durablesessions.durablestream.StreamRules;
+import dev.durablesessions.durablestream.StreamSettings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;

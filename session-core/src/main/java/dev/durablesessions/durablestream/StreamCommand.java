@@ -1,7 +1,7 @@
-package dev.durablesessions.stream;
+package dev.durablesessions.durablestream;
 
 import dev.durablesessions.CborSerializable;
-import dev.durablesessions.stream.StreamEvent.ProducerStamp;
+import dev.durablesessions.durablestream.StreamEvent.ProducerStamp;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /** What a stream entity is asked. Every request that expects an answer carries {@code replyTo}. */

@@ -1,11 +1,11 @@
-package dev.durablesessions.stream;
+package dev.durablesessions.durablestream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.durablesessions.stream.StreamCommand.AppendItem;
-import dev.durablesessions.stream.StreamEvent.ProducerStamp;
-import dev.durablesessions.stream.StreamReply.Code;
+import dev.durablesessions.durablestream.StreamCommand.AppendItem;
+import dev.durablesessions.durablestream.StreamEvent.ProducerStamp;
+import dev.durablesessions.durablestream.StreamReply.Code;
 import dev.durablesessions.testing.TestDatabases;
 import dev.durablesessions.testing.TestSystems;
 import java.nio.charset.StandardCharsets;

@@ -1,10 +1,10 @@
-package dev.durablesessions.stream;
+package dev.durablesessions.durablestream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
-import dev.durablesessions.stream.StreamEvent.ProducerStamp;
+import dev.durablesessions.durablestream.StreamEvent.ProducerStamp;
 import dev.durablesessions.testing.TestDatabases;
 import dev.durablesessions.testing.TestSystems;
 import java.nio.charset.StandardCharsets;
@@ -152,5 +152,22 @@ class StreamWireSerializationTest {
     assertArrayEquals(new long[] {2, 7}, liveBack.producers.get("p"));
     assertEquals("9", liveBack.lastStreamSeq);
     assertSameMessage(live.messages.get(0), liveBack.messages.get(0));
+  }
+
+  /** Snapshots name their class: one written before the package rename (stream → durablestream) must still load. */
+  @Test
+  void aSnapshotWrittenUnderTheOldPackageNameStillLoads() {
+    StreamState state = new StreamState()
+        .apply(new StreamEvent.Created("inc3", "text/plain", null, null, false, null, 0,
+            new StreamConfig("text/plain", null, null, false, null, null, 0), 1))
+        .apply(new StreamEvent.Deleted(false, false, 3));
+    Serialization serialization = SerializationExtension.get(kit.system().classicSystem());
+    byte[] bytes = serialization.serialize(state).get();
+    var serializer = serialization.findSerializerFor(state);
+    assertEquals(StreamState.class.getName(), Serializers.manifestFor(serializer, state));
+    Object old = serialization.deserialize(bytes, serializer.identifier(), "dev.durablesessions.stream.StreamState").get();
+    StreamState back = assertInstanceOf(StreamState.class, old);
+    assertEquals(StreamState.Life.ABSENT, back.life());
+    assertEquals("inc3", back.incarnation);
   }
 }
