@@ -17,7 +17,7 @@ import dev.durablesessions.durablestream.StreamEvent.ProducerStamp;
 import dev.durablesessions.durablestream.StreamReply.Code;
 import dev.durablesessions.durablestream.StreamReply.Meta;
 import dev.durablesessions.durablestream.StreamState.Life;
-import dev.durablesessions.durablestream.StreamState.ProducerCheck;
+import dev.durablesessions.producer.ProducerRule;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -346,7 +346,7 @@ public final class StreamEntity
     ProducerStamp closedBy;
     String lastStreamSeq;
     long tail;
-    final Map<String, long[]> producers = new java.util.HashMap<>(4);
+    final Map<String, ProducerRule.Position> producers = new java.util.HashMap<>(4);
 
     Draft(StreamState s) {
       committed = s;
@@ -356,9 +356,9 @@ public final class StreamEntity
       tail = s.tail();
     }
 
-    ProducerCheck check(ProducerStamp p) {
-      long[] known = producers.containsKey(p.id()) ? producers.get(p.id()) : committed.producers.get(p.id());
-      return StreamState.checkProducer(known, p);
+    ProducerRule.Verdict check(ProducerStamp p) {
+      ProducerRule.Position known = producers.containsKey(p.id()) ? producers.get(p.id()) : committed.producer(p.id());
+      return ProducerRule.check(known, p.epoch(), p.seq());
     }
 
     Meta meta() {
@@ -383,7 +383,7 @@ public final class StreamEntity
     ProducerStamp p = c.producer();
     if (d.closed) {
       if (p != null && p.equals(d.closedBy)) return StreamReply.producer(Code.DUPLICATE, d.meta(), p.epoch(), p.seq());
-      if (p != null && d.check(p).kind() == ProducerCheck.Kind.STALE_EPOCH) return stale(d.tail, d.check(p));
+      if (p != null && d.check(p) instanceof ProducerRule.Fenced f) return stale(d.tail, f.currentEpoch());
       if (c.body() == null && p == null) return new Decision(null, Code.APPENDED, d.tail, true, null);
       return StreamReply.of(Code.CLOSED, "stream is closed", d.meta());
     }
@@ -391,25 +391,19 @@ public final class StreamEntity
       return StreamReply.of(Code.CONFLICT, "content type differs from the stream's", d.meta());
     }
     if (p != null) {
-      ProducerCheck check = d.check(p);
-      switch (check.kind()) {
-        case DUPLICATE:
-          return StreamReply.producer(Code.DUPLICATE, d.meta(), check.epoch(), check.seq());
-        case STALE_EPOCH:
-          return stale(d.tail, check);
-        case NEW_EPOCH_NOT_ZERO:
-          return StreamReply.of(Code.BAD_REQUEST, "a new producer epoch must start at seq 0", d.meta());
-        case GAP:
-          return StreamReply.gap(d.meta(), check.expected(), check.received());
-        default:
-          break;
+      ProducerRule.Verdict verdict = d.check(p);
+      if (verdict instanceof ProducerRule.Repeat r) return StreamReply.producer(Code.DUPLICATE, d.meta(), r.epoch(), r.lastSeq());
+      if (verdict instanceof ProducerRule.Fenced f) return stale(d.tail, f.currentEpoch());
+      if (verdict instanceof ProducerRule.NewEpochNotAtZero) {
+        return StreamReply.of(Code.BAD_REQUEST, "a new producer epoch must start at seq 0", d.meta());
       }
+      if (verdict instanceof ProducerRule.Gap g) return StreamReply.gap(d.meta(), g.expected(), g.received());
     }
     if (c.streamSeq() != null && d.lastStreamSeq != null && c.streamSeq().compareTo(d.lastStreamSeq) <= 0) {
       return StreamReply.of(Code.CONFLICT, "Stream-Seq must be greater than the last one (" + d.lastStreamSeq + ")", d.meta());
     }
     StreamEvent event = c.body() == null ? new StreamEvent.Closed(p, at) : appended(c.body(), p, c.streamSeq(), c.close(), at);
-    if (p != null) d.producers.put(p.id(), new long[] {p.epoch(), p.seq()});
+    if (p != null) d.producers.put(p.id(), new ProducerRule.Position(p.epoch(), p.seq()));
     if (c.streamSeq() != null && c.body() != null) d.lastStreamSeq = c.streamSeq();
     if (c.body() != null) d.tail++;
     if (c.body() == null || c.close()) {
@@ -420,9 +414,9 @@ public final class StreamEntity
     return new Decision(event, code, d.tail, d.closed, p);
   }
 
-  private static StreamReply stale(long tail, ProducerCheck check) {
+  private static StreamReply stale(long tail, long currentEpoch) {
     return new StreamReply(Code.STALE_EPOCH, "stale producer epoch", null, List.of(), 0, tail, false, null, 0,
-        check.epoch(), 0, 0, 0);
+        currentEpoch, 0, 0, 0);
   }
 
   private static StreamEvent.Appended appended(StreamMessage m, ProducerStamp p, String streamSeq, boolean close, long at) {

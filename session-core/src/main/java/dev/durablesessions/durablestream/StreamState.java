@@ -2,6 +2,7 @@ package dev.durablesessions.durablestream;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import dev.durablesessions.CborSerializable;
+import dev.durablesessions.producer.ProducerRule;
 import dev.durablesessions.durablestream.StreamEvent.ProducerStamp;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -104,40 +105,9 @@ public final class StreamState implements CborSerializable {
     return ttlSeconds != null && now >= lastAccess + ttlSeconds * 1000;
   }
 
-  /** Producer check of the protocol, in its order. */
-  ProducerCheck checkProducer(ProducerStamp p) {
-    return checkProducer(producers.get(p.id()), p);
-  }
-
-  /** The check against {@code known} = {epoch, last seq}, or null for a producer never seen. */
-  static ProducerCheck checkProducer(long[] known, ProducerStamp p) {
-    if (known == null) return p.seq() == 0 ? ProducerCheck.ACCEPT : ProducerCheck.gap(0, p.seq());
-    long epoch = known[0];
-    long last = known[1];
-    if (p.epoch() < epoch) return ProducerCheck.stale(epoch);
-    if (p.epoch() > epoch) return p.seq() == 0 ? ProducerCheck.ACCEPT : ProducerCheck.NEW_EPOCH_NOT_ZERO;
-    if (p.seq() <= last) return ProducerCheck.duplicate(epoch, last);
-    if (p.seq() == last + 1) return ProducerCheck.ACCEPT;
-    return ProducerCheck.gap(last + 1, p.seq());
-  }
-
-  /** Outcome of checking a producer's (epoch, seq) against its state. */
-  record ProducerCheck(Kind kind, long epoch, long seq, long expected, long received) {
-    enum Kind { ACCEPT, DUPLICATE, STALE_EPOCH, NEW_EPOCH_NOT_ZERO, GAP }
-
-    static final ProducerCheck ACCEPT = new ProducerCheck(Kind.ACCEPT, 0, 0, 0, 0);
-    static final ProducerCheck NEW_EPOCH_NOT_ZERO = new ProducerCheck(Kind.NEW_EPOCH_NOT_ZERO, 0, 0, 0, 0);
-
-    static ProducerCheck duplicate(long epoch, long lastSeq) {
-      return new ProducerCheck(Kind.DUPLICATE, epoch, lastSeq, 0, 0);
-    }
-
-    static ProducerCheck stale(long epoch) {
-      return new ProducerCheck(Kind.STALE_EPOCH, epoch, 0, 0, 0);
-    }
-
-    static ProducerCheck gap(long expected, long received) {
-      return new ProducerCheck(Kind.GAP, 0, 0, expected, received);
-    }
+  /** Where producer {@code id} stands, or null for a producer this stream never saw. */
+  ProducerRule.Position producer(String id) {
+    long[] known = producers.get(id);
+    return known == null ? null : new ProducerRule.Position(known[0], known[1]);
   }
 }
