@@ -29,7 +29,7 @@ final class Sse {
     this.cursor = cursor;
   }
 
-  ByteString page(StreamReply page) {
+  ByteString page(StreamReply.Page page) {
     StringBuilder b = new StringBuilder(256);
     int n = page.messages().size();
     boolean closed = page.closedAtTail();

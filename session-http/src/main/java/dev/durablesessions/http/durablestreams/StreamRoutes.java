@@ -21,7 +21,6 @@ import dev.durablesessions.durablestream.StreamEvent.ProducerStamp;
 import dev.durablesessions.durablestream.StreamMessage;
 import dev.durablesessions.durablestream.StreamOffsets;
 import dev.durablesessions.durablestream.StreamReply;
-import dev.durablesessions.durablestream.StreamReply.Code;
 import dev.durablesessions.durablestream.StreamReply.Meta;
 import dev.durablesessions.durablestream.StreamRules;
 import dev.durablesessions.durablestream.StreamSettings;
@@ -259,7 +258,7 @@ public final class StreamRoutes extends AllDirectives {
         } catch (BadBody e) {
           return done(text(400, e.getMessage()));
         }
-        return ask(name, r -> new StreamCommand.Create(config, contentType, null, null, initial, r))
+        return this.<StreamReply.CreateReply>ask(name, r -> new StreamCommand.Create(config, contentType, null, null, initial, r))
             .thenApply(reply -> created(reply, location));
       }
       return fork(name, source, config, requestType, body.bytes(), location);
@@ -273,16 +272,17 @@ public final class StreamRoutes extends AllDirectives {
    */
   private CompletionStage<HttpResponse> fork(String name, String source, StreamConfig config, String requestType,
       ByteString bodyBytes, String location) {
-    return ask(name, r -> new StreamCommand.Describe(false, r)).thenCompose(existing -> {
-      if (existing.code() != Code.NOT_FOUND) {
+    return this.<StreamReply.DescribeReply>ask(name, r -> new StreamCommand.Describe(false, r)).thenCompose(existing -> {
+      if (!(existing instanceof StreamReply.NotFound)) {
         // Something lives here (or is soft-deleted): an idempotent re-create or a conflict.
-        return ask(name, r -> new StreamCommand.Create(config, requestType, null, null, null, r))
+        return this.<StreamReply.CreateReply>ask(name, r -> new StreamCommand.Create(config, requestType, null, null, null, r))
             .thenApply(reply -> created(reply, location));
       }
-      return ask(source, r -> new StreamCommand.Describe(false, r)).thenCompose(src -> {
-        if (src.code() == Code.NOT_FOUND) return done(text(404, "fork source not found"));
-        if (src.code() == Code.GONE) return done(text(409, "fork source is deleted"));
-        Meta sm = src.meta();
+      return this.<StreamReply.DescribeReply>ask(source, r -> new StreamCommand.Describe(false, r)).thenCompose(src -> {
+        if (src instanceof StreamReply.NotFound) return done(text(404, "fork source not found"));
+        if (src instanceof StreamReply.Gone) return done(text(409, "fork source is deleted"));
+        if (!(src instanceof StreamReply.Described described)) return done(status(src));
+        Meta sm = described.meta();
         if (config.contentType() != null && !config.contentType().equals(StreamRules.normalise(sm.contentType()))) {
           return done(text(409, "a fork has its source's content type"));
         }
@@ -303,13 +303,14 @@ public final class StreamRoutes extends AllDirectives {
           StreamMessage prefixMessage = (StreamMessage) sliced;
           StreamConfig resolved = new StreamConfig(config.contentType(), config.ttlSeconds(), config.expiresAt(),
               config.closed(), source, at, config.subOffset());
-          return ask(source, r -> new StreamCommand.AcquireFork(name, config.contentType(), at, r)).thenCompose(grant -> {
-            if (grant.code() != Code.OK) return done(status(grant));
+          return this.<StreamReply.ForkReply>ask(source, r -> new StreamCommand.AcquireFork(name, config.contentType(), at, r))
+              .thenCompose(granted -> {
+            if (!(granted instanceof StreamReply.ForkGranted grant)) return done(status(granted));
             Meta g = grant.meta();
             StreamCommand.ForkGrant forkGrant = new StreamCommand.ForkGrant(source, at, g.contentType(), g.ttlSeconds(), g.expiresAt());
-            return ask(name, r -> new StreamCommand.Create(resolved, contentType, forkGrant, prefixMessage, initial, r))
+            return this.<StreamReply.CreateReply>ask(name, r -> new StreamCommand.Create(resolved, contentType, forkGrant, prefixMessage, initial, r))
                 .thenApply(reply -> {
-                  if (reply.code() != Code.CREATED) {
+                  if (!(reply instanceof StreamReply.Created)) {
                     sharding.entityRefFor(StreamEntity.TYPE_KEY, source).tell(new StreamCommand.ReleaseFork(name));
                   }
                   return created(reply, location);
@@ -321,8 +322,8 @@ public final class StreamRoutes extends AllDirectives {
   }
 
   /** The sub-offset prefix of the first message after the fork point, or a problem to answer 400 with. */
-  private Object slice(StreamReply page, long subOffset, boolean json) {
-    if (page.code() != Code.OK || page.messages().isEmpty()) return "Stream-Fork-Sub-Offset needs a message at the fork offset";
+  private Object slice(StreamReply.ReadReply reply, long subOffset, boolean json) {
+    if (!(reply instanceof StreamReply.Page page) || page.messages().isEmpty()) return "Stream-Fork-Sub-Offset needs a message at the fork offset";
     StreamMessage m = page.messages().get(0);
     if (!json) {
       if (subOffset > m.size()) return "Stream-Fork-Sub-Offset is beyond the message";
@@ -343,13 +344,15 @@ public final class StreamRoutes extends AllDirectives {
     }
   }
 
-  private HttpResponse created(StreamReply reply, String location) {
-    if (reply.code() != Code.CREATED && reply.code() != Code.OK) return status(reply);
-    Meta m = reply.meta();
-    HttpResponse response = HttpResponse.create().withStatus(reply.code() == Code.CREATED ? 201 : 200)
+  private HttpResponse created(StreamReply.CreateReply reply, String location) {
+    Meta m;
+    if (reply instanceof StreamReply.Created c) m = c.meta();
+    else if (reply instanceof StreamReply.Exists e) m = e.meta();
+    else return status(reply);
+    HttpResponse response = HttpResponse.create().withStatus(reply instanceof StreamReply.Created ? 201 : 200)
         .withEntity(HttpEntities.create(contentType(m.contentType()), new byte[0]))
         .addHeader(RawHeader.create(NEXT_OFFSET, StreamOffsets.format(m.tail())));
-    if (reply.code() == Code.CREATED) response = response.addHeader(RawHeader.create("Location", location));
+    if (reply instanceof StreamReply.Created) response = response.addHeader(RawHeader.create("Location", location));
     if (m.closed()) response = response.addHeader(RawHeader.create(CLOSED, "true"));
     return response;
   }
@@ -390,30 +393,35 @@ public final class StreamRoutes extends AllDirectives {
         }
       }
       return lanes.append(name, new StreamCommand.AppendItem(message, close, StreamRules.normalise(requestType), stamp, streamSeq))
-          .thenApply(reply -> appended(reply, stamp != null));
+          .thenApply(this::appended);
     });
   }
 
-  private HttpResponse appended(StreamReply reply, boolean withProducer) {
-    Code code = reply.code();
-    if (code != Code.APPENDED && code != Code.PRODUCER_ACCEPTED && code != Code.DUPLICATE) return status(reply);
-    Meta m = reply.meta();
-    HttpResponse response = HttpResponse.create().withStatus(code == Code.PRODUCER_ACCEPTED ? 200 : 204)
-        .addHeader(RawHeader.create(NEXT_OFFSET, StreamOffsets.format(m.tail())));
-    if (m.closed()) response = response.addHeader(RawHeader.create(CLOSED, "true"));
-    if (withProducer) {
-      response = response.addHeader(RawHeader.create(PRODUCER_EPOCH, Long.toString(reply.producerEpoch())))
-          .addHeader(RawHeader.create(PRODUCER_SEQ, Long.toString(reply.producerSeq())));
-    }
-    return response;
+  /** Written (200 for a producer's data, else 204), or a producer's retry (204); anything else is a refusal. */
+  private HttpResponse appended(StreamReply.AppendReply reply) {
+    if (reply instanceof StreamReply.Appended a) return appended(204, a.meta());
+    if (reply instanceof StreamReply.ProducerAppended a) return withProducer(appended(200, a.meta()), a.epoch(), a.seq());
+    if (reply instanceof StreamReply.ProducerClosed a) return withProducer(appended(204, a.meta()), a.epoch(), a.seq());
+    if (reply instanceof StreamReply.Duplicate a) return withProducer(appended(204, a.meta()), a.epoch(), a.seq());
+    return status(reply);
+  }
+
+  private static HttpResponse appended(int status, Meta m) {
+    HttpResponse response = HttpResponse.create().withStatus(status).addHeader(RawHeader.create(NEXT_OFFSET, StreamOffsets.format(m.tail())));
+    return m.closed() ? response.addHeader(RawHeader.create(CLOSED, "true")) : response;
+  }
+
+  private static HttpResponse withProducer(HttpResponse response, long epoch, long seq) {
+    return response.addHeader(RawHeader.create(PRODUCER_EPOCH, Long.toString(epoch)))
+        .addHeader(RawHeader.create(PRODUCER_SEQ, Long.toString(seq)));
   }
 
   // ---- HEAD, DELETE ----
 
   private CompletionStage<HttpResponse> head(String name) {
-    return ask(name, r -> new StreamCommand.Describe(false, r)).thenApply(reply -> {
-      if (reply.code() != Code.OK) return HttpResponse.create().withStatus(httpStatus(reply.code()));
-      Meta m = reply.meta();
+    return this.<StreamReply.DescribeReply>ask(name, r -> new StreamCommand.Describe(false, r)).thenApply(reply -> {
+      if (!(reply instanceof StreamReply.Described described)) return HttpResponse.create().withStatus(httpStatus(reply));
+      Meta m = described.meta();
       HttpResponse response = HttpResponse.create().withStatus(200)
           .withEntity(HttpEntities.create(contentType(m.contentType()), new byte[0]))
           .addHeader(RawHeader.create(NEXT_OFFSET, StreamOffsets.format(m.tail())))
@@ -429,8 +437,8 @@ public final class StreamRoutes extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> delete(String name) {
-    return ask(name, r -> new StreamCommand.Delete(r))
-        .thenApply(reply -> reply.code() == Code.OK ? HttpResponse.create().withStatus(204) : status(reply));
+    return this.<StreamReply.DeleteReply>ask(name, StreamCommand.Delete::new)
+        .thenApply(reply -> reply instanceof StreamReply.Deleted ? HttpResponse.create().withStatus(204) : status(reply));
   }
 
   // ---- GET: catch-up, long-poll, SSE ----
@@ -457,8 +465,8 @@ public final class StreamRoutes extends AllDirectives {
     boolean longPoll = live != null;
     long wait = longPoll ? settings.longPollTimeout().toMillis() : 0;
     Optional<String> ifNoneMatch = header(request, "If-None-Match");
-    return read(name, from, StreamOffsets.BEYOND, wait, settings.maxReadBytes(), true, false).thenApply(page -> {
-      if (page.code() != Code.OK) return status(page);
+    return read(name, from, StreamOffsets.BEYOND, wait, settings.maxReadBytes(), true, false).thenApply(reply -> {
+      if (!(reply instanceof StreamReply.Page page)) return status(reply);
       Meta m = page.meta();
       boolean closedAtTail = page.closedAtTail();
       List<HttpHeader> headers = new ArrayList<>(6);
@@ -485,15 +493,15 @@ public final class StreamRoutes extends AllDirectives {
    * with a final control event carrying {@code streamClosed} and the response completes.
    */
   private CompletionStage<HttpResponse> sse(String name, long from, String cursor, Identity identity) {
-    return read(name, from, StreamOffsets.BEYOND, 0, settings.maxReadBytes(), true, false).thenApply(first -> {
-      if (first.code() != Code.OK) return status(first);
+    return read(name, from, StreamOffsets.BEYOND, 0, settings.maxReadBytes(), true, false).thenApply(reply -> {
+      if (!(reply instanceof StreamReply.Page first)) return status(reply);
       Meta m = first.meta();
       Sse framing = new Sse(StreamRules.isJson(m.contentType()), StreamRules.isBinary(m.contentType()), cursor);
       long wait = settings.longPollTimeout().toMillis();
       Source<ByteString, ?> rest = Source.unfoldAsync(first.closedAtTail() ? -1L : first.next(), offset -> {
         if (offset < 0) return CompletableFuture.completedFuture(Optional.<Pair<Long, ByteString>>empty());
-        return read(name, offset, StreamOffsets.BEYOND, wait, settings.maxReadBytes(), true, false).thenApply(page -> {
-          if (page.code() != Code.OK) return Optional.<Pair<Long, ByteString>>empty();
+        return read(name, offset, StreamOffsets.BEYOND, wait, settings.maxReadBytes(), true, false).thenApply(next -> {
+          if (!(next instanceof StreamReply.Page page)) return Optional.<Pair<Long, ByteString>>empty();
           return Optional.of(Pair.create(page.closedAtTail() ? -1L : page.next(), framing.page(page)));
         });
       });
@@ -511,24 +519,25 @@ public final class StreamRoutes extends AllDirectives {
    * its source's source), then the fork's own messages, as one page of at most about
    * {@code budget} bytes. The metadata and the up-to-date flag are the addressed stream's.
    */
-  CompletionStage<StreamReply> read(String name, long from, long upTo, long wait, int budget, boolean renew, boolean allowSoft) {
+  CompletionStage<StreamReply.ReadReply> read(String name, long from, long upTo, long wait, int budget, boolean renew, boolean allowSoft) {
     Duration timeout = wait > 0 ? pollAskTimeout : askTimeout;
-    return ask(name, r -> new StreamCommand.Read(from, upTo, wait, budget, renew, allowSoft, r), timeout).thenCompose(reply -> {
-      if (reply.code() != Code.INHERIT) return CompletableFuture.completedFuture(reply);
-      long forkPoint = reply.inheritUpTo();
-      return read(reply.inheritFrom(), from, forkPoint, 0, budget, false, true).thenCompose(inherited -> {
-        if (inherited.code() != Code.OK) return CompletableFuture.completedFuture(inherited);
+    return this.<StreamReply.ReadReply>ask(name, r -> new StreamCommand.Read(from, upTo, wait, budget, renew, allowSoft, r), timeout)
+        .thenCompose(reply -> {
+      if (!(reply instanceof StreamReply.Inherit inherit)) return CompletableFuture.completedFuture(reply);
+      long forkPoint = inherit.upTo();
+      return read(inherit.source(), from, forkPoint, 0, budget, false, true).thenCompose(inheritedReply -> {
+        if (!(inheritedReply instanceof StreamReply.Page inherited)) return CompletableFuture.completedFuture(inheritedReply);
         int bytes = inherited.messages().stream().mapToInt(StreamMessage::size).sum();
         if (inherited.next() < forkPoint || bytes >= budget || forkPoint >= upTo) {
-          return CompletableFuture.completedFuture(new StreamReply(Code.OK, null, reply.meta(), inherited.messages(),
-              inherited.first(), inherited.next(), false, null, 0, 0, 0, 0, 0));
+          return CompletableFuture.completedFuture(new StreamReply.Page(inherit.meta(), inherited.messages(),
+              inherited.first(), inherited.next(), false));
         }
-        return read(name, forkPoint, upTo, 0, budget - bytes, false, allowSoft).thenApply(own -> {
-          if (own.code() != Code.OK) return own;
+        return read(name, forkPoint, upTo, 0, budget - bytes, false, allowSoft).thenApply(ownReply -> {
+          if (!(ownReply instanceof StreamReply.Page own)) return ownReply;
           List<StreamMessage> all = new ArrayList<>(inherited.messages().size() + own.messages().size());
           all.addAll(inherited.messages());
           all.addAll(own.messages());
-          return new StreamReply(Code.OK, null, own.meta(), all, inherited.first(), own.next(), own.upToDate(), null, 0, 0, 0, 0, 0);
+          return new StreamReply.Page(own.meta(), all, inherited.first(), own.next(), own.upToDate());
         });
       });
     });
@@ -536,11 +545,11 @@ public final class StreamRoutes extends AllDirectives {
 
   // ---- helpers ----
 
-  private CompletionStage<StreamReply> ask(String name, Function<ActorRef<StreamReply>, StreamCommand> command) {
+  private <R extends StreamReply> CompletionStage<R> ask(String name, Function<ActorRef<R>, StreamCommand> command) {
     return ask(name, command, askTimeout);
   }
 
-  private CompletionStage<StreamReply> ask(String name, Function<ActorRef<StreamReply>, StreamCommand> command, Duration timeout) {
+  private <R extends StreamReply> CompletionStage<R> ask(String name, Function<ActorRef<R>, StreamCommand> command, Duration timeout) {
     return sharding.entityRefFor(StreamEntity.TYPE_KEY, name).ask(command::apply, timeout);
   }
 
@@ -719,35 +728,29 @@ public final class StreamRoutes extends AllDirectives {
     return false;
   }
 
+  /** A refusal as its status, message and the headers its kind carries; any other reply here is a bug. */
   private static HttpResponse status(StreamReply reply) {
-    HttpResponse response = text(httpStatus(reply.code()), reply.message() != null ? reply.message() : reply.code().name());
-    switch (reply.code()) {
-      case CLOSED:
-        return response.addHeader(RawHeader.create(CLOSED, "true"))
-            .addHeader(RawHeader.create(NEXT_OFFSET, StreamOffsets.format(reply.meta().tail())));
-      case STALE_EPOCH:
-        return response.addHeader(RawHeader.create(PRODUCER_EPOCH, Long.toString(reply.producerEpoch())));
-      case SEQ_GAP:
-        return response.addHeader(RawHeader.create(PRODUCER_EXPECTED_SEQ, Long.toString(reply.expectedSeq())))
-            .addHeader(RawHeader.create(PRODUCER_RECEIVED_SEQ, Long.toString(reply.receivedSeq())));
-      default:
-        return response;
+    if (!(reply instanceof StreamReply.Refusal refusal)) throw new IllegalStateException("not a refusal: " + reply);
+    HttpResponse response = text(httpStatus(refusal), refusal.message());
+    if (refusal instanceof StreamReply.Closed c) {
+      return response.addHeader(RawHeader.create(CLOSED, "true")).addHeader(RawHeader.create(NEXT_OFFSET, StreamOffsets.format(c.meta().tail())));
     }
+    if (refusal instanceof StreamReply.StaleEpoch e) return response.addHeader(RawHeader.create(PRODUCER_EPOCH, Long.toString(e.epoch())));
+    if (refusal instanceof StreamReply.SeqGap g) {
+      return response.addHeader(RawHeader.create(PRODUCER_EXPECTED_SEQ, Long.toString(g.expected())))
+          .addHeader(RawHeader.create(PRODUCER_RECEIVED_SEQ, Long.toString(g.received())));
+    }
+    return response;
   }
 
-  static int httpStatus(Code code) {
-    switch (code) {
-      case OK: case PRODUCER_ACCEPTED: return 200;
-      case CREATED: return 201;
-      case APPENDED: case DUPLICATE: return 204;
-      case NOT_FOUND: return 404;
-      case GONE: return 410;
-      case CONFLICT: case CLOSED: case SEQ_GAP: return 409;
-      case STALE_EPOCH: return 403;
-      case BAD_REQUEST: return 400;
-      case UNAVAILABLE: return 503;
-      default: return 500;
-    }
+  static int httpStatus(StreamReply reply) {
+    if (reply instanceof StreamReply.NotFound) return 404;
+    if (reply instanceof StreamReply.Gone) return 410;
+    if (reply instanceof StreamReply.Conflict || reply instanceof StreamReply.Closed || reply instanceof StreamReply.SeqGap) return 409;
+    if (reply instanceof StreamReply.StaleEpoch) return 403;
+    if (reply instanceof StreamReply.BadRequest) return 400;
+    if (reply instanceof StreamReply.Unavailable) return 503;
+    throw new IllegalStateException("not a refusal: " + reply);
   }
 
   private static HttpResponse tooLarge() {
