@@ -2,11 +2,6 @@ package dev.durablesessions.http.durablestreams;
 
 import static dev.durablesessions.http.durablestreams.StreamHeaders.*;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.durablesessions.http.Failures;
 import dev.durablesessions.http.auth.Identity;
 import dev.durablesessions.http.auth.Tokens;
@@ -16,16 +11,17 @@ import dev.durablesessions.session.ErrorCode;
 import dev.durablesessions.session.metrics.SessionMetrics;
 import dev.durablesessions.durablestream.StreamCommand;
 import dev.durablesessions.durablestream.StreamConfig;
+import dev.durablesessions.durablestream.StreamCreation;
 import dev.durablesessions.durablestream.StreamEntity;
 import dev.durablesessions.durablestream.StreamEvent.ProducerStamp;
 import dev.durablesessions.durablestream.StreamMessage;
+import dev.durablesessions.durablestream.StreamMessages;
+import dev.durablesessions.durablestream.StreamReader;
 import dev.durablesessions.durablestream.StreamOffsets;
 import dev.durablesessions.durablestream.StreamReply;
 import dev.durablesessions.durablestream.StreamReply.Meta;
 import dev.durablesessions.durablestream.StreamRules;
 import dev.durablesessions.durablestream.StreamSettings;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -66,8 +62,9 @@ import org.apache.pekko.util.ByteStringBuilder;
 /**
  * The Durable Streams HTTP protocol under {@code /v1/stream/{name}}: create (PUT, forks included),
  * append and close (POST), catch-up, long-poll and SSE reads (GET), metadata (HEAD), delete and
- * CORS preflight. Everything that must be atomic happens in the stream's entity; this class
- * validates the request, parses JSON bodies, stitches fork reads together and writes responses.
+ * CORS preflight. Everything that must be atomic happens in the stream's entity; fork creation
+ * and reads through forks are {@link StreamCreation} and {@link StreamReader}; this class
+ * validates the request and writes responses.
  * docs/PROTOCOL.md describes the protocol and every status code.
  */
 public final class StreamRoutes extends AllDirectives {
@@ -89,10 +86,10 @@ public final class StreamRoutes extends AllDirectives {
   private final boolean open;
   private final StreamSettings settings;
   private final Materializer materializer;
-  private final ObjectMapper mapper = new ObjectMapper();
   private final ConcurrentHashMap<String, ContentType> contentTypes = new ConcurrentHashMap<>();
   private final Duration askTimeout;
-  private final Duration pollAskTimeout;
+  private final StreamReader reader;
+  private final StreamCreation creation;
   private final AppendLanes lanes;
   private final RateLimits limits;
   /** Ends every open SSE response when the node stops serving requests. */
@@ -105,7 +102,8 @@ public final class StreamRoutes extends AllDirectives {
     this.settings = settings;
     this.materializer = Materializer.matFromSystem(system);
     this.askTimeout = settings.askTimeout();
-    this.pollAskTimeout = settings.askTimeout().plus(settings.longPollTimeout());
+    this.reader = new StreamReader(sharding, settings);
+    this.creation = new StreamCreation(sharding, settings, reader);
     this.readers = Readers.onShutdown(system, "stream-sse-readers");
     this.lanes = new AppendLanes(sharding, askTimeout);
     this.log = system.log();
@@ -250,98 +248,8 @@ public final class StreamRoutes extends AllDirectives {
     String location = location(request, name);
     return body(request).thenCompose(body -> {
       if (body.tooLarge()) return done(tooLarge());
-      if (source == null) {
-        String contentType = requestType != null ? requestType : StreamRules.DEFAULT_CONTENT_TYPE;
-        StreamMessage initial;
-        try {
-          initial = message(body.bytes(), StreamRules.isJson(contentType), true);
-        } catch (BadBody e) {
-          return done(text(400, e.getMessage()));
-        }
-        return this.<StreamReply.CreateReply>ask(name, r -> new StreamCommand.Create(config, contentType, null, null, initial, r))
-            .thenApply(reply -> created(reply, location));
-      }
-      return fork(name, source, config, requestType, body.bytes(), location);
+      return creation.create(name, config, requestType, body.bytes().toArrayUnsafe()).thenApply(reply -> created(reply, location));
     });
-  }
-
-  /**
-   * Fork creation: the path must be free (or hold the same fork), the source must exist and
-   * grant a reference, and only then is the fork created; a fork that is not created gives the
-   * reference back, so a refused fork never keeps its source alive.
-   */
-  private CompletionStage<HttpResponse> fork(String name, String source, StreamConfig config, String requestType,
-      ByteString bodyBytes, String location) {
-    return this.<StreamReply.DescribeReply>ask(name, r -> new StreamCommand.Describe(false, r)).thenCompose(existing -> {
-      if (!(existing instanceof StreamReply.NotFound)) {
-        // Something lives here (or is soft-deleted): an idempotent re-create or a conflict.
-        return this.<StreamReply.CreateReply>ask(name, r -> new StreamCommand.Create(config, requestType, null, null, null, r))
-            .thenApply(reply -> created(reply, location));
-      }
-      return this.<StreamReply.DescribeReply>ask(source, r -> new StreamCommand.Describe(false, r)).thenCompose(src -> {
-        if (src instanceof StreamReply.NotFound) return done(text(404, "fork source not found"));
-        if (src instanceof StreamReply.Gone) return done(text(409, "fork source is deleted"));
-        if (!(src instanceof StreamReply.Described described)) return done(status(src));
-        Meta sm = described.meta();
-        if (config.contentType() != null && !config.contentType().equals(StreamRules.normalise(sm.contentType()))) {
-          return done(text(409, "a fork has its source's content type"));
-        }
-        long at = config.forkOffset() == null ? sm.tail() : config.forkOffset();
-        if (at > sm.tail()) return done(text(400, "Stream-Fork-Offset is beyond the source's tail"));
-        String contentType = requestType != null ? requestType : sm.contentType();
-        boolean json = StreamRules.isJson(contentType);
-        StreamMessage initial;
-        try {
-          initial = message(bodyBytes, json, true);
-        } catch (BadBody e) {
-          return done(text(400, e.getMessage()));
-        }
-        CompletionStage<Object> prefix = config.subOffset() == 0 ? CompletableFuture.completedFuture(null)
-            : read(source, at, StreamOffsets.BEYOND, 0, 1, false, true).thenApply(page -> slice(page, config.subOffset(), json));
-        return prefix.thenCompose(sliced -> {
-          if (sliced instanceof String problem) return done(text(400, problem));
-          StreamMessage prefixMessage = (StreamMessage) sliced;
-          StreamConfig resolved = new StreamConfig(config.contentType(), config.ttlSeconds(), config.expiresAt(),
-              config.closed(), source, at, config.subOffset());
-          return this.<StreamReply.ForkReply>ask(source, r -> new StreamCommand.AcquireFork(name, config.contentType(), at, r))
-              .thenCompose(granted -> {
-            if (!(granted instanceof StreamReply.ForkGranted grant)) return done(status(granted));
-            Meta g = grant.meta();
-            StreamCommand.ForkGrant forkGrant = new StreamCommand.ForkGrant(source, at, g.contentType(), g.ttlSeconds(), g.expiresAt());
-            return this.<StreamReply.CreateReply>ask(name, r -> new StreamCommand.Create(resolved, contentType, forkGrant, prefixMessage, initial, r))
-                .thenApply(reply -> {
-                  if (!(reply instanceof StreamReply.Created)) {
-                    sharding.entityRefFor(StreamEntity.TYPE_KEY, source).tell(new StreamCommand.ReleaseFork(name));
-                  }
-                  return created(reply, location);
-                });
-          });
-        });
-      });
-    });
-  }
-
-  /** The sub-offset prefix of the first message after the fork point, or a problem to answer 400 with. */
-  private Object slice(StreamReply.ReadReply reply, long subOffset, boolean json) {
-    if (!(reply instanceof StreamReply.Page page) || page.messages().isEmpty()) return "Stream-Fork-Sub-Offset needs a message at the fork offset";
-    StreamMessage m = page.messages().get(0);
-    if (!json) {
-      if (subOffset > m.size()) return "Stream-Fork-Sub-Offset is beyond the message";
-      byte[] prefix = java.util.Arrays.copyOf(m.data(), (int) subOffset);
-      return new StreamMessage(prefix, 0);
-    }
-    if (subOffset > m.values()) return "Stream-Fork-Sub-Offset is beyond the message's values";
-    try {
-      JsonNode values = mapper.readTree("[" + new String(m.data(), StandardCharsets.UTF_8) + "]");
-      StringBuilder b = new StringBuilder();
-      for (int i = 0; i < subOffset; i++) {
-        if (i > 0) b.append(',');
-        b.append(mapper.writeValueAsString(values.get(i)));
-      }
-      return new StreamMessage(b.toString().getBytes(StandardCharsets.UTF_8), (int) subOffset);
-    } catch (IOException e) {
-      return "stored message is not JSON";
-    }
   }
 
   private HttpResponse created(StreamReply.CreateReply reply, String location) {
@@ -386,11 +294,9 @@ public final class StreamRoutes extends AllDirectives {
         if (!close) return done(text(400, "an append needs a body (or Stream-Closed: true to close)"));
       } else {
         if (requestType == null) return done(text(400, "an append needs a Content-Type"));
-        try {
-          message = message(body.bytes(), StreamRules.isJson(requestType), false);
-        } catch (BadBody e) {
-          return done(text(400, e.getMessage()));
-        }
+        StreamMessages.Parsed parsed = StreamMessages.body(body.bytes().toArrayUnsafe(), StreamRules.isJson(requestType), false);
+        if (parsed instanceof StreamMessages.Invalid invalid) return done(text(400, invalid.problem()));
+        message = ((StreamMessages.Message) parsed).message();
       }
       return lanes.append(name, new StreamCommand.AppendItem(message, close, StreamRules.normalise(requestType), stamp, streamSeq))
           .thenApply(this::appended);
@@ -465,7 +371,7 @@ public final class StreamRoutes extends AllDirectives {
     boolean longPoll = live != null;
     long wait = longPoll ? settings.longPollTimeout().toMillis() : 0;
     Optional<String> ifNoneMatch = header(request, "If-None-Match");
-    return read(name, from, StreamOffsets.BEYOND, wait, settings.maxReadBytes(), true, false).thenApply(reply -> {
+    return reader.read(name, from, StreamOffsets.BEYOND, wait, settings.maxReadBytes(), true, false).thenApply(reply -> {
       if (!(reply instanceof StreamReply.Page page)) return status(reply);
       Meta m = page.meta();
       boolean closedAtTail = page.closedAtTail();
@@ -493,14 +399,14 @@ public final class StreamRoutes extends AllDirectives {
    * with a final control event carrying {@code streamClosed} and the response completes.
    */
   private CompletionStage<HttpResponse> sse(String name, long from, String cursor, Identity identity) {
-    return read(name, from, StreamOffsets.BEYOND, 0, settings.maxReadBytes(), true, false).thenApply(reply -> {
+    return reader.read(name, from, StreamOffsets.BEYOND, 0, settings.maxReadBytes(), true, false).thenApply(reply -> {
       if (!(reply instanceof StreamReply.Page first)) return status(reply);
       Meta m = first.meta();
       Sse framing = new Sse(StreamRules.isJson(m.contentType()), StreamRules.isBinary(m.contentType()), cursor);
       long wait = settings.longPollTimeout().toMillis();
       Source<ByteString, ?> rest = Source.unfoldAsync(first.closedAtTail() ? -1L : first.next(), offset -> {
         if (offset < 0) return CompletableFuture.completedFuture(Optional.<Pair<Long, ByteString>>empty());
-        return read(name, offset, StreamOffsets.BEYOND, wait, settings.maxReadBytes(), true, false).thenApply(next -> {
+        return reader.read(name, offset, StreamOffsets.BEYOND, wait, settings.maxReadBytes(), true, false).thenApply(next -> {
           if (!(next instanceof StreamReply.Page page)) return Optional.<Pair<Long, ByteString>>empty();
           return Optional.of(Pair.create(page.closedAtTail() ? -1L : page.next(), framing.page(page)));
         });
@@ -514,43 +420,10 @@ public final class StreamRoutes extends AllDirectives {
     });
   }
 
-  /**
-   * Reads {@code name} after {@code from}: a fork's inherited part comes from its source (and
-   * its source's source), then the fork's own messages, as one page of at most about
-   * {@code budget} bytes. The metadata and the up-to-date flag are the addressed stream's.
-   */
-  CompletionStage<StreamReply.ReadReply> read(String name, long from, long upTo, long wait, int budget, boolean renew, boolean allowSoft) {
-    Duration timeout = wait > 0 ? pollAskTimeout : askTimeout;
-    return this.<StreamReply.ReadReply>ask(name, r -> new StreamCommand.Read(from, upTo, wait, budget, renew, allowSoft, r), timeout)
-        .thenCompose(reply -> {
-      if (!(reply instanceof StreamReply.Inherit inherit)) return CompletableFuture.completedFuture(reply);
-      long forkPoint = inherit.upTo();
-      return read(inherit.source(), from, forkPoint, 0, budget, false, true).thenCompose(inheritedReply -> {
-        if (!(inheritedReply instanceof StreamReply.Page inherited)) return CompletableFuture.completedFuture(inheritedReply);
-        int bytes = inherited.messages().stream().mapToInt(StreamMessage::size).sum();
-        if (inherited.next() < forkPoint || bytes >= budget || forkPoint >= upTo) {
-          return CompletableFuture.completedFuture(new StreamReply.Page(inherit.meta(), inherited.messages(),
-              inherited.first(), inherited.next(), false));
-        }
-        return read(name, forkPoint, upTo, 0, budget - bytes, false, allowSoft).thenApply(ownReply -> {
-          if (!(ownReply instanceof StreamReply.Page own)) return ownReply;
-          List<StreamMessage> all = new ArrayList<>(inherited.messages().size() + own.messages().size());
-          all.addAll(inherited.messages());
-          all.addAll(own.messages());
-          return new StreamReply.Page(own.meta(), all, inherited.first(), own.next(), own.upToDate());
-        });
-      });
-    });
-  }
-
   // ---- helpers ----
 
   private <R extends StreamReply> CompletionStage<R> ask(String name, Function<ActorRef<R>, StreamCommand> command) {
-    return ask(name, command, askTimeout);
-  }
-
-  private <R extends StreamReply> CompletionStage<R> ask(String name, Function<ActorRef<R>, StreamCommand> command, Duration timeout) {
-    return sharding.entityRefFor(StreamEntity.TYPE_KEY, name).ask(command::apply, timeout);
+    return sharding.entityRefFor(StreamEntity.TYPE_KEY, name).ask(command::apply, askTimeout);
   }
 
   private static ByteString body(List<StreamMessage> messages, boolean json) {
@@ -569,49 +442,6 @@ public final class StreamRoutes extends AllDirectives {
     ByteStringBuilder b = ByteString.createBuilder();
     for (StreamMessage m : messages) b.putBytes(m.data());
     return b.result();
-  }
-
-  /**
-   * A request body as a message. JSON bodies must be one JSON value; an array's elements are
-   * the message's values (an empty array is no message: allowed on create, refused on append).
-   */
-  private StreamMessage message(ByteString bytes, boolean json, boolean create) throws BadBody {
-    if (bytes.isEmpty()) return null;
-    if (!json) return new StreamMessage(bytes.toArrayUnsafe(), 0);
-    JsonNode value;
-    try (JsonParser parser = mapper.createParser(bytes.toArrayUnsafe())) {
-      value = mapper.readTree(parser);
-      if (value == null || value.isMissingNode()) throw new BadBody("the body is not JSON");
-      if (parser.nextToken() != null) throw new BadBody("the body holds more than one JSON value");
-    } catch (IOException e) {
-      throw new BadBody("the body is not valid JSON");
-    }
-    if (!value.isArray()) return new StreamMessage(compact(value), 1);
-    ArrayNode array = (ArrayNode) value;
-    if (array.isEmpty()) {
-      if (create) return null;
-      throw new BadBody("an empty JSON array appends nothing");
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.size());
-    for (int i = 0; i < array.size(); i++) {
-      if (i > 0) out.write(',');
-      out.writeBytes(compact(array.get(i)));
-    }
-    return new StreamMessage(out.toByteArray(), array.size());
-  }
-
-  private byte[] compact(JsonNode value) throws BadBody {
-    try {
-      return mapper.writeValueAsBytes(value);
-    } catch (IOException e) {
-      throw new BadBody("the body is not valid JSON");
-    }
-  }
-
-  static final class BadBody extends Exception {
-    BadBody(String message) {
-      super(message, null, false, false);
-    }
   }
 
   record Body(ByteString bytes, boolean tooLarge) {}
