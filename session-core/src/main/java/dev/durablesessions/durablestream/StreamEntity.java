@@ -156,7 +156,7 @@ public final class StreamEntity
         .onCommand(AcquireFork.class, this::expire)
         .onCommand(CheckExpiry.class, (s, c) -> expire(s, null));
     builder.forState(StreamState::absent)
-        .onCommand(Create.class, this::create)
+        .onCommand(Create.class, this::createStream)
         .onCommand(Describe.class, (s, c) -> Effect().reply(c.replyTo(), NotFound.STREAM))
         .onCommand(Delete.class, (s, c) -> Effect().reply(c.replyTo(), NotFound.STREAM))
         .onCommand(Read.class, (s, c) -> Effect().reply(c.replyTo(), NotFound.STREAM))
@@ -193,7 +193,7 @@ public final class StreamEntity
 
   // ---- create, describe, delete ----
 
-  private ReplyEffect<StreamEvent, StreamState> create(StreamState s, Create c) {
+  private ReplyEffect<StreamEvent, StreamState> createStream(StreamState s, Create c) {
     long at = expiry.now();
     ForkGrant fork = c.fork();
     StreamConfig config = c.config();
