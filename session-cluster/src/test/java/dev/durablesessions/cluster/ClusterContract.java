@@ -11,14 +11,14 @@ import dev.durablesessions.session.Participant;
 import dev.durablesessions.session.Role;
 import dev.durablesessions.session.SessionCommand;
 import dev.durablesessions.session.SessionEntity;
-import dev.durablesessions.stream.StreamCommand;
-import dev.durablesessions.stream.StreamConfig;
-import dev.durablesessions.stream.StreamEntity;
-import dev.durablesessions.stream.StreamEvent;
-import dev.durablesessions.stream.StreamMessage;
-import dev.durablesessions.stream.StreamOffsets;
-import dev.durablesessions.stream.StreamReply;
-import dev.durablesessions.stream.StreamSettings;
+import dev.durablesessions.durablestream.StreamCommand;
+import dev.durablesessions.durablestream.StreamConfig;
+import dev.durablesessions.durablestream.StreamEntity;
+import dev.durablesessions.durablestream.StreamEvent;
+import dev.durablesessions.durablestream.StreamMessage;
+import dev.durablesessions.durablestream.StreamOffsets;
+import dev.durablesessions.durablestream.StreamReply;
+import dev.durablesessions.durablestream.StreamSettings;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import dev.durablesessions.session.SessionEvent;
 import dev.durablesessions.session.SessionSettings;
@@ -140,8 +140,9 @@ abstract class ClusterContract {
     return false;
   }
 
-  StreamReply askStream(ActorTestKit via, String name, java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<StreamReply>, StreamCommand> command) {
-    TestProbe<StreamReply> probe = via.createTestProbe();
+  <R extends StreamReply> R askStream(ActorTestKit via, String name,
+      java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<R>, StreamCommand> command) {
+    TestProbe<R> probe = via.createTestProbe();
     ClusterSharding.get(via.system()).entityRefFor(StreamEntity.TYPE_KEY, name).tell(command.apply(probe.getRef()));
     return probe.receiveMessage(Duration.ofSeconds(15));
   }
@@ -156,8 +157,8 @@ abstract class ClusterContract {
     StreamConfig config = new StreamConfig("application/octet-stream", null, null, false, null, null, 0);
     for (int i = 0; i < 200 && name == null; i++) {
       String candidate = "s-" + UUID.randomUUID();
-      assertEquals(StreamReply.Code.CREATED, askStream(client, candidate,
-          r -> new StreamCommand.Create(config, "application/octet-stream", null, null, null, r)).code());
+      assertInstanceOf(StreamReply.Created.class, this.<StreamReply.CreateReply>askStream(client, candidate,
+          r -> new StreamCommand.Create(config, "application/octet-stream", null, null, null, r)));
       if (streamHostedOn(candidate, 0)) name = candidate;
     }
     assertTrue(name != null, "no stream landed on the first node");
@@ -169,21 +170,19 @@ abstract class ClusterContract {
       random.nextBytes(data);
       written.add(data);
       StreamEvent.ProducerStamp stamp = new StreamEvent.ProducerStamp("p", 0, seq);
-      StreamReply reply = askStream(client, stream, r -> new StreamCommand.Append(new StreamMessage(data, 0), false,
+      StreamReply.AppendReply reply = askStream(client, stream, r -> new StreamCommand.Append(new StreamMessage(data, 0), false,
           "application/octet-stream", stamp, null, r));
-      assertEquals(StreamReply.Code.PRODUCER_ACCEPTED, reply.code());
-      assertEquals(seq + 1, reply.meta().tail());
+      assertEquals(seq + 1, assertInstanceOf(StreamReply.ProducerAppended.class, reply).meta().tail());
     }
-    StreamReply retry = askStream(client, stream, r -> new StreamCommand.Append(new StreamMessage(written.get(99), 0), false,
+    StreamReply.AppendReply retry = askStream(client, stream, r -> new StreamCommand.Append(new StreamMessage(written.get(99), 0), false,
         "application/octet-stream", new StreamEvent.ProducerStamp("p", 0, 99), null, r));
-    assertEquals(StreamReply.Code.DUPLICATE, retry.code());
-    assertEquals(100, retry.meta().tail(), "a retry is not written twice");
+    assertEquals(100, assertInstanceOf(StreamReply.Duplicate.class, retry).meta().tail(), "a retry is not written twice");
     List<StreamMessage> read = new ArrayList<>();
     long next = StreamOffsets.FROM_START;
     while (read.size() < 100) {
       long from = next;
-      StreamReply page = askStream(client, stream, r -> new StreamCommand.Read(from, StreamOffsets.BEYOND, 0, 64 * 1024, true, false, r));
-      assertEquals(StreamReply.Code.OK, page.code());
+      StreamReply.ReadReply reply = askStream(client, stream, r -> new StreamCommand.Read(from, StreamOffsets.BEYOND, 0, 64 * 1024, true, false, r));
+      StreamReply.Page page = assertInstanceOf(StreamReply.Page.class, reply);
       read.addAll(page.messages());
       next = page.next();
     }

@@ -9,7 +9,7 @@ import dev.durablesessions.http.testing.TestServer;
 import dev.durablesessions.http.testing.WsClient;
 import dev.durablesessions.session.Role;
 import dev.durablesessions.session.metrics.SessionMetrics;
-import dev.durablesessions.stream.StreamEvent;
+import dev.durablesessions.durablestream.StreamEvent;
 import dev.durablesessions.testing.TemporaryPostgres;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,10 +1,12 @@
 package dev.durablesessions.session.producer;
 
+import dev.durablesessions.producer.ProducerRule;
 import dev.durablesessions.session.ErrorCode;
 
 /**
- * The exactly-once rule for one incoming stamp, decided against what is committed and what
- * is waiting in the coalescing buffer (accepted, not yet persisted).
+ * The exactly-once rule ({@link ProducerRule}) for one incoming stamp, decided against what is
+ * committed and what is waiting in the coalescing buffer (accepted, not yet persisted), in the
+ * session's terms: a retry is answered with the offset it was written at.
  */
 public sealed interface ProducerCheck {
 
@@ -27,29 +29,22 @@ public sealed interface ProducerCheck {
     if (stamp.id() == null || stamp.id().isBlank() || stamp.epoch() < 0 || stamp.seq() < 0) {
       return new Rejected(ErrorCode.INVALID_REQUEST, "producer needs an id, and epoch and seq >= 0");
     }
-    long epoch;
-    long last;
-    if (pending != null) {
-      epoch = pending.epoch();
-      last = pending.lastSeq();
-    } else if (committed != null) {
-      epoch = committed.epoch();
-      last = committed.lastSeq();
-    } else {
-      return stamp.seq() == 0 ? new Fresh() : gap(stamp, 0);
-    }
-    if (stamp.epoch() < epoch) {
+    ProducerRule.Position known = pending != null ? new ProducerRule.Position(pending.epoch(), pending.lastSeq())
+        : committed != null ? new ProducerRule.Position(committed.epoch(), committed.lastSeq()) : null;
+    ProducerRule.Verdict verdict = ProducerRule.check(known, stamp.epoch(), stamp.seq());
+    if (verdict instanceof ProducerRule.Next) return new Fresh();
+    if (verdict instanceof ProducerRule.Gap g) return gap(stamp, g.expected());
+    if (verdict instanceof ProducerRule.NewEpochNotAtZero) return gap(stamp, 0);
+    if (verdict instanceof ProducerRule.Fenced f) {
       return new Rejected(ErrorCode.STALE_EPOCH,
-          "producer " + stamp.id() + " is at epoch " + epoch + "; epoch " + stamp.epoch() + " is fenced");
+          "producer " + stamp.id() + " is at epoch " + f.currentEpoch() + "; epoch " + stamp.epoch() + " is fenced");
     }
-    if (stamp.epoch() > epoch) {
-      return stamp.seq() == 0 ? new Fresh() : gap(stamp, 0);
+    if (verdict instanceof ProducerRule.Repeat) {
+      if (pending != null && pending.contains(stamp.seq())) return new Pending();
+      long offset = committed != null && committed.epoch() == stamp.epoch() ? committed.offsetOf(stamp.seq()) : -1;
+      return new Committed(offset);
     }
-    if (stamp.seq() == last + 1) return new Fresh();
-    if (stamp.seq() > last + 1) return gap(stamp, last + 1);
-    if (pending != null && pending.contains(stamp.seq())) return new Pending();
-    long offset = committed != null && committed.epoch() == stamp.epoch() ? committed.offsetOf(stamp.seq()) : -1;
-    return new Committed(offset);
+    throw new IllegalStateException("unhandled verdict " + verdict);
   }
 
   private static Rejected gap(ProducerStamp stamp, long expected) {

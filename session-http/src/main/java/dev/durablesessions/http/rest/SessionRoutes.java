@@ -3,6 +3,7 @@ package dev.durablesessions.http.rest;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.durablesessions.http.ApiError;
 import dev.durablesessions.http.Json;
+import dev.durablesessions.http.auth.BearerToken;
 import dev.durablesessions.http.auth.Identity;
 import dev.durablesessions.http.auth.Tokens;
 import dev.durablesessions.http.limits.RateLimits;
@@ -32,7 +33,6 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
-import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -58,7 +58,7 @@ public final class SessionRoutes extends AllDirectives {
   private final Duration askTimeout;
   private final ControlRoutes control;
   private final StateRoutes state;
-  private final dev.durablesessions.http.streams.SessionLogRoutes log;
+  private final dev.durablesessions.http.durablestreams.SessionLogRoutes log;
   private final RateLimits limits;
   private final ErasureRoutes erasures;
   private final ApprovalRoutes approvals;
@@ -74,9 +74,9 @@ public final class SessionRoutes extends AllDirectives {
     this.control = new ControlRoutes(system, sharding, askTimeout);
     this.approvals = new ApprovalRoutes(sharding, askTimeout, limits);
     this.state = new StateRoutes(sharding, journal, askTimeout, system.settings().config());
-    this.log = new dev.durablesessions.http.streams.SessionLogRoutes(system, journal,
+    this.log = new dev.durablesessions.http.durablestreams.SessionLogRoutes(system, journal,
         dev.durablesessions.session.resume.FollowerSettings.fromConfig(system.settings().config()),
-        dev.durablesessions.stream.StreamSettings.fromConfig(system.settings().config()), askTimeout);
+        dev.durablesessions.durablestream.StreamSettings.fromConfig(system.settings().config()), askTimeout);
     this.erasures = new ErasureRoutes(sharding, dev.durablesessions.session.erasure.ErasureStore.forJournal(system),
         system.settings().config().getDuration("durable-sessions.erasure.ask-timeout"));
   }
@@ -112,7 +112,7 @@ public final class SessionRoutes extends AllDirectives {
 
   private Route authenticated(Function<Identity, Route> inner) {
     return extractRequest(request -> parameterOptional("access_token", queryToken -> {
-      Optional<String> token = bearer(request).or(() -> queryToken);
+      Optional<String> token = BearerToken.fromHeader(request).or(() -> queryToken);
       if (token.isEmpty()) return unauthorized("missing bearer token");
       // A stage: a provider token may wait for its keys, never on this thread.
       return onSuccess(tokens.verify(token.get()), identity -> identity.map(inner).orElseGet(() -> Tokens.looksExpired(token.get())
@@ -127,13 +127,6 @@ public final class SessionRoutes extends AllDirectives {
 
   private Route refused(ErrorCode code, String why) {
     return complete(ApiError.response(code, why).addHeader(HttpHeader.parse("WWW-Authenticate", "Bearer")));
-  }
-
-  private static Optional<String> bearer(HttpRequest request) {
-    return request.getHeader("Authorization")
-        .map(HttpHeader::value)
-        .filter(v -> v.regionMatches(true, 0, "Bearer ", 0, 7))
-        .map(v -> v.substring(7).trim());
   }
 
   private Route validSession(String sessionId, Identity identity, java.util.function.Supplier<Route> inner) {

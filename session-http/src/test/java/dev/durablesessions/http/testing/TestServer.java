@@ -41,10 +41,10 @@ public final class TestServer implements AutoCloseable {
     var connections = kit.spawn(Connections.create(
         SocketSettings.fromConfig(config), FollowerSettings.fromConfig(config), ClusterSharding.get(system), journal), "connections");
     tokens = Tokens.fromConfig(config, tokenClock);
-    var streamSettings = dev.durablesessions.stream.StreamSettings.fromConfig(config);
-    dev.durablesessions.stream.StreamEntity.initSharding(system, streamSettings, Clock.systemUTC());
+    var streamSettings = dev.durablesessions.durablestream.StreamSettings.fromConfig(config);
+    dev.durablesessions.durablestream.StreamEntity.initSharding(system, streamSettings, Clock.systemUTC());
     var routes = org.apache.pekko.http.javadsl.server.Directives.concat(
-        new dev.durablesessions.http.streams.StreamRoutes(system, streamSettings, tokens).routes(),
+        new dev.durablesessions.http.durablestreams.StreamRoutes(system, streamSettings, tokens).routes(),
         new SessionRoutes(system, journal, tokens, connections).routes());
     ServerBinding binding = HttpServer.start(system, routes, "127.0.0.1", 0)
         .toCompletableFuture().join();

@@ -1,6 +1,6 @@
-package dev.durablesessions.http.streams;
+package dev.durablesessions.http.durablestreams;
 
-import static dev.durablesessions.http.streams.StreamHeaders.*;
+import static dev.durablesessions.http.durablestreams.StreamHeaders.*;
 
 import dev.durablesessions.http.ApiError;
 import dev.durablesessions.http.Failures;
@@ -15,8 +15,8 @@ import dev.durablesessions.session.SummaryReply;
 import dev.durablesessions.session.resume.FollowerSettings;
 import dev.durablesessions.session.resume.SessionFollower;
 import dev.durablesessions.session.resume.SessionJournal;
-import dev.durablesessions.stream.StreamOffsets;
-import dev.durablesessions.stream.StreamSettings;
+import dev.durablesessions.durablestream.StreamOffsets;
+import dev.durablesessions.durablestream.StreamSettings;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -94,23 +94,12 @@ public final class SessionLogRoutes extends AllDirectives {
     if (!head && !request.method().equals(HttpMethods.GET)) {
       return done(ApiError.response(ErrorCode.METHOD_NOT_ALLOWED, "a session log is read with GET or HEAD"));
     }
-    StreamRoutes.Query query;
-    try {
-      query = StreamRoutes.Query.parse(request.getUri().rawQueryString().orElse(""));
-    } catch (IllegalArgumentException e) {
-      return done(ApiError.response(ErrorCode.INVALID_REQUEST, "malformed query string"));
-    }
-    List<String> offsets = query.all("offset");
-    List<String> lives = query.all("live");
-    if (offsets.size() > 1 || lives.size() > 1) return done(ApiError.response(ErrorCode.INVALID_REQUEST, "offset and live are given once"));
-    String live = lives.isEmpty() ? null : lives.get(0);
-    if (live != null && !live.equals("long-poll") && !live.equals("sse")) {
-      return done(ApiError.response(ErrorCode.INVALID_REQUEST, "live is long-poll or sse"));
-    }
-    if (live != null && offsets.isEmpty()) return done(ApiError.response(ErrorCode.INVALID_OFFSET, "a live read needs an offset"));
-    Long from = StreamOffsets.parseQuery(offsets.isEmpty() ? "-1" : offsets.get(0));
-    if (from == null) return done(ApiError.response(ErrorCode.INVALID_OFFSET, "offset must be -1, now or an offset this server returned"));
-    String cursor = query.all("cursor").stream().findFirst().orElse(null);
+    ReadQuery parsed = ReadQuery.of(request);
+    if (parsed instanceof ReadQuery.Problem problem) return done(refused(problem));
+    ReadQuery.Read read = (ReadQuery.Read) parsed;
+    long from = read.from();
+    String live = read.live();
+    String cursor = read.cursor();
     return sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId).<SummaryReply>ask(SessionCommand.GetSummary::new, askTimeout)
         .thenCompose(reply -> {
           if (reply instanceof Outcome.Refused refused) return done(ApiError.response(refused.code(), refused.message()));
@@ -129,6 +118,23 @@ public final class SessionLogRoutes extends AllDirectives {
           if (start < tail || live == null) return catchUp(sessionId, identity, start, tail, live != null, cursor, from == StreamOffsets.NOW);
           return longPoll(sessionId, identity, start, cursor);
         });
+  }
+
+  /** A read's query problem in the session API's terms: its error codes, and one wording for a repeated parameter. */
+  private static HttpResponse refused(ReadQuery.Problem problem) {
+    switch (problem) {
+      case MALFORMED:
+      case LIVE_UNKNOWN:
+        return ApiError.response(ErrorCode.INVALID_REQUEST, problem.message);
+      case OFFSET_REPEATED:
+      case LIVE_REPEATED:
+        return ApiError.response(ErrorCode.INVALID_REQUEST, "offset and live are given once");
+      case LIVE_WITHOUT_OFFSET:
+      case OFFSET_UNKNOWN:
+        return ApiError.response(ErrorCode.INVALID_OFFSET, problem.message);
+      default:
+        throw new IllegalStateException("unhandled read query problem " + problem);
+    }
   }
 
   private CompletionStage<HttpResponse> catchUp(String sessionId, Identity identity, long start, long tail, boolean live,

@@ -1,7 +1,14 @@
-package dev.durablesessions.stream;
+package dev.durablesessions.durablestream;
 
 import dev.durablesessions.CborSerializable;
-import dev.durablesessions.stream.StreamEvent.ProducerStamp;
+import dev.durablesessions.durablestream.StreamEvent.ProducerStamp;
+import dev.durablesessions.durablestream.StreamReply.AppendReply;
+import dev.durablesessions.durablestream.StreamReply.CreateReply;
+import dev.durablesessions.durablestream.StreamReply.DeleteReply;
+import dev.durablesessions.durablestream.StreamReply.DescribeReply;
+import dev.durablesessions.durablestream.StreamReply.ForkReply;
+import dev.durablesessions.durablestream.StreamReply.ReadReply;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /** What a stream entity is asked. Every request that expects an answer carries {@code replyTo}. */
@@ -13,31 +20,31 @@ public sealed interface StreamCommand extends CborSerializable {
    * is the PUT's initial data. Either may be null.
    */
   record Create(StreamConfig config, String contentType, ForkGrant fork, StreamMessage prefix, StreamMessage body,
-      ActorRef<StreamReply> replyTo) implements StreamCommand {}
+      ActorRef<CreateReply> replyTo) implements StreamCommand {}
 
   /** Metadata (HEAD); {@code renew} renews a sliding TTL (HEAD does not). */
-  record Describe(boolean renew, ActorRef<StreamReply> replyTo) implements StreamCommand {}
+  record Describe(boolean renew, ActorRef<DescribeReply> replyTo) implements StreamCommand {}
 
   /**
    * POST: append {@code body} (null for a close-only request), close when {@code close}.
    * {@code contentType} is the request's normalised content type.
    */
   record Append(StreamMessage body, boolean close, String contentType, ProducerStamp producer, String streamSeq,
-      ActorRef<StreamReply> replyTo) implements StreamCommand {}
+      ActorRef<AppendReply> replyTo) implements StreamCommand {}
 
   /**
    * Appends to one stream that arrived at one node while an earlier batch was being written:
    * decided in order as if sent one by one, written as one journal write, answered with one
    * reply per append (in order).
    */
-  record AppendBatch(java.util.List<AppendItem> appends, ActorRef<BatchReply> replyTo) implements StreamCommand {}
+  record AppendBatch(List<AppendItem> appends, ActorRef<BatchReply> replyTo) implements StreamCommand {}
 
   /** One append of a batch: {@link Append} without its own reply address. */
   record AppendItem(StreamMessage body, boolean close, String contentType, ProducerStamp producer, String streamSeq) {}
 
-  record BatchReply(java.util.List<StreamReply> replies) implements dev.durablesessions.CborSerializable {}
+  record BatchReply(List<AppendReply> replies) implements CborSerializable {}
 
-  record Delete(ActorRef<StreamReply> replyTo) implements StreamCommand {}
+  record Delete(ActorRef<DeleteReply> replyTo) implements StreamCommand {}
 
   /**
    * Read messages after {@code from} ({@link StreamOffsets#FROM_START} or {@link StreamOffsets#NOW}
@@ -46,10 +53,10 @@ public sealed interface StreamCommand extends CborSerializable {
    * close. {@code allowSoftDeleted}: reads made for a fork may read a deleted source.
    */
   record Read(long from, long upTo, long waitMillis, int maxBytes, boolean renew, boolean allowSoftDeleted,
-      ActorRef<StreamReply> replyTo) implements StreamCommand {}
+      ActorRef<ReadReply> replyTo) implements StreamCommand {}
 
   /** A fork asks its source for a reference; {@code forkOffset} null means the source's tail. */
-  record AcquireFork(String fork, String contentType, Long forkOffset, ActorRef<StreamReply> replyTo)
+  record AcquireFork(String fork, String contentType, Long forkOffset, ActorRef<ForkReply> replyTo)
       implements StreamCommand {}
 
   /** A fork went away (deleted, expired, or its creation failed). */

@@ -1,9 +1,9 @@
-package dev.durablesessions.http.streams;
+package dev.durablesessions.http.durablestreams;
 
-import dev.durablesessions.stream.StreamCommand;
-import dev.durablesessions.stream.StreamCommand.AppendItem;
-import dev.durablesessions.stream.StreamEntity;
-import dev.durablesessions.stream.StreamReply;
+import dev.durablesessions.durablestream.StreamCommand;
+import dev.durablesessions.durablestream.StreamCommand.AppendItem;
+import dev.durablesessions.durablestream.StreamEntity;
+import dev.durablesessions.durablestream.StreamReply.AppendReply;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -25,7 +25,7 @@ final class AppendLanes {
   private static final int MAX_BATCH_BYTES = 1024 * 1024;
   private static final int MAX_BATCH = 512;
 
-  private record Pending(AppendItem item, CompletableFuture<StreamReply> reply) {
+  private record Pending(AppendItem item, CompletableFuture<AppendReply> reply) {
     int size() {
       return item.body() == null ? 0 : item.body().size();
     }
@@ -46,7 +46,7 @@ final class AppendLanes {
     this.timeout = timeout;
   }
 
-  CompletionStage<StreamReply> append(String stream, AppendItem item) {
+  CompletionStage<AppendReply> append(String stream, AppendItem item) {
     Pending pending = new Pending(item, new CompletableFuture<>());
     Lane lane = lanes.computeIfAbsent(stream, s -> new Lane());
     List<Pending> batch = null;

@@ -1,4 +1,4 @@
-package dev.durablesessions.stream;
+package dev.durablesessions.durablestream;
 
 /**
  * What a PUT asked for, compared field by field when the same path is created again: equal

@@ -1,4 +1,4 @@
-package dev.durablesessions.stream;
+package dev.durablesessions.durablestream;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSubTypes;

@@ -1,11 +1,14 @@
-package dev.durablesessions.stream;
+package dev.durablesessions.durablestream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.durablesessions.stream.StreamCommand.AppendItem;
-import dev.durablesessions.stream.StreamEvent.ProducerStamp;
-import dev.durablesessions.stream.StreamReply.Code;
+import dev.durablesessions.durablestream.StreamCommand.AppendItem;
+import dev.durablesessions.durablestream.StreamEvent.ProducerStamp;
+import dev.durablesessions.durablestream.StreamReply.AppendReply;
+import dev.durablesessions.durablestream.StreamReply.CreateReply;
+import dev.durablesessions.durablestream.StreamReply.ReadReply;
 import dev.durablesessions.testing.TestDatabases;
 import dev.durablesessions.testing.TestSystems;
 import java.nio.charset.StandardCharsets;
@@ -58,10 +61,10 @@ class StreamBatchTest {
   void aBatchIsDecidedInOrderAsIfSentOneByOne() {
     String name = "batch-" + UUID.randomUUID();
     ActorRef<StreamCommand> stream = spawn(name);
-    TestProbe<StreamReply> probe = kit.createTestProbe();
+    TestProbe<CreateReply> probe = kit.createTestProbe();
     stream.tell(new StreamCommand.Create(new StreamConfig("text/plain", null, null, false, null, null, 0), "text/plain",
         null, null, null, probe.getRef()));
-    assertEquals(Code.CREATED, probe.receiveMessage().code());
+    assertInstanceOf(StreamReply.Created.class, probe.receiveMessage(TestSystems.TIMEOUT));
 
     ProducerStamp p0 = new ProducerStamp("p", 0, 0);
     List<AppendItem> items = List.of(
@@ -75,41 +78,39 @@ class StreamBatchTest {
         append(null, null, null, true));                          // closing again: fine, nothing written
     TestProbe<StreamCommand.BatchReply> batch = kit.createTestProbe();
     stream.tell(new StreamCommand.AppendBatch(items, batch.getRef()));
-    List<StreamReply> replies = batch.receiveMessage(Duration.ofSeconds(10)).replies();
+    List<AppendReply> replies = batch.receiveMessage(Duration.ofSeconds(10)).replies();
     assertEquals(items.size(), replies.size());
-    assertEquals(Code.PRODUCER_ACCEPTED, replies.get(0).code());
-    assertEquals(1, replies.get(0).meta().tail());
-    assertEquals(Code.DUPLICATE, replies.get(1).code());
-    assertEquals(0, replies.get(1).producerSeq());
-    assertEquals(Code.SEQ_GAP, replies.get(2).code());
-    assertEquals(1, replies.get(2).expectedSeq());
-    assertEquals(Code.PRODUCER_ACCEPTED, replies.get(3).code());
-    assertEquals(2, replies.get(3).meta().tail());
-    assertEquals(false, replies.get(3).meta().closed());
-    assertEquals(Code.CONFLICT, replies.get(4).code());
-    assertEquals(Code.APPENDED, replies.get(5).code());
-    assertEquals(3, replies.get(5).meta().tail());
-    assertTrue(replies.get(5).meta().closed());
-    assertEquals(Code.CLOSED, replies.get(6).code());
-    assertEquals(3, replies.get(6).meta().tail(), "a refusal for a closed stream carries its final offset");
-    assertEquals(Code.APPENDED, replies.get(7).code());
+    assertEquals(1, assertInstanceOf(StreamReply.ProducerAppended.class, replies.get(0)).meta().tail());
+    assertEquals(0, assertInstanceOf(StreamReply.Duplicate.class, replies.get(1)).seq());
+    assertEquals(1, assertInstanceOf(StreamReply.SeqGap.class, replies.get(2)).expected());
+    StreamReply.ProducerAppended second = assertInstanceOf(StreamReply.ProducerAppended.class, replies.get(3));
+    assertEquals(2, second.meta().tail());
+    assertEquals(false, second.meta().closed());
+    assertInstanceOf(StreamReply.Conflict.class, replies.get(4));
+    StreamReply.Appended closing = assertInstanceOf(StreamReply.Appended.class, replies.get(5));
+    assertEquals(3, closing.meta().tail());
+    assertTrue(closing.meta().closed());
+    assertEquals(3, assertInstanceOf(StreamReply.Closed.class, replies.get(6)).meta().tail(),
+        "a refusal for a closed stream carries its final offset");
+    assertInstanceOf(StreamReply.Appended.class, replies.get(7));
 
     assertEquals("abc", readAll(stream));
     // The entity stops and starts again from the journal: the same content, closed, producer state kept.
     kit.stop(stream);
     ActorRef<StreamCommand> again = spawn(name);
     assertEquals("abc", readAll(again));
-    TestProbe<StreamReply> retry = kit.createTestProbe();
+    TestProbe<AppendReply> retry = kit.createTestProbe();
     again.tell(new StreamCommand.Append(text("c"), true, "text/plain", null, null, retry.getRef()));
-    assertEquals(Code.CLOSED, retry.receiveMessage().code());
+    assertInstanceOf(StreamReply.Closed.class, retry.receiveMessage(TestSystems.TIMEOUT));
     again.tell(new StreamCommand.Append(text("b"), false, "text/plain", new ProducerStamp("p", 0, 1), null, retry.getRef()));
-    assertEquals(Code.CLOSED, retry.receiveMessage().code(), "closed wins over a producer duplicate that is not the closing one");
+    assertInstanceOf(StreamReply.Closed.class, retry.receiveMessage(TestSystems.TIMEOUT),
+        "closed wins over a producer duplicate that is not the closing one");
   }
 
   String readAll(ActorRef<StreamCommand> stream) {
-    TestProbe<StreamReply> probe = kit.createTestProbe();
+    TestProbe<ReadReply> probe = kit.createTestProbe();
     stream.tell(new StreamCommand.Read(StreamOffsets.FROM_START, StreamOffsets.BEYOND, 0, 1 << 20, false, false, probe.getRef()));
-    StreamReply page = probe.receiveMessage(Duration.ofSeconds(10));
+    StreamReply.Page page = assertInstanceOf(StreamReply.Page.class, probe.receiveMessage(Duration.ofSeconds(10)));
     StringBuilder b = new StringBuilder();
     for (StreamMessage m : page.messages()) b.append(new String(m.data(), StandardCharsets.UTF_8));
     return b.toString();

@@ -1,4 +1,4 @@
-package dev.durablesessions.http.streams;
+package dev.durablesessions.http.durablestreams;
 
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;

@@ -1,4 +1,4 @@
-package dev.durablesessions.stream;
+package dev.durablesessions.durablestream;
 
 /**
  * One stored message: the bytes of one append. For JSON streams the bytes are the message's

@@ -1,8 +1,8 @@
-package dev.durablesessions.http.streams;
+package dev.durablesessions.http.durablestreams;
 
-import dev.durablesessions.stream.StreamMessage;
-import dev.durablesessions.stream.StreamOffsets;
-import dev.durablesessions.stream.StreamReply;
+import dev.durablesessions.durablestream.StreamMessage;
+import dev.durablesessions.durablestream.StreamOffsets;
+import dev.durablesessions.durablestream.StreamReply;
 import java.nio.charset.StandardCharsets;
 import dev.durablesessions.http.auth.Identity;
 import java.time.Duration;
@@ -29,7 +29,7 @@ final class Sse {
     this.cursor = cursor;
   }
 
-  ByteString page(StreamReply page) {
+  ByteString page(StreamReply.Page page) {
     StringBuilder b = new StringBuilder(256);
     int n = page.messages().size();
     boolean closed = page.closedAtTail();

@@ -1,4 +1,4 @@
-package dev.durablesessions.stream;
+package dev.durablesessions.durablestream;
 
 import com.typesafe.config.Config;
 import java.time.Duration;

@@ -1,10 +1,10 @@
-package dev.durablesessions.stream;
+package dev.durablesessions.durablestream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
-import dev.durablesessions.stream.StreamEvent.ProducerStamp;
+import dev.durablesessions.durablestream.StreamEvent.ProducerStamp;
 import dev.durablesessions.testing.TestDatabases;
 import dev.durablesessions.testing.TestSystems;
 import java.nio.charset.StandardCharsets;
@@ -40,6 +40,12 @@ class StreamWireSerializationTest {
     kit.shutdownTestKit();
   }
 
+  /** The probe's address, as each command's reply type (one address serves every test). */
+  @SuppressWarnings("unchecked")
+  <T> ActorRef<T> replyTo() {
+    return (ActorRef<T>) (ActorRef<?>) replyTo;
+  }
+
   @SuppressWarnings("unchecked")
   <T> T roundTrip(T message) {
     Serialization serialization = SerializationExtension.get(kit.system().classicSystem());
@@ -61,14 +67,14 @@ class StreamWireSerializationTest {
   void commandsWithoutBytesRoundTrip() {
     StreamConfig config = new StreamConfig("application/json", 60L, null, false, "src/a", 3L, 2);
     List<StreamCommand> commands = List.of(
-        new StreamCommand.Describe(true, replyTo),
-        new StreamCommand.Delete(replyTo),
-        new StreamCommand.Read(StreamOffsets.NOW, StreamOffsets.BEYOND, 500, 1024, true, false, replyTo),
-        new StreamCommand.AcquireFork("fork/1", "text/plain", 7L, replyTo),
-        new StreamCommand.AcquireFork("fork/2", null, null, replyTo),
+        new StreamCommand.Describe(true, replyTo()),
+        new StreamCommand.Delete(replyTo()),
+        new StreamCommand.Read(StreamOffsets.NOW, StreamOffsets.BEYOND, 500, 1024, true, false, replyTo()),
+        new StreamCommand.AcquireFork("fork/1", "text/plain", 7L, replyTo()),
+        new StreamCommand.AcquireFork("fork/2", null, null, replyTo()),
         new StreamCommand.ReleaseFork("fork/1"),
         new StreamCommand.Create(config, "application/json",
-            new StreamCommand.ForkGrant("src/a", 3, "application/json", 60L, 1_800_000_000_000L), null, null, replyTo));
+            new StreamCommand.ForkGrant("src/a", 3, "application/json", 60L, 1_800_000_000_000L), null, null, replyTo()));
     for (StreamCommand c : commands) assertEquals(c, roundTrip(c));
   }
 
@@ -78,7 +84,7 @@ class StreamWireSerializationTest {
     for (int i = 0; i < all.length; i++) all[i] = (byte) i;
     StreamMessage binary = new StreamMessage(all, 0);
     StreamCommand.Append append = roundTrip(new StreamCommand.Append(binary, true, "application/octet-stream",
-        new ProducerStamp("p", 3, 9), "0010", replyTo));
+        new ProducerStamp("p", 3, 9), "0010", replyTo()));
     assertSameMessage(binary, append.body());
     assertEquals(new ProducerStamp("p", 3, 9), append.producer());
     assertEquals("0010", append.streamSeq());
@@ -86,7 +92,7 @@ class StreamWireSerializationTest {
     assertEquals(replyTo, append.replyTo());
 
     StreamCommand.Create create = roundTrip(new StreamCommand.Create(
-        new StreamConfig(null, null, null, true, null, null, 0), "text/plain", null, message("hel", 0), message("lo", 0), replyTo));
+        new StreamConfig(null, null, null, true, null, null, 0), "text/plain", null, message("hel", 0), message("lo", 0), replyTo()));
     assertSameMessage(message("hel", 0), create.prefix());
     assertSameMessage(message("lo", 0), create.body());
     assertEquals(true, create.config().closed());
@@ -96,15 +102,36 @@ class StreamWireSerializationTest {
   void repliesKeepTheirMessages() {
     StreamReply.Meta meta = new StreamReply.Meta("abc", "application/json", 5, false, 10L, null,
         new StreamConfig("application/json", 10L, null, false, null, null, 0), 0);
-    StreamReply reply = roundTrip(StreamReply.read(meta, List.of(message("{\"a\":1},{\"b\":2}", 2), message("3", 1)), 3, true));
+    StreamReply.Page reply = roundTrip(new StreamReply.Page(meta, List.of(message("{\"a\":1},{\"b\":2}", 2), message("3", 1)), 3, 5, true));
     assertEquals(meta, reply.meta());
     assertEquals(3, reply.first());
     assertEquals(5, reply.next());
     assertEquals(true, reply.upToDate());
     assertSameMessage(message("{\"a\":1},{\"b\":2}", 2), reply.messages().get(0));
     assertSameMessage(message("3", 1), reply.messages().get(1));
-    assertEquals(StreamReply.gap(meta, 4, 6), roundTrip(StreamReply.gap(meta, 4, 6)));
-    assertEquals(StreamReply.inherit(meta, "src", 2), roundTrip(StreamReply.inherit(meta, "src", 2)));
+  }
+
+  /** Every reply kind crosses nodes on its own (an ask's answer) and inside a batch's list of answers. */
+  @Test
+  void everyReplyKindRoundTripsAloneAndInABatch() {
+    StreamReply.Meta meta = new StreamReply.Meta("abc", "text/plain", 5, true, null, 1_800_000_000_000L,
+        new StreamConfig("text/plain", null, 1_800_000_000_000L, true, null, null, 0), 2);
+    List<StreamReply> replies = List.of(
+        new StreamReply.Created(meta), new StreamReply.Exists(meta), new StreamReply.Described(meta), new StreamReply.Deleted(),
+        new StreamReply.Page(meta, List.of(), 5, 5, true), new StreamReply.Inherit(meta, "src", 2),
+        new StreamReply.ForkGranted(meta, 4), new StreamReply.Appended(meta), new StreamReply.ProducerAppended(meta, 1, 2),
+        new StreamReply.ProducerClosed(meta, 1, 3), new StreamReply.Duplicate(meta, 1, 2), new StreamReply.NotFound("nf"),
+        new StreamReply.Gone("gone"), new StreamReply.Conflict("c"), new StreamReply.BadRequest("b"), new StreamReply.Closed(meta),
+        new StreamReply.SeqGap(4, 6), new StreamReply.StaleEpoch(3), new StreamReply.Unavailable("u"));
+    for (StreamReply r : replies) {
+      if (r instanceof StreamReply.Page) continue; // compared field by field above: its messages hold arrays
+      assertEquals(r, roundTrip(r));
+    }
+    List<StreamReply.AppendReply> appends = List.of(new StreamReply.Appended(meta), new StreamReply.ProducerAppended(meta, 1, 2),
+        new StreamReply.ProducerClosed(meta, 1, 3), new StreamReply.Duplicate(meta, 1, 2), new StreamReply.NotFound("nf"),
+        new StreamReply.Gone("gone"), new StreamReply.Conflict("c"), new StreamReply.BadRequest("b"), new StreamReply.Closed(meta),
+        new StreamReply.SeqGap(4, 6), new StreamReply.StaleEpoch(3), new StreamReply.Unavailable("u"));
+    assertEquals(new StreamCommand.BatchReply(appends), roundTrip(new StreamCommand.BatchReply(appends)));
   }
 
   @Test
@@ -152,5 +179,22 @@ class StreamWireSerializationTest {
     assertArrayEquals(new long[] {2, 7}, liveBack.producers.get("p"));
     assertEquals("9", liveBack.lastStreamSeq);
     assertSameMessage(live.messages.get(0), liveBack.messages.get(0));
+  }
+
+  /** Snapshots name their class: one written before the package rename (stream → durablestream) must still load. */
+  @Test
+  void aSnapshotWrittenUnderTheOldPackageNameStillLoads() {
+    StreamState state = new StreamState()
+        .apply(new StreamEvent.Created("inc3", "text/plain", null, null, false, null, 0,
+            new StreamConfig("text/plain", null, null, false, null, null, 0), 1))
+        .apply(new StreamEvent.Deleted(false, false, 3));
+    Serialization serialization = SerializationExtension.get(kit.system().classicSystem());
+    byte[] bytes = serialization.serialize(state).get();
+    var serializer = serialization.findSerializerFor(state);
+    assertEquals(StreamState.class.getName(), Serializers.manifestFor(serializer, state));
+    Object old = serialization.deserialize(bytes, serializer.identifier(), "dev.durablesessions.stream.StreamState").get();
+    StreamState back = assertInstanceOf(StreamState.class, old);
+    assertEquals(StreamState.Life.ABSENT, back.life());
+    assertEquals("inc3", back.incarnation);
   }
 }

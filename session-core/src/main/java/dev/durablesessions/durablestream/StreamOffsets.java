@@ -1,4 +1,4 @@
-package dev.durablesessions.stream;
+package dev.durablesessions.durablestream;
 
 import java.util.regex.Pattern;
 
