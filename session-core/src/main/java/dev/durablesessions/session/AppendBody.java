@@ -4,7 +4,9 @@ import dev.durablesessions.CborSerializable;
 
 /**
  * What a participant appends to a session; each case becomes one event (deltas may coalesce).
- * Named subtypes: an Append crosses nodes when its session lives elsewhere.
+ * Named subtypes: an Append crosses nodes when its session lives elsewhere. These records are
+ * also the socket's append frames (session-http reads a frame's fields into them, its
+ * {@code type} being the name listed here), so a new case is a new frame type.
  */
 @com.fasterxml.jackson.annotation.JsonTypeInfo(use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME, property = "kind")
 @com.fasterxml.jackson.annotation.JsonSubTypes({
@@ -30,12 +32,30 @@ public sealed interface AppendBody extends CborSerializable {
 
   record AppendDelta(String messageId, String text) implements AppendBody {}
 
-  record EndStream(String messageId, EndReason reason, String error) implements AppendBody {}
+  record EndStream(String messageId, EndReason reason, String error) implements AppendBody {
+    /** Read from the wire: a stream.end frame without a {@code reason} ends the stream complete. */
+    @com.fasterxml.jackson.annotation.JsonCreator
+    static EndStream read(
+        @com.fasterxml.jackson.annotation.JsonProperty("messageId") String messageId,
+        @com.fasterxml.jackson.annotation.JsonProperty("reason") EndReason reason,
+        @com.fasterxml.jackson.annotation.JsonProperty("error") String error) {
+      return new EndStream(messageId, reason == null ? EndReason.COMPLETE : reason, error);
+    }
+  }
 
   record SendSignal(SignalKind kind, Target to, String text, String toolCallId) implements AppendBody {}
 
   /** The addressee's answer to the signal at offset {@code signal}. */
-  record AnswerSignal(long signal, SignalOutcome outcome, String text) implements AppendBody {}
+  record AnswerSignal(long signal, SignalOutcome outcome, String text) implements AppendBody {
+    /** Read from the wire: a signal.answer frame without a {@code signal} names offset -1, which no signal has. */
+    @com.fasterxml.jackson.annotation.JsonCreator
+    static AnswerSignal read(
+        @com.fasterxml.jackson.annotation.JsonProperty("signal") Long signal,
+        @com.fasterxml.jackson.annotation.JsonProperty("outcome") SignalOutcome outcome,
+        @com.fasterxml.jackson.annotation.JsonProperty("text") String text) {
+      return new AnswerSignal(signal == null ? -1 : signal, outcome, text);
+    }
+  }
 
   /** An agent says what it is doing. */
   record SetStatus(AgentStatus status, String detail) implements AppendBody {}

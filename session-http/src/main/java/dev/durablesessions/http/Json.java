@@ -10,12 +10,19 @@ import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.durablesessions.session.SessionEvent;
 
-/** The one JSON mapper of the wire: ISO timestamps, events without their producer bookkeeping. */
+/** The one JSON mapper of the wire: ISO timestamps, events without their producer bookkeeping, appends named by {@code type}. */
 public final class Json {
   private Json() {}
 
   @JsonIgnoreProperties({"producer"})
   private interface WireEvent {}
+
+  /**
+   * On the wire an append's type name is its frame's {@code type} (see {@code ClientFrame});
+   * between nodes the session's CBOR names it {@code kind}.
+   */
+  @com.fasterxml.jackson.annotation.JsonTypeInfo(use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME, property = "type")
+  private interface WireAppend {}
 
   public static final ObjectMapper MAPPER = withoutCoercion(new ObjectMapper()
       .registerModule(new JavaTimeModule())
@@ -23,7 +30,8 @@ public final class Json {
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
       .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
-      .addMixIn(SessionEvent.class, WireEvent.class));
+      .addMixIn(SessionEvent.class, WireEvent.class)
+      .addMixIn(dev.durablesessions.session.AppendBody.class, WireAppend.class));
 
   /**
    * What clients send is read as typed: a number or boolean where a string belongs, a string or

@@ -245,6 +245,47 @@ abstract class StateContract {
     throw new AssertionError("no receipt for " + participant + " at " + offset);
   }
 
+  /**
+   * The head of a session can be an event a reader never receives (here a receipt): attached's
+   * visibleHead says where its backlog really ends, and the socket gets exactly the events up to
+   * it, then nothing until the first live event after the head.
+   */
+  @Test
+  void aSocketAttachingAfterAReceiptIsToldWhereItsBacklogEndsAndGetsExactlyThatBeforeLive() throws Exception {
+    String id = newSession();
+    try (WsClient phone = WsClient.connect(server.ws(id, 0) + "&device=phone", ada)) {
+      JsonNode first = phone.nextOfType("attached");
+      assertEquals(first.path("head").asLong(), first.path("visibleHead").asLong(), "nothing invisible yet: the backlog ends at the head");
+      long connected = phone.nextOfType("participant.connected").path("offset").asLong();
+      phone.send("{\"type\":\"heartbeat\",\"offset\":" + connected + "}");
+      awaitReceipt(id, "ada", connected);
+      long head = get("/v1/sessions/" + id, sam).path("head").asLong();
+
+      try (WsClient laptop = WsClient.connect(server.ws(id, 0) + "&device=laptop", ada)) {
+        JsonNode attached = laptop.nextOfType("attached");
+        assertEquals(head, attached.path("head").asLong(), "the receipt is the head");
+        long visibleHead = attached.path("visibleHead").asLong();
+        assertTrue(visibleHead < head, "the receipt at the head is sent to no device: " + attached);
+        assertTrue(visibleHead >= connected, "the events before the receipt are visible: " + attached);
+        long live = SocketContract.json(call("POST", "/v1/sessions/" + id + "/messages", ada, "{\"text\":\"after\"}").body())
+            .path("offset").asLong();
+
+        List<Long> backlog = new ArrayList<>();
+        JsonNode event = laptop.next(WsClient::isEvent);
+        while (event.path("offset").asLong() <= head) {
+          backlog.add(event.path("offset").asLong());
+          event = laptop.next(WsClient::isEvent);
+        }
+        assertEquals(visibleHead, backlog.get(backlog.size() - 1), "the backlog ends at visibleHead: " + backlog);
+        assertEquals(1L, backlog.get(0), "the backlog starts after the socket's offset: " + backlog);
+        for (int i = 1; i < backlog.size(); i++) assertTrue(backlog.get(i) > backlog.get(i - 1), "in order: " + backlog);
+        assertTrue(event.path("offset").asLong() > head, "the next event is live: " + event);
+        while (event.path("offset").asLong() < live) event = laptop.next(WsClient::isEvent);
+        assertEquals(live, event.path("offset").asLong(), "and the live message arrives: " + event);
+      }
+    }
+  }
+
   @Test
   void receiptsSayWhoReceivedWhatAndWhenAndSurviveARestart() throws Exception {
     String id = newSession();

@@ -1,5 +1,6 @@
 package dev.durablesessions.http.socket;
 
+import dev.durablesessions.http.Failures;
 import dev.durablesessions.http.auth.Identity;
 import dev.durablesessions.http.auth.Tokens;
 import dev.durablesessions.http.limits.RateLimits;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -27,22 +29,28 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.http.javadsl.model.ws.Message;
-import org.apache.pekko.http.javadsl.model.ws.TextMessage;
 import org.apache.pekko.stream.BoundedSourceQueue;
-import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.UniqueKillSwitch;
 
 /**
- * One device's socket. Frames from the client become session commands, answered with
- * {@code ack} or {@code error}; the session's events come from a {@link SessionFollower} child
- * and go out through a bounded queue, filtered to what this participant may see. When that
- * queue is full, the events that do not fit are dropped and the follower rewinds to the last
- * one queued: once the client has read the queue down, it catches up from the journal on the
- * same socket. Only a client whose queue makes no progress for the stall timeout is told
- * {@code consumer_too_slow} and cut off; one that sends nothing for the heartbeat timeout is
- * closed as dead. Either way it never grows server memory and never slows the session or its
- * other subscribers, and it resumes by reconnecting with its last offset. When the socket ends, the follower tells the session
- * why (socket_closed, heartbeat_timeout, left, ...), which is what presence records.
+ * One device's socket. Frames from the client ({@link Frames#parse}) become session commands,
+ * answered with {@code ack} or {@code error}; the session's events come from a
+ * {@link SessionFollower} child and go out through the {@link Outbox}, filtered to what this
+ * participant may see. When the outbox is full, the events that do not fit are dropped and the
+ * follower rewinds to the last one queued: once the client has read the queue down, it catches
+ * up from the journal on the same socket. Only a client whose queue makes no progress for the
+ * stall timeout is told {@code consumer_too_slow} and cut off; one that sends nothing for the
+ * heartbeat timeout is closed as dead; one whose token runs out without an {@code auth} frame
+ * ({@link TokenRenewal}) is closed with {@code token_expired}. Either way it never grows server
+ * memory and never slows the session or its other subscribers, and it resumes by reconnecting
+ * with its last offset. When the socket ends, the follower tells the session why
+ * (socket_closed, heartbeat_timeout, left, ...), which is what presence records.
+ *
+ * <p>Why this file passes 400 lines: what is left here is the actor's wiring (asks, timers,
+ * the follower child, the order in which frames go out) for decisions made elsewhere: parsing
+ * and writing in {@link Frames}, backpressure in {@link Outbox}, token renewal in
+ * {@link TokenRenewal}, the attached frame's visibleHead in {@link VisibleHead}. Splitting the
+ * wiring further would pass the actor's context and state between classes.
  */
 public final class ConnectionActor {
 
@@ -90,6 +98,11 @@ public final class ConnectionActor {
   /** The answer to an auth frame's token. */
   private record Reauthenticated(String ref, String token, Optional<Identity> identity, Throwable failure) implements Command {}
 
+  /** A journal page read to find the attached frame's visibleHead (events null if the read failed). */
+  private record VisibleHeadPage(VisibleHead.Read read, List<SessionEvent> events, Throwable failure) implements Command {}
+
+  private record ReadVisibleHead(VisibleHead.Read read) implements Command {}
+
   /** The outbound side of the socket: events and answers, a priority lane for the last word, a kill switch. */
   public record Outbound(BoundedSourceQueue<Message> frames, BoundedSourceQueue<Message> control, UniqueKillSwitch killSwitch) {}
 
@@ -116,8 +129,10 @@ public final class ConnectionActor {
   /** The identity of the latest token: the one the socket opened with, or a fresher one from an auth frame. */
   private Identity identity;
   private final String device;
-  private final Outbound outbound;
+  private final Outbox outbox;
   private final SocketSettings settings;
+  private final FollowerSettings followerSettings;
+  private final SessionJournal journal;
   private final EntityRef<SessionCommand> session;
   private final ActorRef<SessionFollower.Command> follower;
   /** Inbound acks held back while too many appends are in flight: the socket stops reading. */
@@ -127,20 +142,13 @@ public final class ConnectionActor {
   private boolean followerStopping;
   private boolean socketDone;
   private boolean followerDone;
-  private boolean followerWantsRoom;
-  /** The highest offset queued for the client or filtered out as not visible: the follower hands events over contiguously. */
-  private long passed;
-  /** Events were dropped for a full queue; the follower was told to rewind and waits for room. */
-  private boolean overflowed;
-  /** Answers (ack, error, attached) that found the queue full; they go out first when there is room. */
-  private final Deque<Message> heldReplies = new ArrayDeque<>();
-  /** While waiting for room: the queue's size at the last check, and when it last went down. */
-  private int lastQueued;
-  private Instant lastProgress = Instant.now();
-  private boolean waitingForRoom;
   private boolean roomCheckScheduled;
   private Instant lastInbound = Instant.now();
   private Instant lastReported = Instant.EPOCH;
+  /** While the attached frame waits for its visibleHead: the search and the deliveries that must follow the frame. */
+  private VisibleHead visibleHead;
+  private SessionFollower.Attached attaching;
+  private final Deque<SessionFollower.Delivery> afterAttached = new ArrayDeque<>();
 
   private ConnectionActor(
       ActorContext<Command> ctx,
@@ -162,9 +170,10 @@ public final class ConnectionActor {
     this.timers = timers;
     this.participant = identity.participant();
     this.device = device;
-    this.outbound = outbound;
+    this.outbox = new Outbox(outbound, settings, afterOffset);
     this.settings = settings;
-    this.passed = afterOffset;
+    this.followerSettings = followerSettings;
+    this.journal = journal;
     this.session = sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId);
     ActorRef<SessionFollower.Delivery> deliveries = ctx.messageAdapter(SessionFollower.Delivery.class, FromFollower::new);
     this.follower = ctx.spawn(SessionFollower.create(sharding, journal, followerSettings, sessionId,
@@ -189,6 +198,11 @@ public final class ConnectionActor {
         .onMessage(Incoming.class, this::onIncoming)
         .onMessage(Answered.class, this::onAnswered)
         .onMessage(FromFollower.class, m -> onDelivery(m.delivery()))
+        .onMessage(VisibleHeadPage.class, this::onVisibleHeadPage)
+        .onMessage(ReadVisibleHead.class, m -> {
+          readVisibleHead(m.read());
+          return Behaviors.same();
+        })
         .onMessage(CheckRoom.class, m -> {
           roomCheckScheduled = false;
           checkRoom();
@@ -212,8 +226,7 @@ public final class ConnectionActor {
         })
         .onMessage(Reauthenticated.class, this::onReauthenticated)
         .onMessage(AbortConnection.class, m -> {
-          // The client did not even take the closing frame: drop the connection.
-          outbound.killSwitch().abort(new IllegalStateException("connection closed by the server"));
+          outbox.abort();
           socketDone = true;
           return stopWhenDone();
         })
@@ -223,7 +236,7 @@ public final class ConnectionActor {
           if (!closing) {
             // The follower gave up (subscription refused): it already sent the reason.
             closing = true;
-            completeIfOpen(outbound.frames());
+            outbox.complete();
           }
           return stopWhenDone();
         })
@@ -263,14 +276,7 @@ public final class ConnectionActor {
     if (closing) return;
     closing = true;
     stopFollower(reason);
-    Message last = TextMessage.create(Frames.closing(code, reason, true, message));
-    if (priority) {
-      outbound.control().offer(last);
-      completeIfOpen(outbound.control());
-    } else {
-      if (outbound.frames().offer(last) != QueueOfferResult.enqueued()) outbound.control().offer(last);
-      completeIfOpen(outbound.frames());
-    }
+    outbox.closeWith(new ServerFrame.Closing(code, reason, true, message), priority);
     timers.startSingleTimer(AbortConnection.INSTANCE, settings.slowConsumerAbortAfter());
   }
 
@@ -286,19 +292,11 @@ public final class ConnectionActor {
       m.ackTo().tell(Ack.INSTANCE);
       return Behaviors.same();
     }
-    Inbound in = m.message();
-    if (in instanceof Inbound.TooLarge t) {
-      send(Frames.error(null, ErrorCode.FRAME_TOO_LARGE,
-          "frame of " + t.bytes() + "+ bytes exceeds the limit of " + settings.maxFrameBytes()));
-    } else if (in instanceof Inbound.Binary) {
-      send(Frames.error(null, ErrorCode.BINARY_NOT_SUPPORTED, "frames are JSON text"));
-    } else if (in instanceof Inbound.Text text) {
-      Frames.Parsed parsed = Frames.parse(text.text());
-      if (parsed instanceof Frames.Bad bad) {
-        send(Frames.error(bad.ref(), bad.code(), bad.message()));
-      } else if (parsed instanceof Frames.Ok ok) {
-        dispatch(ok.frame());
-      }
+    Frames.Parsed parsed = Frames.read(m.message(), settings.maxFrameBytes());
+    if (parsed instanceof Frames.Bad bad) {
+      send(new ServerFrame.Error(bad.ref(), bad.code(), bad.message()));
+    } else if (parsed instanceof Frames.Ok ok) {
+      dispatch(ok.frame());
     }
     if (inFlight < settings.maxInFlight()) m.ackTo().tell(Ack.INSTANCE);
     else heldAcks.add(m.ackTo());
@@ -309,72 +307,25 @@ public final class ConnectionActor {
     String ref = frame.ref();
     if (frame instanceof ClientFrame.Heartbeat h) {
       if (h.offset() != null) acknowledge(ref, h.offset());
-      return; // its arrival is the point
-    }
-    if (frame instanceof ClientFrame.Ack a) {
+      // its arrival is the point
+    } else if (frame instanceof ClientFrame.Ack a) {
       acknowledge(ref, a.offset() == null ? -1 : a.offset());
-      return;
-    }
-    if (frame instanceof ClientFrame.Auth a) {
+    } else if (frame instanceof ClientFrame.Auth a) {
       reauthenticate(a);
-      return;
-    }
-    if (frame instanceof ClientFrame.Appending && appendLimited(ref)) return;
-    inFlight++;
-    if (frame instanceof ClientFrame.Leave) {
+    } else if (frame instanceof ClientFrame.Leave) {
+      inFlight++;
       ctx.ask(Outcome.class, session, settings.askTimeout(),
           replyTo -> new SessionCommand.Leave(participant, replyTo),
           (outcome, failure) -> new Answered(Asked.LEAVE, ref, outcome, failure));
-    } else if (frame instanceof ClientFrame.Appending a) {
+    } else if (frame instanceof ClientFrame.Append a) {
+      if (appendLimited(ref)) return;
+      inFlight++;
       ctx.ask(Outcome.class, session, settings.askTimeout(),
           replyTo -> new SessionCommand.Append(participant, a.body(), a.producer(), replyTo),
           (outcome, failure) -> new Answered(Asked.APPEND, ref, outcome, failure));
-    }
-  }
-
-  // ---------------------------------------------------------------- token lifetime
-
-  /** The socket lives as long as its latest token: at its {@code exp} it closes with token_expired (resumable). */
-  private void expireWithToken() {
-    if (identity.expiresAt() == null) {
-      timers.cancel(TokenExpired.INSTANCE);
-      return;
-    }
-    Duration left = Duration.between(Instant.now(), identity.expiresAt());
-    timers.startSingleTimer(TokenExpired.INSTANCE, TokenExpired.INSTANCE, left.isNegative() ? Duration.ZERO : left);
-  }
-
-  private void reauthenticate(ClientFrame.Auth frame) {
-    if (frame.token() == null || frame.token().isBlank()) {
-      send(Frames.error(frame.ref(), ErrorCode.INVALID_FRAME, "invalid auth frame: a string \"token\" is required"));
-      return;
-    }
-    ctx.pipeToSelf(tokens.verify(frame.token()), (verified, failure) -> new Reauthenticated(frame.ref(), frame.token(), verified, failure));
-  }
-
-  /**
-   * A fresh token replaces the socket's only if it names the same participant and still covers
-   * the session; then the socket lives until the new token's {@code exp}. Otherwise the old
-   * token (and its expiry) stays, and the client is told why.
-   */
-  private Behavior<Command> onReauthenticated(Reauthenticated m) {
-    if (closing) return Behaviors.same();
-    Optional<Identity> fresh = m.failure() == null ? m.identity() : Optional.empty();
-    if (fresh.isEmpty()) {
-      send(Tokens.looksExpired(m.token())
-          ? Frames.error(m.ref(), ErrorCode.TOKEN_EXPIRED, "the new token has expired already")
-          : Frames.error(m.ref(), ErrorCode.UNAUTHORIZED, "invalid or expired token"));
-    } else if (!fresh.get().sameParticipant(identity)) {
-      send(Frames.error(m.ref(), ErrorCode.FORBIDDEN, "a socket keeps its participant: the new token must name "
-          + identity.subject() + " as " + identity.role().wire()));
-    } else if (!fresh.get().mayJoin(sessionId)) {
-      send(Frames.error(m.ref(), ErrorCode.FORBIDDEN, identity.subject() + " may not join " + sessionId + " with the new token"));
     } else {
-      identity = fresh.get();
-      expireWithToken();
-      send(Frames.authenticated(m.ref(), identity.expiresAt()));
+      throw new IllegalStateException("unhandled client frame " + frame);
     }
-    return Behaviors.same();
   }
 
   /** Over the subject's append limit: the frame is answered rate_limited and never reaches the session. */
@@ -382,14 +333,14 @@ public final class ConnectionActor {
     SubjectRate appends = RateLimits.get(ctx.getSystem()).appends();
     long wait = appends.take(participant.subject());
     if (wait == 0) return false;
-    send(Frames.rateLimited(ref, RateLimits.message(participant.subject(), appends.rate(), "appends", wait),
+    send(new ServerFrame.Error(ref, ErrorCode.RATE_LIMITED, RateLimits.message(participant.subject(), appends.rate(), "appends", wait),
         RateLimits.retryAfterMillis(wait)));
     return true;
   }
 
   private void acknowledge(String ref, long offset) {
     if (offset < 0) {
-      send(Frames.error(ref, ErrorCode.INVALID_OFFSET, "ack needs an offset >= 0"));
+      send(new ServerFrame.Error(ref, ErrorCode.INVALID_OFFSET, "ack needs an offset >= 0"));
       return;
     }
     follower.tell(new SessionFollower.Acknowledged(offset, Instant.now()));
@@ -403,20 +354,50 @@ public final class ConnectionActor {
     }
     if (closing) return Behaviors.same();
     if (m.failure() != null) {
-      ErrorCode code = dev.durablesessions.http.Failures.classify(m.failure(), ctx.getLog(), "socket " + m.asked());
-      send(Frames.error(m.ref(), code, code != ErrorCode.TIMEOUT ? dev.durablesessions.http.Failures.message(code, "the session")
+      ErrorCode code = Failures.classify(m.failure(), ctx.getLog(), "socket " + m.asked());
+      send(new ServerFrame.Error(m.ref(), code, code != ErrorCode.TIMEOUT ? Failures.message(code, "the session")
           : fromFrame ? "the session did not answer in time; retry with the same producer stamp to stay exactly-once"
           : "the session did not answer the join in time; events still flow, reconnect to join"));
     } else if (m.outcome() instanceof Outcome.Refused r) {
-      send(Frames.error(m.ref(), r.code(), r.message()));
+      send(new ServerFrame.Error(m.ref(), r.code(), r.message()));
     } else if (m.outcome() instanceof Outcome.Accepted a && fromFrame) {
-      send(Frames.ack(m.ref(), a));
+      send(new ServerFrame.Ack(m.ref(), a));
       if (m.asked() == Asked.LEAVE) {
         // Goodbye said: the ack goes out, then the socket closes normally.
         closing = true;
         stopFollower("left");
-        completeIfOpen(outbound.frames());
+        outbox.complete();
       }
+    }
+    return Behaviors.same();
+  }
+
+  // ---------------------------------------------------------------- token lifetime
+
+  private void expireWithToken() {
+    Optional<Duration> left = TokenRenewal.lifeLeft(identity, Instant.now());
+    if (left.isEmpty()) timers.cancel(TokenExpired.INSTANCE);
+    else timers.startSingleTimer(TokenExpired.INSTANCE, TokenExpired.INSTANCE, left.get());
+  }
+
+  private void reauthenticate(ClientFrame.Auth frame) {
+    if (frame.token() == null || frame.token().isBlank()) {
+      send(new ServerFrame.Error(frame.ref(), ErrorCode.INVALID_FRAME, TokenRenewal.MISSING_TOKEN));
+      return;
+    }
+    ctx.pipeToSelf(tokens.verify(frame.token()), (verified, failure) -> new Reauthenticated(frame.ref(), frame.token(), verified, failure));
+  }
+
+  private Behavior<Command> onReauthenticated(Reauthenticated m) {
+    if (closing) return Behaviors.same();
+    Optional<Identity> fresh = m.failure() == null ? m.identity() : Optional.empty();
+    TokenRenewal.Outcome outcome = TokenRenewal.decide(identity, sessionId, m.token(), fresh);
+    if (outcome instanceof TokenRenewal.Renewed renewed) {
+      identity = renewed.identity();
+      expireWithToken();
+      send(new ServerFrame.AuthAck(m.ref(), identity.expiresAt()));
+    } else if (outcome instanceof TokenRenewal.Refused refused) {
+      send(new ServerFrame.Error(m.ref(), refused.code(), refused.message()));
     }
     return Behaviors.same();
   }
@@ -425,135 +406,91 @@ public final class ConnectionActor {
 
   private Behavior<Command> onDelivery(SessionFollower.Delivery delivery) {
     if (closing) return Behaviors.same();
-    if (delivery instanceof SessionFollower.Attached a) {
-      send(Frames.attached(a.sessionId(), participant, device, a.head(), a.afterOffset(), settings.heartbeatTimeout()));
+    if (attaching != null) {
+      afterAttached.add(delivery); // the attached frame goes first, once its visibleHead is known
+    } else if (delivery instanceof SessionFollower.Attached a) {
+      attaching = a;
+      visibleHead = new VisibleHead(participant, a.afterOffset(), a.head(), followerSettings.pageSize());
+      onVisibleHeadStep(visibleHead.start());
     } else if (delivery instanceof SessionFollower.Deliver d) {
-      Instant now = Instant.now();
-      for (SessionEvent event : d.events()) {
-        long offset = event.offset();
-        if (offset <= passed) continue; // handed over again after a rewind: already queued
-        if (overflowed) return Behaviors.same(); // dropped: the follower re-reads it once there is room
-        if (offset != passed + 1) {
-          // Sent before the follower took our rewind; it comes again in order.
-          overflow();
-          return Behaviors.same();
-        }
-        if (event.visibleTo(participant)) {
-          QueueOfferResult result = outbound.frames().offer(TextMessage.create(Frames.event(event)));
-          if (result == QueueOfferResult.dropped()) {
-            overflow();
-            return Behaviors.same();
-          }
-          if (result != QueueOfferResult.enqueued()) return socketGone();
-          if (!d.wantsReady()) SessionMetrics.DELIVERY_LAG.observe(Math.max(0, Duration.between(event.at(), now).toNanos()) / 1e9);
-        }
-        passed = offset;
-      }
-      if (d.wantsReady()) {
-        followerWantsRoom = true;
+      Outbox.Delivery result = outbox.deliver(d.events(), d.wantsReady(), participant);
+      if (result == Outbox.Delivery.OVERFLOWED) {
+        // What did not fit is dropped; the follower re-reads it from the journal once there is room.
+        follower.tell(new SessionFollower.Rewind(outbox.passed()));
+        checkRoom();
+      } else if (result == Outbox.Delivery.GONE) {
+        socketGone();
+      } else if (result == Outbox.Delivery.DELIVERED && d.wantsReady()) {
         checkRoom();
       }
     } else if (delivery instanceof SessionFollower.Failed f) {
-      send(Frames.error(null, f.code(), f.message()));
+      send(new ServerFrame.Error(null, f.code(), f.message()));
       if (f.code() == ErrorCode.SESSION_ERASED) {
-        send(Frames.closing(CLOSE_SESSION_ERASED, "session_erased", false, f.message()));
+        send(new ServerFrame.Closing(CLOSE_SESSION_ERASED, "session_erased", false, f.message()));
       } else {
-        send(Frames.closing(CLOSE_SUBSCRIPTION_REFUSED, "subscription_refused", false, f.code().code() + ": " + f.message()));
+        send(new ServerFrame.Closing(CLOSE_SUBSCRIPTION_REFUSED, "subscription_refused", false, f.code().code() + ": " + f.message()));
       }
       closing = true;
-      completeIfOpen(outbound.frames());
+      outbox.complete();
     }
     return Behaviors.same();
   }
 
-  /**
-   * The queue is full: what did not fit is dropped, and the follower rewinds to the last event
-   * queued and hands the rest over again, from the journal, once there is room.
-   */
-  private void overflow() {
-    overflowed = true;
-    SessionMetrics.SOCKET_OVERFLOWS.inc();
-    follower.tell(new SessionFollower.Rewind(passed));
-    followerWantsRoom = true;
-    checkRoom();
+  private void onVisibleHeadStep(VisibleHead.Step step) {
+    if (step instanceof VisibleHead.Read read) {
+      readVisibleHead(read);
+    } else if (step instanceof VisibleHead.Found found) {
+      SessionFollower.Attached a = attaching;
+      attaching = null;
+      visibleHead = null;
+      send(new ServerFrame.Attached(a.sessionId(), participant, device, a.head(), a.afterOffset(), found.visibleHead(),
+          settings.heartbeatTimeout()));
+      while (!afterAttached.isEmpty() && attaching == null) onDelivery(afterAttached.poll());
+    }
   }
 
-  /**
-   * Held answers go out and catch-up pages are read only once the outbound queue is at most a
-   * quarter full. Until then the queue is looked at every few milliseconds; a client that reads
-   * none of it for the stall timeout is not reading at all, and is cut off.
-   */
+  private void readVisibleHead(VisibleHead.Read read) {
+    if (closing || visibleHead == null) return;
+    ctx.pipeToSelf(journal.read(sessionId, read.from(), read.to()), (events, failure) -> new VisibleHeadPage(read, events, failure));
+  }
+
+  private Behavior<Command> onVisibleHeadPage(VisibleHeadPage m) {
+    if (closing || visibleHead == null) return Behaviors.same();
+    VisibleHead.Step step = m.failure() == null ? visibleHead.onPage(m.read(), m.events()) : m.read();
+    if (m.failure() != null) ctx.getLog().warn("journal read for session {} failed, retrying: {}", sessionId, m.failure().toString());
+    if (step.equals(m.read())) timers.startSingleTimer(new ReadVisibleHead(m.read()), followerSettings.readRetryDelay());
+    else onVisibleHeadStep(step);
+    return Behaviors.same();
+  }
+
+  /** Held answers and the follower's next page wait for room in the outbox; a client that reads nothing is cut off. */
   private void checkRoom() {
-    if (closing || (!followerWantsRoom && heldReplies.isEmpty())) return;
-    int queued = outbound.frames().size();
-    Instant now = Instant.now();
-    if (!waitingForRoom) {
-      waitingForRoom = true;
-      lastProgress = now;
-      lastQueued = queued;
-    }
-    if (queued <= settings.outboundBuffer() / 4) {
-      while (!heldReplies.isEmpty() && outbound.frames().offer(heldReplies.peek()) == QueueOfferResult.enqueued()) {
-        heldReplies.poll();
+    if (closing) return;
+    switch (outbox.lookForRoom(Instant.now())) {
+      case NOTHING_WAITING, ANSWERS_SENT -> { }
+      case FOLLOWER_READY -> follower.tell(SessionFollower.Ready.INSTANCE);
+      case STALLED -> // The closing frame takes the priority lane, ahead of the backlog the client is not reading.
+          close(CLOSE_CONSUMER_TOO_SLOW, "consumer_too_slow", "the outbound queue of " + settings.outboundBuffer()
+              + " frames was not read for " + settings.stallTimeout().toMillis() + " ms; reconnect with the last offset you processed", true);
+      case LOOK_AGAIN -> {
+        if (!roomCheckScheduled) {
+          roomCheckScheduled = true;
+          timers.startSingleTimer(CheckRoom.INSTANCE, Duration.ofMillis(2));
+        }
       }
-      if (followerWantsRoom && heldReplies.isEmpty()) {
-        followerWantsRoom = false;
-        overflowed = false;
-        follower.tell(SessionFollower.Ready.INSTANCE);
-      }
-      if (!followerWantsRoom && heldReplies.isEmpty()) {
-        waitingForRoom = false;
-        return;
-      }
-      lastProgress = now;
-    } else if (queued < lastQueued) {
-      lastProgress = now;
-    } else if (Duration.between(lastProgress, now).compareTo(settings.stallTimeout()) > 0) {
-      // The closing frame takes the priority lane, ahead of the backlog the client is not reading.
-      close(CLOSE_CONSUMER_TOO_SLOW, "consumer_too_slow", "the outbound queue of " + settings.outboundBuffer()
-          + " frames was not read for " + settings.stallTimeout().toMillis() + " ms; reconnect with the last offset you processed", true);
-      return;
-    }
-    lastQueued = queued;
-    if (!roomCheckScheduled) {
-      roomCheckScheduled = true;
-      timers.startSingleTimer(CheckRoom.INSTANCE, Duration.ofMillis(2));
-    }
-  }
-
-  /**
-   * Ends an outbound queue. Its stream may have ended already, when the client went away and the
-   * StreamCompleted (or StreamFailed) saying so is still on its way; found by fuzzing, where the
-   * queue's IllegalStateException stopped the actor when the node shut down at that moment.
-   */
-  private static void completeIfOpen(BoundedSourceQueue<Message> queue) {
-    try {
-      queue.complete();
-    } catch (IllegalStateException streamAlreadyEnded) {
-      // nothing to end: the socket is gone, and socketEnded() follows
     }
   }
 
   /** Queues an answer (attached, ack, error); one that finds the queue full waits for room, in order. */
-  private void send(String json) {
+  private void send(ServerFrame answer) {
     if (closing) return;
-    Message frame = TextMessage.create(json);
-    if (heldReplies.isEmpty()) {
-      QueueOfferResult result = outbound.frames().offer(frame);
-      if (result == QueueOfferResult.enqueued()) return;
-      if (result != QueueOfferResult.dropped()) {
-        socketGone();
-        return;
-      }
-    }
-    if (heldReplies.size() >= settings.maxInFlight() + settings.outboundBuffer()) {
-      // More answers than a reading client could ever have outstanding: it does not read at all.
-      close(CLOSE_CONSUMER_TOO_SLOW, "consumer_too_slow",
+    switch (outbox.answer(answer)) {
+      case QUEUED -> { }
+      case HELD -> checkRoom();
+      case GONE -> socketGone();
+      case FLOODED -> close(CLOSE_CONSUMER_TOO_SLOW, "consumer_too_slow",
           "the outbound queue of " + settings.outboundBuffer() + " frames is full; reconnect with the last offset you processed", true);
-      return;
     }
-    heldReplies.add(frame);
-    checkRoom();
   }
 
   private Behavior<Command> socketGone() {

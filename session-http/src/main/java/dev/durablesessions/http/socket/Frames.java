@@ -1,16 +1,17 @@
 package dev.durablesessions.http.socket;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.durablesessions.http.Json;
+import dev.durablesessions.session.AppendBody;
 import dev.durablesessions.session.ErrorCode;
-import dev.durablesessions.session.Outcome;
-import dev.durablesessions.session.Participant;
-import dev.durablesessions.session.SessionEvent;
+import dev.durablesessions.session.producer.ProducerStamp;
+import java.util.Iterator;
 
-/** Parsing client frames and writing server frames; docs/PROTOCOL.md shows each. */
+/** The socket's codec: client frames in ({@link #parse}), server frames out ({@link #write}); docs/PROTOCOL.md shows each. */
 public final class Frames {
   private Frames() {}
 
@@ -20,6 +21,19 @@ public final class Frames {
   public record Ok(ClientFrame frame) implements Parsed {}
 
   public record Bad(String ref, ErrorCode code, String message) implements Parsed {}
+
+  /** The fields an append frame has besides its body's. */
+  record Envelope(String ref, ProducerStamp producer) {}
+
+  /** A socket message as a frame: text is parsed, a message too large or binary is refused as such. */
+  static Parsed read(Inbound message, int maxFrameBytes) {
+    if (message instanceof Inbound.Text text) return parse(text.text());
+    if (message instanceof Inbound.TooLarge t) {
+      return new Bad(null, ErrorCode.FRAME_TOO_LARGE, "frame of " + t.bytes() + "+ bytes exceeds the limit of " + maxFrameBytes);
+    }
+    if (message instanceof Inbound.Binary) return new Bad(null, ErrorCode.BINARY_NOT_SUPPORTED, "frames are JSON text");
+    throw new IllegalStateException("unhandled socket message " + message);
+  }
 
   public static Parsed parse(String text) {
     JsonNode tree;
@@ -33,80 +47,99 @@ public final class Frames {
     if (!tree.hasNonNull("type") || !tree.get("type").isTextual()) {
       return new Bad(ref, ErrorCode.UNKNOWN_FRAME, "a frame needs a string \"type\"");
     }
+    String type = tree.get("type").asText();
+    if (ClientFrame.APPEND_TYPES.contains(type)) return parseAppend(tree, ref, type);
     try {
       return new Ok(Json.MAPPER.treeToValue(tree, ClientFrame.class));
     } catch (InvalidTypeIdException e) {
-      return new Bad(ref, ErrorCode.UNKNOWN_FRAME, "unknown frame type \"" + tree.get("type").asText() + "\"");
+      return new Bad(ref, ErrorCode.UNKNOWN_FRAME, "unknown frame type \"" + type + "\"");
     } catch (JsonProcessingException | IllegalArgumentException e) {
-      String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-      return new Bad(ref, ErrorCode.INVALID_FRAME, "invalid " + tree.get("type").asText() + " frame: " + why);
+      return invalid(ref, type, e);
     }
   }
 
-  public static String attached(
-      String sessionId, Participant participant, String device, long head, long after, java.time.Duration heartbeatTimeout) {
-    ObjectNode n = Json.MAPPER.createObjectNode();
-    n.put("type", "attached");
-    n.put("sessionId", sessionId);
-    n.set("participant", Json.MAPPER.valueToTree(participant));
-    n.put("device", device);
-    n.put("head", head);
-    n.put("after", after);
-    if (!heartbeatTimeout.isZero()) n.put("heartbeatTimeoutMs", heartbeatTimeout.toMillis());
-    return n.toString();
+  /**
+   * The envelope and the body are read from the same object; when both have a bad field, the
+   * one that comes first in the frame is reported, as a reader of the whole frame would.
+   */
+  private static Parsed parseAppend(JsonNode tree, String ref, String type) {
+    Envelope envelope = null;
+    AppendBody body = null;
+    Exception envelopeProblem = null;
+    Exception bodyProblem = null;
+    try {
+      envelope = Json.MAPPER.treeToValue(tree, Envelope.class);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      envelopeProblem = e;
+    }
+    try {
+      body = Json.MAPPER.treeToValue(tree, AppendBody.class);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      bodyProblem = e;
+    }
+    if (envelopeProblem != null && bodyProblem != null) {
+      return invalid(ref, type, position(tree, bodyProblem) < position(tree, envelopeProblem) ? bodyProblem : envelopeProblem);
+    }
+    if (envelopeProblem != null) return invalid(ref, type, envelopeProblem);
+    if (bodyProblem != null) return invalid(ref, type, bodyProblem);
+    return new Ok(new ClientFrame.Append(envelope.ref(), envelope.producer(), body));
   }
 
-  public static String event(SessionEvent event) {
-    return Json.writeEvent(event);
+  /** Where in the frame a problem is: the index of the field it is in, or after every field if it is the object's. */
+  private static int position(JsonNode tree, Exception problem) {
+    if (problem instanceof JsonMappingException m && !m.getPath().isEmpty() && m.getPath().get(0).getFieldName() != null) {
+      String field = m.getPath().get(0).getFieldName();
+      int i = 0;
+      for (Iterator<String> names = tree.fieldNames(); names.hasNext(); i++) {
+        if (names.next().equals(field)) return i;
+      }
+    }
+    return Integer.MAX_VALUE;
   }
 
-  public static String ack(String ref, Outcome.Accepted accepted) {
-    ObjectNode n = Json.MAPPER.createObjectNode();
-    n.put("type", "ack");
-    if (ref != null) n.put("ref", ref);
-    if (accepted.offset() >= 0) n.put("offset", accepted.offset());
-    if (accepted.seq() != null) n.put("seq", accepted.seq());
-    n.put("duplicate", accepted.duplicate());
-    return n.toString();
+  private static Bad invalid(String ref, String type, Exception e) {
+    String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+    return new Bad(ref, ErrorCode.INVALID_FRAME, "invalid " + type + " frame: " + why);
   }
 
-  /** The answer to an accepted auth frame: the socket now lives until {@code expiresAt} (absent: no expiry). */
-  public static String authenticated(String ref, java.time.Instant expiresAt) {
+  /** The JSON text of a server frame; absent optional fields are left out. */
+  public static String write(ServerFrame frame) {
+    if (frame instanceof ServerFrame.Event e) return Json.writeEvent(e.event());
     ObjectNode n = Json.MAPPER.createObjectNode();
-    n.put("type", "ack");
-    if (ref != null) n.put("ref", ref);
-    if (expiresAt != null) n.put("expiresAt", expiresAt.toString());
-    return n.toString();
-  }
-
-  public static String error(String ref, ErrorCode code, String message) {
-    ObjectNode n = Json.MAPPER.createObjectNode();
-    n.put("type", "error");
-    if (ref != null) n.put("ref", ref);
-    n.put("code", code.code());
-    n.put("message", message);
-    return n.toString();
-  }
-
-  /** A frame refused by the subject's append limit: nothing was done; {@code retryAfterMs} says when a permit is free. */
-  public static String rateLimited(String ref, String message, long retryAfterMs) {
-    ObjectNode n = Json.MAPPER.createObjectNode();
-    n.put("type", "error");
-    if (ref != null) n.put("ref", ref);
-    n.put("code", ErrorCode.RATE_LIMITED.code());
-    n.put("message", message);
-    n.put("retryAfterMs", retryAfterMs);
-    return n.toString();
-  }
-
-  /** The last frame before the server closes the socket; {@code resumable} says reconnecting with your last offset works. */
-  public static String closing(int code, String reason, boolean resumable, String message) {
-    ObjectNode n = Json.MAPPER.createObjectNode();
-    n.put("type", "closing");
-    n.put("code", code);
-    n.put("reason", reason);
-    n.put("resumable", resumable);
-    n.put("message", message);
+    if (frame instanceof ServerFrame.Attached a) {
+      n.put("type", "attached");
+      n.put("sessionId", a.sessionId());
+      n.set("participant", Json.MAPPER.valueToTree(a.participant()));
+      n.put("device", a.device());
+      n.put("head", a.head());
+      n.put("after", a.after());
+      n.put("visibleHead", a.visibleHead());
+      if (!a.heartbeatTimeout().isZero()) n.put("heartbeatTimeoutMs", a.heartbeatTimeout().toMillis());
+    } else if (frame instanceof ServerFrame.Ack a) {
+      n.put("type", "ack");
+      if (a.ref() != null) n.put("ref", a.ref());
+      if (a.accepted().offset() >= 0) n.put("offset", a.accepted().offset());
+      if (a.accepted().seq() != null) n.put("seq", a.accepted().seq());
+      n.put("duplicate", a.accepted().duplicate());
+    } else if (frame instanceof ServerFrame.AuthAck a) {
+      n.put("type", "ack");
+      if (a.ref() != null) n.put("ref", a.ref());
+      if (a.expiresAt() != null) n.put("expiresAt", a.expiresAt().toString());
+    } else if (frame instanceof ServerFrame.Error e) {
+      n.put("type", "error");
+      if (e.ref() != null) n.put("ref", e.ref());
+      n.put("code", e.code().code());
+      n.put("message", e.message());
+      if (e.retryAfterMs() != null) n.put("retryAfterMs", e.retryAfterMs());
+    } else if (frame instanceof ServerFrame.Closing c) {
+      n.put("type", "closing");
+      n.put("code", c.code());
+      n.put("reason", c.reason());
+      n.put("resumable", c.resumable());
+      n.put("message", c.message());
+    } else {
+      throw new IllegalStateException("no JSON for server frame " + frame);
+    }
     return n.toString();
   }
 }

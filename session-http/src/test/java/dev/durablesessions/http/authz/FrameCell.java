@@ -67,7 +67,7 @@ final class FrameCell {
     withRef.put("ref", ref);
     String text = withRef.toString();
     boolean viaSession = Frames.parse(text) instanceof Frames.Ok ok
-        && (ok.frame() instanceof ClientFrame.Appending || ok.frame() instanceof ClientFrame.Leave
+        && (ok.frame() instanceof ClientFrame.Append || ok.frame() instanceof ClientFrame.Leave
             || ok.frame() instanceof ClientFrame.Auth); // its token is verified off the socket's thread
     String probe = ref + "-probe";
     ws.send(text);

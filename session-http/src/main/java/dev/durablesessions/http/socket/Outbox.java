@@ -1,0 +1,176 @@
+package dev.durablesessions.http.socket;
+
+import dev.durablesessions.session.Participant;
+import dev.durablesessions.session.SessionEvent;
+import dev.durablesessions.session.metrics.SessionMetrics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.model.ws.TextMessage;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.QueueOfferResult;
+
+/**
+ * A socket's outbound side and its backpressure: the bounded queue of frames the client reads,
+ * answers held back while it is full, and the bookkeeping that lets the follower hand events
+ * over contiguously and rewind when they do not fit. It decides; {@link ConnectionActor} acts
+ * on the decision (tells the follower, schedules the next look, closes). Owned by that actor.
+ */
+final class Outbox {
+  /** What became of an answer (attached, ack, error). */
+  enum Answer { QUEUED, HELD, FLOODED, GONE }
+
+  /** What became of a batch of events from the follower. */
+  enum Delivery { DELIVERED, DROPPED, OVERFLOWED, GONE }
+
+  /** What a look at the queue found. */
+  enum Room { NOTHING_WAITING, FOLLOWER_READY, ANSWERS_SENT, LOOK_AGAIN, STALLED }
+
+  private final ConnectionActor.Outbound lanes;
+  private final SocketSettings settings;
+  /** The highest offset queued for the client or filtered out as not visible: the follower hands events over contiguously. */
+  private long passed;
+  /** Events were dropped for a full queue; the follower was told to rewind and waits for room. */
+  private boolean overflowed;
+  private boolean followerWantsRoom;
+  /** Answers (ack, error, attached) that found the queue full; they go out first when there is room. */
+  private final Deque<Message> heldAnswers = new ArrayDeque<>();
+  /** While waiting for room: the queue's size at the last look, and when it last went down. */
+  private int lastQueued;
+  private Instant lastProgress = Instant.now();
+  private boolean waitingForRoom;
+
+  Outbox(ConnectionActor.Outbound lanes, SocketSettings settings, long afterOffset) {
+    this.lanes = lanes;
+    this.settings = settings;
+    this.passed = afterOffset;
+  }
+
+  /** The offset the follower rewinds to after an overflow: the last event queued or skipped. */
+  long passed() {
+    return passed;
+  }
+
+  /** Queues an answer; one that finds the queue full waits for room, in order. */
+  Answer answer(ServerFrame answer) {
+    Message frame = TextMessage.create(Frames.write(answer));
+    if (heldAnswers.isEmpty()) {
+      QueueOfferResult result = lanes.frames().offer(frame);
+      if (result == QueueOfferResult.enqueued()) return Answer.QUEUED;
+      if (result != QueueOfferResult.dropped()) return Answer.GONE;
+    }
+    // More answers than a reading client could ever have outstanding: it does not read at all.
+    if (heldAnswers.size() >= settings.maxInFlight() + settings.outboundBuffer()) return Answer.FLOODED;
+    heldAnswers.add(frame);
+    return Answer.HELD;
+  }
+
+  /**
+   * Queues the events {@code viewer} may see, skipping those already queued (handed over again
+   * after a rewind). An event that does not fit is dropped with everything after it: OVERFLOWED,
+   * and the follower must rewind to {@link #passed()}. Events arriving while a rewind is pending
+   * are DROPPED: they come again in order.
+   */
+  Delivery deliver(List<SessionEvent> events, boolean fromJournal, Participant viewer) {
+    Instant now = Instant.now();
+    for (SessionEvent event : events) {
+      long offset = event.offset();
+      if (offset <= passed) continue;
+      if (overflowed) return Delivery.DROPPED;
+      // Sent before the follower took our rewind; it comes again in order.
+      if (offset != passed + 1) return overflow();
+      if (event.visibleTo(viewer)) {
+        QueueOfferResult result = lanes.frames().offer(TextMessage.create(Frames.write(new ServerFrame.Event(event))));
+        if (result == QueueOfferResult.dropped()) return overflow();
+        if (result != QueueOfferResult.enqueued()) return Delivery.GONE;
+        if (!fromJournal) SessionMetrics.DELIVERY_LAG.observe(Math.max(0, Duration.between(event.at(), now).toNanos()) / 1e9);
+      }
+      passed = offset;
+    }
+    if (fromJournal) followerWantsRoom = true;
+    return Delivery.DELIVERED;
+  }
+
+  private Delivery overflow() {
+    overflowed = true;
+    followerWantsRoom = true;
+    SessionMetrics.SOCKET_OVERFLOWS.inc();
+    return Delivery.OVERFLOWED;
+  }
+
+  /**
+   * Held answers go out and the follower may read its next page only once the queue is at most
+   * a quarter full. Until then the caller looks again every few milliseconds; a client that
+   * reads none of it for the stall timeout is not reading at all: STALLED.
+   */
+  Room lookForRoom(Instant now) {
+    if (!followerWantsRoom && heldAnswers.isEmpty()) return Room.NOTHING_WAITING;
+    int queued = lanes.frames().size();
+    if (!waitingForRoom) {
+      waitingForRoom = true;
+      lastProgress = now;
+      lastQueued = queued;
+    }
+    if (queued <= settings.outboundBuffer() / 4) {
+      while (!heldAnswers.isEmpty() && lanes.frames().offer(heldAnswers.peek()) == QueueOfferResult.enqueued()) {
+        heldAnswers.poll();
+      }
+      if (heldAnswers.isEmpty()) {
+        waitingForRoom = false;
+        if (!followerWantsRoom) return Room.ANSWERS_SENT;
+        followerWantsRoom = false;
+        overflowed = false;
+        return Room.FOLLOWER_READY;
+      }
+      lastProgress = now;
+    } else if (queued < lastQueued) {
+      lastProgress = now;
+    } else if (Duration.between(lastProgress, now).compareTo(settings.stallTimeout()) > 0) {
+      return Room.STALLED;
+    }
+    lastQueued = queued;
+    return Room.LOOK_AGAIN;
+  }
+
+  /**
+   * The last frame, then the end of the stream. On the priority lane it goes ahead of a backlog
+   * the client is not reading; otherwise after what is queued (or on the priority lane if the
+   * queue is full).
+   */
+  void closeWith(ServerFrame.Closing closing, boolean priority) {
+    Message last = TextMessage.create(Frames.write(closing));
+    if (priority) {
+      lanes.control().offer(last);
+      completeIfOpen(lanes.control());
+    } else {
+      if (lanes.frames().offer(last) != QueueOfferResult.enqueued()) lanes.control().offer(last);
+      completeIfOpen(lanes.frames());
+    }
+  }
+
+  /** Ends the stream after what is queued. */
+  void complete() {
+    completeIfOpen(lanes.frames());
+  }
+
+  /** Drops the connection: the client did not even take the closing frame. */
+  void abort() {
+    lanes.killSwitch().abort(new IllegalStateException("connection closed by the server"));
+  }
+
+  /**
+   * Ends an outbound queue. Its stream may have ended already, when the client went away and the
+   * StreamCompleted (or StreamFailed) saying so is still on its way; found by fuzzing, where the
+   * queue's IllegalStateException stopped the actor when the node shut down at that moment.
+   */
+  private static void completeIfOpen(BoundedSourceQueue<Message> queue) {
+    try {
+      queue.complete();
+    } catch (IllegalStateException streamAlreadyEnded) {
+      // nothing to end: the socket is gone, and the actor's socketEnded() follows
+    }
+  }
+}
