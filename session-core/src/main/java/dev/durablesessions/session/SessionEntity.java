@@ -27,12 +27,13 @@ import dev.durablesessions.session.erasure.ErasureReason;
 import dev.durablesessions.session.erasure.ErasureStore;
 import dev.durablesessions.session.metrics.SessionMetrics;
 import dev.durablesessions.session.presence.Attachment;
-import dev.durablesessions.session.presence.Presence;
+import dev.durablesessions.session.presence.PresenceRules;
 import dev.durablesessions.session.producer.ProducerCheck;
 import dev.durablesessions.session.producer.ProducerStamp;
 import dev.durablesessions.session.producer.SeqRange;
 import dev.durablesessions.session.resume.RecentEvents;
-import dev.durablesessions.session.streaming.DeltaCoalescer;
+import dev.durablesessions.session.answer.DeltaCoalescer;
+import dev.durablesessions.session.answer.OpenStreams;
 import dev.durablesessions.session.transfer.ControlRules;
 import dev.durablesessions.session.transfer.QueueDirectory;
 import java.time.Clock;
@@ -133,6 +134,7 @@ public final class SessionEntity
   private final DeltaCoalescer coalescer;
   private final Map<ActorRef<Feed>, Attachment> attachments = new HashMap<>();
   private final JournalGuard<SessionCommand> journal;
+  private final PresenceRules presenceRules;
   private boolean streamingToNobody;
   /** Counted in the active-sessions gauge: once per actor, however often a journal failure restarts it. */
   private boolean counted;
@@ -152,6 +154,7 @@ public final class SessionEntity
     this.timers = timers;
     this.recent = new RecentEvents(settings.recentEvents());
     this.coalescer = new DeltaCoalescer(settings.coalesceMaxBytes());
+    this.presenceRules = new PresenceRules(settings.grace(), settings.reattachWindow(), settings.receiptInterval());
     this.journal = new JournalGuard<>("session", sessionId, ctx, this::refuseWhileJournalDown);
   }
 
@@ -213,17 +216,7 @@ public final class SessionEntity
     }
     if (!state.created()) return;
     if (lifecycle != null) lifecycle.tell(new SessionLifecycle.Active(sessionId, false));
-    Instant now = clock.instant();
-    boolean anyOnline = false;
-    for (Map.Entry<String, Presence> p : state.presence().entrySet()) {
-      Presence presence = p.getValue();
-      if (presence.status() == Presence.Status.ONLINE) anyOnline = true;
-      if (presence.status() == Presence.Status.DISCONNECTED && presence.graceUntil() != null) {
-        Duration left = Duration.between(now, presence.graceUntil());
-        timers.startSingleTimer(graceKey(p.getKey()), new GraceExpired(p.getKey()), left.isNegative() ? Duration.ZERO : left);
-      }
-    }
-    if (anyOnline) timers.startSingleTimer(ReattachCheck.INSTANCE, settings.reattachWindow());
+    applyTimers(presenceRules.recovered(state, clock.instant()).timers());
     for (String messageId : state.openStreams().keySet()) {
       if (!state.stalled().containsKey(messageId)) armStallCheck(messageId);
     }
@@ -292,8 +285,9 @@ public final class SessionEntity
           return detach(s, c.subscriber(), c.reason());
         })
         .onCommand(SubscriberTerminated.class, (s, c) -> detach(s, c.subscriber(), "connection_lost"))
-        .onCommand(GraceExpired.class, this::graceExpired)
-        .onCommand(ReattachCheck.class, (s, c) -> reattachCheck(s))
+        .onCommand(GraceExpired.class, (s, c) -> applyPresence(s, presenceRules.graceExpired(s, c.participantId(), clock.instant()), false))
+        .onCommand(ReattachCheck.class,
+            (s, c) -> applyPresence(s, presenceRules.reattachCheck(s, attachments.values(), clock.instant()), false))
         .onCommand(StallCheck.class, this::stallCheck)
         .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), summary(s)))
         .onCommand(SessionCommand.GetState.class, (s, c) -> Effect().reply(c.replyTo(), new StateReply.StateNow(s)))
@@ -326,13 +320,8 @@ public final class SessionEntity
     }
     timers.cancel(graceKey(cmd.participant().id()));
     // Whoever says goodbye stops what they were streaming: those runs end as cancelled.
-    List<EventAt> events = new ArrayList<>();
-    for (Map.Entry<String, String> open : state.openStreams().entrySet()) {
-      if (open.getValue().equals(cmd.participant().id())) {
-        String messageId = open.getKey();
-        events.add((o, at) -> new SessionEvent.StreamEnded(o, cmd.participant(), at, null, messageId, EndReason.CANCELLED, "left"));
-      }
-    }
+    List<EventAt> events = new ArrayList<>(
+        OpenStreams.endAll(state, owner -> owner.equals(cmd.participant().id()), cmd.participant(), EndReason.CANCELLED, "left"));
     events.add((o, at) -> new SessionEvent.ParticipantLeft(o, cmd.participant(), at, null, cmd.participant()));
     return persist(state, events, cmd.replyTo(), null, false);
   }
@@ -580,30 +569,31 @@ public final class SessionEntity
 
   /** A device that presence does not count yet becomes connected (and its participant's grace ends). */
   private ReplyEffect<SessionEvent, SessionState> connectPresence(SessionState state, Attach attach) {
-    if (!attach.presence()) return Effect().noReply();
-    Participant p = attach.participant();
-    Presence presence = state.presenceOf(p.id());
-    List<EventAt> events = new ArrayList<>();
-    if (presence == null || !presence.devices().contains(attach.device())) {
-      timers.cancel(graceKey(p.id()));
-      // A first-time participant joins, then connects.
-      events.add((o, at) -> new SessionEvent.ParticipantConnected(o, p, at, null, p, attach.device()));
-    }
-    events.addAll(audienceChange(state));
-    return events.isEmpty() ? Effect().noReply() : persist(state, events, null, null, true);
+    return applyPresence(state, presenceRules.attached(state, attachments.values(), attach), true);
   }
 
-  /** Somebody other than agents is attached now: when that flips, agents are told (and coalescing relaxes). */
   private boolean audiencePresent() {
-    return attachments.values().stream().anyMatch(a -> a.attach().presence() && a.attach().participant().role() != Role.AGENT);
+    return PresenceRules.audiencePresent(attachments.values());
   }
 
-  private List<EventAt> audienceChange(SessionState state) {
-    boolean present = audiencePresent();
-    if (present == state.audience()) return List.of();
-    int devices = (int) attachments.values().stream()
-        .filter(a -> a.attach().presence() && a.attach().participant().role() != Role.AGENT).count();
-    return List.of((o, at) -> new SessionEvent.AudienceChanged(o, Participant.SESSION, at, null, present, devices));
+  /** Starts and cancels what the rules asked for, then persists their events (if any). */
+  private ReplyEffect<SessionEvent, SessionState> applyPresence(SessionState state, PresenceRules.Decision decision, boolean autoJoin) {
+    applyTimers(decision.timers());
+    return decision.events().isEmpty() ? Effect().noReply() : persist(state, decision.events(), null, null, autoJoin);
+  }
+
+  private void applyTimers(List<PresenceRules.TimerRequest> requests) {
+    for (PresenceRules.TimerRequest request : requests) {
+      if (request instanceof PresenceRules.TimerRequest.StartGrace g) {
+        timers.startSingleTimer(graceKey(g.participantId()), new GraceExpired(g.participantId()), g.after());
+      } else if (request instanceof PresenceRules.TimerRequest.CancelGrace c) {
+        timers.cancel(graceKey(c.participantId()));
+      } else if (request instanceof PresenceRules.TimerRequest.StartReattachCheck r) {
+        timers.startSingleTimer(ReattachCheck.INSTANCE, r.after());
+      } else {
+        throw new IllegalStateException("unknown timer request " + request);
+      }
+    }
   }
 
   private ReplyEffect<SessionEvent, SessionState> acknowledge(SessionState state, SessionCommand.Acknowledge cmd) {
@@ -611,23 +601,8 @@ public final class SessionEntity
     if (known == null || cmd.offset() <= known.acked() || cmd.offset() > state.head()) return Effect().noReply();
     Attachment acked = known.acknowledged(cmd.offset(), cmd.at());
     attachments.put(cmd.subscriber(), acked);
-    List<EventAt> receipt = receiptIfDue(state, acked, false);
+    List<EventAt> receipt = presenceRules.receiptIfDue(state, acked, false);
     return receipt.isEmpty() ? Effect().noReply() : persist(state, receipt, null, null, false);
-  }
-
-  /** A receipt when the device's confirmed offset moved on and its last receipt is old enough (or it is leaving). */
-  private List<EventAt> receiptIfDue(SessionState state, Attachment a, boolean leaving) {
-    if (!a.attach().presence() || a.acked() < 0) return List.of();
-    Participant p = a.attach().participant();
-    String key = SessionState.receiptKey(p.id(), a.attach().device());
-    SessionState.Receipt last = state.receipts().get(key);
-    if (last != null && last.delivered() >= a.acked()) return List.of();
-    if (!leaving && last != null && Duration.between(last.at(), a.ackedAt()).compareTo(settings.receiptInterval()) < 0) {
-      return List.of();
-    }
-    long offset = a.acked();
-    Instant when = a.ackedAt();
-    return List.of((o, at) -> new SessionEvent.ReceiptRecorded(o, p, at, null, p, a.attach().device(), offset, when));
   }
 
   private ReplyEffect<SessionEvent, SessionState> keepAlive(SessionState state, KeepAlive cmd) {
@@ -639,80 +614,12 @@ public final class SessionEntity
     return subscribe(state, cmd.subscriber(), cmd.attach(), cmd.deliveredOffset(), cmd.maxReplay());
   }
 
-  /**
-   * A subscriber went away. If it was the last attachment of its device, the device is
-   * disconnected; if that was the participant's last device, its grace period starts.
-   */
+  /** A subscriber went away: presence decides whether its device, and then its participant, are gone. */
   private ReplyEffect<SessionEvent, SessionState> detach(SessionState state, ActorRef<Feed> subscriber, String reason) {
     Attachment gone = attachments.remove(subscriber);
     if (gone == null) return Effect().noReply();
     ctx.unwatch(subscriber);
-    Attach attach = gone.attach();
-    if (!attach.presence()) return Effect().noReply();
-    List<EventAt> events = new ArrayList<>(receiptIfDue(state, gone, true));
-    boolean deviceStillAttached = attachments.values().stream().anyMatch(other -> other.sameDevice(attach));
-    if (!deviceStillAttached) events.addAll(disconnect(state, attach.participant(), attach.device(), reason));
-    events.addAll(audienceChange(state));
-    return events.isEmpty() ? Effect().noReply() : persist(state, events, null, null, false);
-  }
-
-  private List<EventAt> disconnect(SessionState state, Participant p, String device, String reason) {
-    Presence presence = state.presenceOf(p.id());
-    if (presence == null || !presence.devices().contains(device)) return List.of();
-    Instant graceUntil = null;
-    if (presence.devices().size() == 1) {
-      graceUntil = clock.instant().plus(settings.grace());
-      timers.startSingleTimer(graceKey(p.id()), new GraceExpired(p.id()), settings.grace());
-    }
-    Instant until = graceUntil;
-    return List.of((o, at) -> new SessionEvent.ParticipantDisconnected(o, p, at, null, p, device, reason, until));
-  }
-
-  /** Did not come back in time: lost, exactly once; a streaming agent's open messages end as agent_lost. */
-  private ReplyEffect<SessionEvent, SessionState> graceExpired(SessionState state, GraceExpired cmd) {
-    Presence presence = state.presenceOf(cmd.participantId());
-    if (presence == null || presence.status() != Presence.Status.DISCONNECTED) return Effect().noReply();
-    Instant now = clock.instant();
-    if (presence.graceUntil() != null && presence.graceUntil().isAfter(now)) {
-      timers.startSingleTimer(graceKey(cmd.participantId()), cmd, Duration.between(now, presence.graceUntil()));
-      return Effect().noReply();
-    }
-    Participant lost = state.participants().get(cmd.participantId());
-    if (lost == null) return Effect().noReply();
-    List<EventAt> events = new ArrayList<>();
-    events.add((o, at) -> new SessionEvent.ParticipantLost(o, Participant.SESSION, at, null, lost, "grace_expired"));
-    for (Map.Entry<String, String> open : state.openStreams().entrySet()) {
-      if (open.getValue().equals(lost.id())) {
-        String messageId = open.getKey();
-        events.add((o, at) -> new SessionEvent.StreamEnded(o, Participant.SESSION, at, null, messageId, EndReason.AGENT_LOST,
-            lost.id() + " was lost"));
-      }
-    }
-    return persist(state, events, null, null, false);
-  }
-
-  /** After a restart or move: devices presence still counts but that did not re-attach are disconnected. */
-  private ReplyEffect<SessionEvent, SessionState> reattachCheck(SessionState state) {
-    List<EventAt> events = new ArrayList<>();
-    Instant graceUntil = clock.instant().plus(settings.grace());
-    for (Map.Entry<String, Presence> entry : state.presence().entrySet()) {
-      Participant p = state.participants().get(entry.getKey());
-      if (p == null) continue;
-      List<String> missing = new ArrayList<>();
-      for (String device : entry.getValue().devices()) {
-        boolean back = attachments.values().stream().anyMatch(a -> a.sameDevice(new Attach(p, device, true)));
-        if (!back) missing.add(device);
-      }
-      int remaining = entry.getValue().devices().size();
-      for (String device : missing) {
-        remaining--;
-        Instant until = remaining == 0 ? graceUntil : null;
-        if (until != null) timers.startSingleTimer(graceKey(p.id()), new GraceExpired(p.id()), settings.grace());
-        events.add((o, at) -> new SessionEvent.ParticipantDisconnected(o, p, at, null, p, device, "not_reattached", until));
-      }
-    }
-    events.addAll(audienceChange(state));
-    return events.isEmpty() ? Effect().noReply() : persist(state, events, null, null, false);
+    return applyPresence(state, presenceRules.detached(state, attachments.values(), gone, reason, clock.instant()), false);
   }
 
   private ReplyEffect<SessionEvent, SessionState> stallCheck(SessionState state, StallCheck cmd) {
