@@ -40,10 +40,8 @@ public final class ControlRules {
   }
 
   public static Decision decide(SessionState state, Participant by, ControlRequest request) {
+    // A closed session never gets here: SessionEntity's closed phase refuses every control change.
     Control control = state.control();
-    if (control instanceof Control.Closed) {
-      return Decision.refuse(ErrorCode.SESSION_CLOSED, "the session is closed");
-    }
     if (request instanceof RequestTransfer r) return transfer(state, control, by, r);
     if (request instanceof AcceptTransfer) return accept(state, control, by);
     if (request instanceof CancelTransfer c) return cancel(control, by, c);
