@@ -80,6 +80,15 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * entity writes its tombstone (after which it persists nothing and refuses everything with
  * session_erased), cuts off its subscribers, and only then deletes its older rows, off the
  * actor's thread. Any later incarnation, on any node, replays just the tombstone.
+ *
+ * <p>Why this file is still over ~400 lines: it is the one place that turns decisions into
+ * Pekko effects (persist, then publish, then reply; timers; stop), and those effects can only
+ * be built inside the behavior. The decisions themselves live in rule classes
+ * ({@code PresenceRules}, {@code ControlRules}, {@code AppendRules}, {@code ProducerCheck}),
+ * delivery in {@link Subscribers}. What is left here: the per-phase handler wiring, the batch
+ * write with coalesced deltas, erasure (whose ordering against the actor's own writes is the
+ * point) and the journal-outage answers. Candidates to move next: the post-write side effects
+ * (stall timers, queue index, lifecycle) and the erasure purge, into their own classes.
  */
 public final class SessionEntity
     extends EventSourcedBehaviorWithEnforcedReplies<SessionCommand, SessionEvent, SessionState> {
