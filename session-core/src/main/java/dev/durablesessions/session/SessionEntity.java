@@ -251,13 +251,13 @@ public final class SessionEntity
   @Override
   public CommandHandlerWithReply<SessionCommand, SessionEvent, SessionState> commandHandler() {
     CommandHandlerWithReplyBuilder<SessionCommand, SessionEvent, SessionState> builder = newCommandHandlerWithReplyBuilder();
-    refusingAll(builder.forState(SessionState::erased), this::erasedRefusal)
-        .onCommand(Erase.class, this::eraseAgain)
-        .onAnyCommand(SessionEntity::unknownCommand);
-    refusingAll(builder.forState(state -> !state.created()), this::notFound)
+    // A phase's own handlers come first: the first handler that matches a command wins.
+    refusingAll(builder.forState(SessionState::erased)
+        .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
+        .onCommand(Erase.class, this::eraseAgain), this::erasedRefusal);
+    refusingAll(builder.forState(state -> !state.created())
         .onCommand(Create.class, this::create)
-        .onCommand(Erase.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
-        .onAnyCommand(SessionEntity::unknownCommand);
+        .onCommand(Erase.class, (s, c) -> Effect().reply(c.replyTo(), notFound())), this::notFound);
     live(builder.forState(SessionState::closed)
         .onCommand(Append.class, this::appendWhenClosed)
         .onCommand(ChangeControl.class, (s, c) -> Effect().reply(c.replyTo(), closedRefusal())));
@@ -272,15 +272,15 @@ public final class SessionEntity
   }
 
   /**
-   * A phase in which the session does nothing: every request is refused with {@code refusal},
-   * a subscriber is told so, a goodbye is acknowledged, timers and renewals of an earlier phase
-   * are dropped. Passivation stops the actor (erased) or is left to the caller (not created).
+   * A phase in which the session does nothing: every other request is refused with
+   * {@code refusal}, a subscriber is told so, a goodbye is acknowledged, timers and renewals of
+   * an earlier phase are dropped, passivation stops the actor. Create and Erase differ per
+   * phase, so the caller registers them before this.
    */
-  private CommandHandlerWithReplyBuilderByState<SessionCommand, SessionEvent, SessionState, SessionState> refusingAll(
+  private void refusingAll(
       CommandHandlerWithReplyBuilderByState<SessionCommand, SessionEvent, SessionState, SessionState> phase,
       java.util.function.Supplier<Refused> refusal) {
-    return phase
-        .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
+    phase
         .onCommand(Join.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
         .onCommand(Leave.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
         .onCommand(Append.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
@@ -300,7 +300,8 @@ public final class SessionEntity
         .onCommand(GraceExpired.class, (s, c) -> Effect().noReply())
         .onCommand(ReattachCheck.class, (s, c) -> Effect().noReply())
         .onCommand(StallCheck.class, (s, c) -> Effect().noReply())
-        .onCommand(FlushDeltas.class, (s, c) -> Effect().noReply());
+        .onCommand(FlushDeltas.class, (s, c) -> Effect().noReply())
+        .onAnyCommand(SessionEntity::unknownCommand);
   }
 
   /** What an open and a closed session both do: membership, subscribers, presence, timers, views, erasure. */
