@@ -27,12 +27,13 @@ import dev.durablesessions.session.erasure.ErasureReason;
 import dev.durablesessions.session.erasure.ErasureStore;
 import dev.durablesessions.session.metrics.SessionMetrics;
 import dev.durablesessions.session.presence.Attachment;
-import dev.durablesessions.session.presence.Presence;
+import dev.durablesessions.session.presence.PresenceRules;
 import dev.durablesessions.session.producer.ProducerCheck;
 import dev.durablesessions.session.producer.ProducerStamp;
 import dev.durablesessions.session.producer.SeqRange;
 import dev.durablesessions.session.resume.RecentEvents;
-import dev.durablesessions.session.streaming.DeltaCoalescer;
+import dev.durablesessions.session.answer.DeltaCoalescer;
+import dev.durablesessions.session.answer.OpenStreams;
 import dev.durablesessions.session.transfer.ControlRules;
 import dev.durablesessions.session.transfer.QueueDirectory;
 import java.time.Clock;
@@ -59,6 +60,7 @@ import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -78,6 +80,15 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * entity writes its tombstone (after which it persists nothing and refuses everything with
  * session_erased), cuts off its subscribers, and only then deletes its older rows, off the
  * actor's thread. Any later incarnation, on any node, replays just the tombstone.
+ *
+ * <p>Why this file is still over ~400 lines: it is the one place that turns decisions into
+ * Pekko effects (persist, then publish, then reply; timers; stop), and those effects can only
+ * be built inside the behavior. The decisions themselves live in rule classes
+ * ({@code PresenceRules}, {@code ControlRules}, {@code AppendRules}, {@code ProducerCheck}),
+ * delivery in {@link Subscribers}. What is left here: the per-phase handler wiring, the batch
+ * write with coalesced deltas, erasure (whose ordering against the actor's own writes is the
+ * point) and the journal-outage answers. Candidates to move next: the post-write side effects
+ * (stall timers, queue index, lifecycle) and the erasure purge, into their own classes.
  */
 public final class SessionEntity
     extends EventSourcedBehaviorWithEnforcedReplies<SessionCommand, SessionEvent, SessionState> {
@@ -131,9 +142,9 @@ public final class SessionEntity
   private final TimerScheduler<SessionCommand> timers;
   private final RecentEvents recent;
   private final DeltaCoalescer coalescer;
-  private final Map<ActorRef<Feed>, Attachment> attachments = new HashMap<>();
+  private final Subscribers subscribers;
   private final JournalGuard<SessionCommand> journal;
-  private boolean streamingToNobody;
+  private final PresenceRules presenceRules;
   /** Counted in the active-sessions gauge: once per actor, however often a journal failure restarts it. */
   private boolean counted;
 
@@ -151,7 +162,9 @@ public final class SessionEntity
     this.ctx = ctx;
     this.timers = timers;
     this.recent = new RecentEvents(settings.recentEvents());
+    this.subscribers = new Subscribers(sessionId, ctx, recent);
     this.coalescer = new DeltaCoalescer(settings.coalesceMaxBytes());
+    this.presenceRules = new PresenceRules(settings.grace(), settings.reattachWindow(), settings.receiptInterval());
     this.journal = new JournalGuard<>("session", sessionId, ctx, this::refuseWhileJournalDown);
   }
 
@@ -199,7 +212,7 @@ public final class SessionEntity
           journal.stopped();
           if (counted) SessionMetrics.SESSIONS_ACTIVE.dec();
           if (lifecycle != null && state.created()) lifecycle.tell(new SessionLifecycle.Inactive(sessionId));
-          if (streamingToNobody) SessionMetrics.STREAMING_TO_NOBODY.dec();
+          subscribers.stopped();
         })
         .build();
   }
@@ -213,17 +226,7 @@ public final class SessionEntity
     }
     if (!state.created()) return;
     if (lifecycle != null) lifecycle.tell(new SessionLifecycle.Active(sessionId, false));
-    Instant now = clock.instant();
-    boolean anyOnline = false;
-    for (Map.Entry<String, Presence> p : state.presence().entrySet()) {
-      Presence presence = p.getValue();
-      if (presence.status() == Presence.Status.ONLINE) anyOnline = true;
-      if (presence.status() == Presence.Status.DISCONNECTED && presence.graceUntil() != null) {
-        Duration left = Duration.between(now, presence.graceUntil());
-        timers.startSingleTimer(graceKey(p.getKey()), new GraceExpired(p.getKey()), left.isNegative() ? Duration.ZERO : left);
-      }
-    }
-    if (anyOnline) timers.startSingleTimer(ReattachCheck.INSTANCE, settings.reattachWindow());
+    applyTimers(presenceRules.recovered(state, clock.instant()).timers());
     for (String messageId : state.openStreams().keySet()) {
       if (!state.stalled().containsKey(messageId)) armStallCheck(messageId);
     }
@@ -237,53 +240,77 @@ public final class SessionEntity
 
   // ---------------------------------------------------------------- commands
 
+  /**
+   * One handler set per phase, so what a phase allows is visible here: an erased session refuses
+   * everything (erasing again finishes the deletion); one not created yet only accepts being
+   * created; a closed one refuses appends and control changes (a retried append that was
+   * written before the close is still answered as the duplicate it is); an open one does it all.
+   * Every command that carries a {@code replyTo} gets an answer in every phase; a command type no
+   * phase knows is a programming error and fails loudly.
+   */
   @Override
   public CommandHandlerWithReply<SessionCommand, SessionEvent, SessionState> commandHandler() {
     CommandHandlerWithReplyBuilder<SessionCommand, SessionEvent, SessionState> builder = newCommandHandlerWithReplyBuilder();
-    builder
-        .forState(SessionState::erased)
-        .onCommand(Erase.class, this::eraseAgain)
+    // A phase's own handlers come first: the first handler that matches a command wins.
+    refusingAll(builder.forState(SessionState::erased)
         .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
-        .onCommand(Join.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
-        .onCommand(Leave.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
-        .onCommand(Append.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
-        .onCommand(ChangeControl.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
-        .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
-        .onCommand(SessionCommand.GetState.class, (s, c) -> Effect().reply(c.replyTo(), erasedRefusal()))
-        .onCommand(Subscribe.class, (s, c) -> refuseSubscriber(c.subscriber(), erasedRefusal()))
-        .onCommand(KeepAlive.class, (s, c) -> refuseSubscriber(c.subscriber(), erasedRefusal()))
-        .onCommand(Unsubscribe.class, (s, c) -> {
-          c.subscriber().tell(new Feed.Detached());
-          return Effect().noReply();
-        })
-        .onCommand(Passivate.class, (s, c) -> Effect().stop().thenNoReply())
-        .onAnyCommand((s, c) -> Effect().noReply());
-    builder
-        .forState(state -> !state.created())
+        .onCommand(Erase.class, this::eraseAgain), this::erasedRefusal);
+    refusingAll(builder.forState(state -> !state.created())
         .onCommand(Create.class, this::create)
-        .onCommand(Erase.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
-        .onCommand(Join.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
-        .onCommand(Leave.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
-        .onCommand(Append.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
-        .onCommand(ChangeControl.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
-        .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
-        .onCommand(SessionCommand.GetState.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
-        .onCommand(Subscribe.class, (s, c) -> refuseSubscriber(c.subscriber(), notFound()))
-        .onCommand(KeepAlive.class, (s, c) -> refuseSubscriber(c.subscriber(), notFound()))
+        .onCommand(Erase.class, (s, c) -> Effect().reply(c.replyTo(), notFound())), this::notFound);
+    live(builder.forState(SessionState::closed)
+        .onCommand(Append.class, this::appendWhenClosed)
+        .onCommand(ChangeControl.class, (s, c) -> Effect().reply(c.replyTo(), closedRefusal())));
+    live(builder.forState(SessionState::created)
+        .onCommand(Append.class, this::append)
+        .onCommand(ChangeControl.class, this::changeControl));
+    return builder.build();
+  }
+
+  private static ReplyEffect<SessionEvent, SessionState> unknownCommand(SessionState state, SessionCommand command) {
+    throw new IllegalStateException("no handler for " + command.getClass().getName() + " in this phase");
+  }
+
+  /**
+   * A phase in which the session does nothing: every other request is refused with
+   * {@code refusal}, a subscriber is told so, a goodbye is acknowledged, timers and renewals of
+   * an earlier phase are dropped, passivation stops the actor. Create and Erase differ per
+   * phase, so the caller registers them before this.
+   */
+  private void refusingAll(
+      CommandHandlerWithReplyBuilderByState<SessionCommand, SessionEvent, SessionState, SessionState> phase,
+      java.util.function.Supplier<Refused> refusal) {
+    phase
+        .onCommand(Join.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
+        .onCommand(Leave.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
+        .onCommand(Append.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
+        .onCommand(ChangeControl.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
+        .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
+        .onCommand(SessionCommand.GetState.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
+        .onCommand(Subscribe.class, (s, c) -> refuseSubscriber(c.subscriber(), refusal.get()))
+        .onCommand(KeepAlive.class, (s, c) -> refuseSubscriber(c.subscriber(), refusal.get()))
         .onCommand(Unsubscribe.class, (s, c) -> {
           c.subscriber().tell(new Feed.Detached());
           return Effect().noReply();
         })
         .onCommand(Passivate.class, (s, c) -> Effect().stop().thenNoReply())
-        .onAnyCommand((s, c) -> Effect().noReply());
-    builder
-        .forState(SessionState::created)
+        // No replyTo: nothing to answer, nothing to do in a phase without subscribers, presence or streams.
+        .onCommand(SessionCommand.Acknowledge.class, (s, c) -> Effect().noReply())
+        .onCommand(SubscriberTerminated.class, (s, c) -> Effect().noReply())
+        .onCommand(GraceExpired.class, (s, c) -> Effect().noReply())
+        .onCommand(ReattachCheck.class, (s, c) -> Effect().noReply())
+        .onCommand(StallCheck.class, (s, c) -> Effect().noReply())
+        .onCommand(FlushDeltas.class, (s, c) -> Effect().noReply())
+        .onAnyCommand(SessionEntity::unknownCommand);
+  }
+
+  /** What an open and a closed session both do: membership, subscribers, presence, timers, views, erasure. */
+  private void live(CommandHandlerWithReplyBuilderByState<SessionCommand, SessionEvent, SessionState, SessionState> phase) {
+    phase
         .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(),
             new Refused(ErrorCode.SESSION_EXISTS, "session " + sessionId + " already exists")))
         .onCommand(Join.class, this::join)
         .onCommand(Leave.class, this::leave)
-        .onCommand(Append.class, this::append)
-        .onCommand(ChangeControl.class, this::changeControl)
         .onCommand(Subscribe.class, (s, c) -> subscribe(s, c.subscriber(), c.attach(), c.afterOffset(), c.maxReplay()))
         .onCommand(KeepAlive.class, this::keepAlive)
         .onCommand(SessionCommand.Acknowledge.class, this::acknowledge)
@@ -292,15 +319,16 @@ public final class SessionEntity
           return detach(s, c.subscriber(), c.reason());
         })
         .onCommand(SubscriberTerminated.class, (s, c) -> detach(s, c.subscriber(), "connection_lost"))
-        .onCommand(GraceExpired.class, this::graceExpired)
-        .onCommand(ReattachCheck.class, (s, c) -> reattachCheck(s))
+        .onCommand(GraceExpired.class, (s, c) -> applyPresence(s, presenceRules.graceExpired(s, c.participantId(), clock.instant()), false))
+        .onCommand(ReattachCheck.class,
+            (s, c) -> applyPresence(s, presenceRules.reattachCheck(s, subscribers.attachments(), clock.instant()), false))
         .onCommand(StallCheck.class, this::stallCheck)
         .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), summary(s)))
         .onCommand(SessionCommand.GetState.class, (s, c) -> Effect().reply(c.replyTo(), new StateReply.StateNow(s)))
         .onCommand(FlushDeltas.class, (s, c) -> flush(s))
         .onCommand(Erase.class, this::erase)
-        .onCommand(Passivate.class, this::passivate);
-    return builder.build();
+        .onCommand(Passivate.class, this::passivate)
+        .onAnyCommand(SessionEntity::unknownCommand);
   }
 
   private ReplyEffect<SessionEvent, SessionState> create(SessionState state, Create cmd) {
@@ -326,38 +354,17 @@ public final class SessionEntity
     }
     timers.cancel(graceKey(cmd.participant().id()));
     // Whoever says goodbye stops what they were streaming: those runs end as cancelled.
-    List<EventAt> events = new ArrayList<>();
-    for (Map.Entry<String, String> open : state.openStreams().entrySet()) {
-      if (open.getValue().equals(cmd.participant().id())) {
-        String messageId = open.getKey();
-        events.add((o, at) -> new SessionEvent.StreamEnded(o, cmd.participant(), at, null, messageId, EndReason.CANCELLED, "left"));
-      }
-    }
+    List<EventAt> events = new ArrayList<>(
+        OpenStreams.endAll(state, owner -> owner.equals(cmd.participant().id()), cmd.participant(), EndReason.CANCELLED, "left"));
     events.add((o, at) -> new SessionEvent.ParticipantLeft(o, cmd.participant(), at, null, cmd.participant()));
     return persist(state, events, cmd.replyTo(), null, false);
   }
 
   private ReplyEffect<SessionEvent, SessionState> append(SessionState state, Append cmd) {
+    ReplyEffect<SessionEvent, SessionState> known = answerKnownProducerSeq(state, cmd);
+    if (known != null) return known;
     Participant by = cmd.by();
-    // Producers are scoped to their participant: nobody can fence or gap another's producer.
-    if (cmd.producer() != null && (cmd.producer().id() == null || cmd.producer().id().isBlank())) {
-      return Effect().reply(cmd.replyTo(), new Refused(ErrorCode.INVALID_REQUEST, "producer needs an id, and epoch and seq >= 0"));
-    }
-    ProducerStamp stamp = cmd.producer() == null ? null
-        : new ProducerStamp(by.id() + "::" + cmd.producer().id(), cmd.producer().epoch(), cmd.producer().seq());
-    if (stamp != null) {
-      // Before the body is judged: a retry of something already written is a duplicate, even
-      // if the same body would be refused now (a stream.start whose stream is open, say).
-      ProducerCheck check = ProducerCheck.of(state.producer(stamp.id()), coalescer.heldRange(stamp.id()), stamp);
-      if (check instanceof ProducerCheck.Rejected r) {
-        return Effect().reply(cmd.replyTo(), new Refused(r.code(), r.message().replace(by.id() + "::", "")));
-      } else if (check instanceof ProducerCheck.Committed c) {
-        return Effect().reply(cmd.replyTo(), new Accepted(c.offset(), stamp.seq(), true));
-      } else if (check instanceof ProducerCheck.Pending) {
-        coalescer.holdDuplicate(cmd.replyTo(), stamp.seq());
-        return Effect().noReply();
-      }
-    }
+    ProducerStamp stamp = stamp(cmd);
     // A refused append does not use up its sequence: the producer may send it again, fixed.
     Refused refused = AppendRules.check(state, by, cmd.body());
     if (refused != null) return Effect().reply(cmd.replyTo(), refused);
@@ -369,6 +376,42 @@ public final class SessionEntity
     SeqRange range = stamp == null ? null : SeqRange.of(stamp);
     return persist(state, List.of((o, at) -> AppendRules.toEvent(o, at, by, range, cmd.body(), state)), cmd.replyTo(),
         stamp == null ? null : stamp.seq(), true);
+  }
+
+  /** Closed: a retry of something written before the close is still a duplicate; anything new is refused. */
+  private ReplyEffect<SessionEvent, SessionState> appendWhenClosed(SessionState state, Append cmd) {
+    ReplyEffect<SessionEvent, SessionState> known = answerKnownProducerSeq(state, cmd);
+    return known != null ? known : Effect().reply(cmd.replyTo(), closedRefusal());
+  }
+
+  /**
+   * The producer rule, before the body is judged: a retry of something already written is a
+   * duplicate, even if the same body would be refused now (a stream.start whose stream is open,
+   * say). Null when the append is new (or carries no producer) and its body decides.
+   */
+  private ReplyEffect<SessionEvent, SessionState> answerKnownProducerSeq(SessionState state, Append cmd) {
+    Participant by = cmd.by();
+    // Producers are scoped to their participant: nobody can fence or gap another's producer.
+    if (cmd.producer() != null && (cmd.producer().id() == null || cmd.producer().id().isBlank())) {
+      return Effect().reply(cmd.replyTo(), new Refused(ErrorCode.INVALID_REQUEST, "producer needs an id, and epoch and seq >= 0"));
+    }
+    ProducerStamp stamp = stamp(cmd);
+    if (stamp == null) return null;
+    ProducerCheck check = ProducerCheck.of(state.producer(stamp.id()), coalescer.heldRange(stamp.id()), stamp);
+    if (check instanceof ProducerCheck.Rejected r) {
+      return Effect().reply(cmd.replyTo(), new Refused(r.code(), r.message().replace(by.id() + "::", "")));
+    } else if (check instanceof ProducerCheck.Committed c) {
+      return Effect().reply(cmd.replyTo(), new Accepted(c.offset(), stamp.seq(), true));
+    } else if (check instanceof ProducerCheck.Pending) {
+      coalescer.holdDuplicate(cmd.replyTo(), stamp.seq());
+      return Effect().noReply();
+    }
+    return null;
+  }
+
+  private static ProducerStamp stamp(Append cmd) {
+    return cmd.producer() == null ? null
+        : new ProducerStamp(cmd.by().id() + "::" + cmd.producer().id(), cmd.producer().epoch(), cmd.producer().seq());
   }
 
   private ReplyEffect<SessionEvent, SessionState> changeControl(SessionState state, ChangeControl cmd) {
@@ -399,7 +442,7 @@ public final class SessionEntity
   /** Longer while nobody but agents watches: fewer, larger events cost less to store and deliver. */
   private Duration linger() {
     Duration idle = settings.coalesceLingerWithoutAudience();
-    return audiencePresent() || idle.compareTo(settings.coalesceLinger()) < 0 ? settings.coalesceLinger() : idle;
+    return subscribers.audiencePresent() || idle.compareTo(settings.coalesceLinger()) < 0 ? settings.coalesceLinger() : idle;
   }
 
   /** Writes the held deltas, if any, as one event and answers every sequence they stand for. */
@@ -505,16 +548,7 @@ public final class SessionEntity
 
   /** Subscribers are told (their sockets close with session_erased) and forgotten; the indexes forget the session. */
   private void cutOffEverythingLive() {
-    Refused gone = erasedRefusal();
-    for (ActorRef<Feed> subscriber : attachments.keySet()) {
-      ctx.unwatch(subscriber);
-      subscriber.tell(gone);
-    }
-    attachments.clear();
-    if (streamingToNobody) {
-      streamingToNobody = false;
-      SessionMetrics.STREAMING_TO_NOBODY.dec();
-    }
+    subscribers.cutOff(erasedRefusal());
     if (queues != null) queues.tell(new QueueDirectory.Remove(sessionId));
     if (lifecycle != null) lifecycle.tell(new SessionLifecycle.Inactive(sessionId));
   }
@@ -555,164 +589,58 @@ public final class SessionEntity
 
   private ReplyEffect<SessionEvent, SessionState> subscribe(
       SessionState state, ActorRef<Feed> subscriber, Attach attach, long afterOffset, int maxReplay) {
-    if (afterOffset < 0) {
-      return refuseSubscriber(subscriber, new Refused(ErrorCode.INVALID_OFFSET, "offset must be >= 0"));
-    }
-    if (afterOffset > state.head()) {
-      return refuseSubscriber(subscriber, new Refused(ErrorCode.OFFSET_BEYOND_HEAD,
-          "offset " + afterOffset + " is beyond the head " + state.head()));
-    }
-    Instant now = clock.instant();
-    if (attachments.put(subscriber, Attachment.start(attach, now, afterOffset)) == null) {
-      ctx.watchWith(subscriber, new SubscriberTerminated(subscriber));
-    }
-    long head = state.head();
-    if (head - afterOffset <= maxReplay && recent.covers(afterOffset, head)) {
-      subscriber.tell(new Feed.Attached(sessionId, ctx.getSelf(), head, afterOffset + 1));
-      List<SessionEvent> backlog = afterOffset < head ? recent.after(afterOffset) : List.of();
-      if (!backlog.isEmpty()) subscriber.tell(new Feed.Events(backlog));
-    } else {
-      // Older than the tail, or more than the subscriber takes at once: it reads (afterOffset, head] from the journal.
-      subscriber.tell(new Feed.Attached(sessionId, ctx.getSelf(), head, head + 1));
-    }
-    return connectPresence(state, attach);
+    Refused refused = subscribers.attach(state, subscriber, attach, afterOffset, maxReplay, clock.instant());
+    return refused != null ? Effect().noReply() : connectPresence(state, attach);
   }
 
   /** A device that presence does not count yet becomes connected (and its participant's grace ends). */
   private ReplyEffect<SessionEvent, SessionState> connectPresence(SessionState state, Attach attach) {
-    if (!attach.presence()) return Effect().noReply();
-    Participant p = attach.participant();
-    Presence presence = state.presenceOf(p.id());
-    List<EventAt> events = new ArrayList<>();
-    if (presence == null || !presence.devices().contains(attach.device())) {
-      timers.cancel(graceKey(p.id()));
-      // A first-time participant joins, then connects.
-      events.add((o, at) -> new SessionEvent.ParticipantConnected(o, p, at, null, p, attach.device()));
+    return applyPresence(state, presenceRules.attached(state, subscribers.attachments(), attach), true);
+  }
+
+  /** Starts and cancels what the rules asked for, then persists their events (if any). */
+  private ReplyEffect<SessionEvent, SessionState> applyPresence(SessionState state, PresenceRules.Decision decision, boolean autoJoin) {
+    applyTimers(decision.timers());
+    return decision.events().isEmpty() ? Effect().noReply() : persist(state, decision.events(), null, null, autoJoin);
+  }
+
+  private void applyTimers(List<PresenceRules.TimerRequest> requests) {
+    for (PresenceRules.TimerRequest request : requests) {
+      if (request instanceof PresenceRules.TimerRequest.StartGrace g) {
+        timers.startSingleTimer(graceKey(g.participantId()), new GraceExpired(g.participantId()), g.after());
+      } else if (request instanceof PresenceRules.TimerRequest.CancelGrace c) {
+        timers.cancel(graceKey(c.participantId()));
+      } else if (request instanceof PresenceRules.TimerRequest.StartReattachCheck r) {
+        timers.startSingleTimer(ReattachCheck.INSTANCE, r.after());
+      } else {
+        throw new IllegalStateException("unknown timer request " + request);
+      }
     }
-    events.addAll(audienceChange(state));
-    return events.isEmpty() ? Effect().noReply() : persist(state, events, null, null, true);
-  }
-
-  /** Somebody other than agents is attached now: when that flips, agents are told (and coalescing relaxes). */
-  private boolean audiencePresent() {
-    return attachments.values().stream().anyMatch(a -> a.attach().presence() && a.attach().participant().role() != Role.AGENT);
-  }
-
-  private List<EventAt> audienceChange(SessionState state) {
-    boolean present = audiencePresent();
-    if (present == state.audience()) return List.of();
-    int devices = (int) attachments.values().stream()
-        .filter(a -> a.attach().presence() && a.attach().participant().role() != Role.AGENT).count();
-    return List.of((o, at) -> new SessionEvent.AudienceChanged(o, Participant.SESSION, at, null, present, devices));
   }
 
   private ReplyEffect<SessionEvent, SessionState> acknowledge(SessionState state, SessionCommand.Acknowledge cmd) {
-    Attachment known = attachments.get(cmd.subscriber());
+    Attachment known = subscribers.get(cmd.subscriber());
     if (known == null || cmd.offset() <= known.acked() || cmd.offset() > state.head()) return Effect().noReply();
     Attachment acked = known.acknowledged(cmd.offset(), cmd.at());
-    attachments.put(cmd.subscriber(), acked);
-    List<EventAt> receipt = receiptIfDue(state, acked, false);
+    subscribers.update(cmd.subscriber(), acked);
+    List<EventAt> receipt = presenceRules.receiptIfDue(state, acked, false);
     return receipt.isEmpty() ? Effect().noReply() : persist(state, receipt, null, null, false);
   }
 
-  /** A receipt when the device's confirmed offset moved on and its last receipt is old enough (or it is leaving). */
-  private List<EventAt> receiptIfDue(SessionState state, Attachment a, boolean leaving) {
-    if (!a.attach().presence() || a.acked() < 0) return List.of();
-    Participant p = a.attach().participant();
-    String key = SessionState.receiptKey(p.id(), a.attach().device());
-    SessionState.Receipt last = state.receipts().get(key);
-    if (last != null && last.delivered() >= a.acked()) return List.of();
-    if (!leaving && last != null && Duration.between(last.at(), a.ackedAt()).compareTo(settings.receiptInterval()) < 0) {
-      return List.of();
-    }
-    long offset = a.acked();
-    Instant when = a.ackedAt();
-    return List.of((o, at) -> new SessionEvent.ReceiptRecorded(o, p, at, null, p, a.attach().device(), offset, when));
-  }
-
   private ReplyEffect<SessionEvent, SessionState> keepAlive(SessionState state, KeepAlive cmd) {
-    Attachment known = attachments.get(cmd.subscriber());
+    Attachment known = subscribers.get(cmd.subscriber());
     if (known != null) {
-      attachments.put(cmd.subscriber(), known.renewed(cmd.lastActivity(), cmd.deliveredOffset()));
+      subscribers.update(cmd.subscriber(), known.renewed(cmd.lastActivity(), cmd.deliveredOffset()));
       return Effect().noReply();
     }
     return subscribe(state, cmd.subscriber(), cmd.attach(), cmd.deliveredOffset(), cmd.maxReplay());
   }
 
-  /**
-   * A subscriber went away. If it was the last attachment of its device, the device is
-   * disconnected; if that was the participant's last device, its grace period starts.
-   */
+  /** A subscriber went away: presence decides whether its device, and then its participant, are gone. */
   private ReplyEffect<SessionEvent, SessionState> detach(SessionState state, ActorRef<Feed> subscriber, String reason) {
-    Attachment gone = attachments.remove(subscriber);
+    Attachment gone = subscribers.remove(subscriber);
     if (gone == null) return Effect().noReply();
-    ctx.unwatch(subscriber);
-    Attach attach = gone.attach();
-    if (!attach.presence()) return Effect().noReply();
-    List<EventAt> events = new ArrayList<>(receiptIfDue(state, gone, true));
-    boolean deviceStillAttached = attachments.values().stream().anyMatch(other -> other.sameDevice(attach));
-    if (!deviceStillAttached) events.addAll(disconnect(state, attach.participant(), attach.device(), reason));
-    events.addAll(audienceChange(state));
-    return events.isEmpty() ? Effect().noReply() : persist(state, events, null, null, false);
-  }
-
-  private List<EventAt> disconnect(SessionState state, Participant p, String device, String reason) {
-    Presence presence = state.presenceOf(p.id());
-    if (presence == null || !presence.devices().contains(device)) return List.of();
-    Instant graceUntil = null;
-    if (presence.devices().size() == 1) {
-      graceUntil = clock.instant().plus(settings.grace());
-      timers.startSingleTimer(graceKey(p.id()), new GraceExpired(p.id()), settings.grace());
-    }
-    Instant until = graceUntil;
-    return List.of((o, at) -> new SessionEvent.ParticipantDisconnected(o, p, at, null, p, device, reason, until));
-  }
-
-  /** Did not come back in time: lost, exactly once; a streaming agent's open messages end as agent_lost. */
-  private ReplyEffect<SessionEvent, SessionState> graceExpired(SessionState state, GraceExpired cmd) {
-    Presence presence = state.presenceOf(cmd.participantId());
-    if (presence == null || presence.status() != Presence.Status.DISCONNECTED) return Effect().noReply();
-    Instant now = clock.instant();
-    if (presence.graceUntil() != null && presence.graceUntil().isAfter(now)) {
-      timers.startSingleTimer(graceKey(cmd.participantId()), cmd, Duration.between(now, presence.graceUntil()));
-      return Effect().noReply();
-    }
-    Participant lost = state.participants().get(cmd.participantId());
-    if (lost == null) return Effect().noReply();
-    List<EventAt> events = new ArrayList<>();
-    events.add((o, at) -> new SessionEvent.ParticipantLost(o, Participant.SESSION, at, null, lost, "grace_expired"));
-    for (Map.Entry<String, String> open : state.openStreams().entrySet()) {
-      if (open.getValue().equals(lost.id())) {
-        String messageId = open.getKey();
-        events.add((o, at) -> new SessionEvent.StreamEnded(o, Participant.SESSION, at, null, messageId, EndReason.AGENT_LOST,
-            lost.id() + " was lost"));
-      }
-    }
-    return persist(state, events, null, null, false);
-  }
-
-  /** After a restart or move: devices presence still counts but that did not re-attach are disconnected. */
-  private ReplyEffect<SessionEvent, SessionState> reattachCheck(SessionState state) {
-    List<EventAt> events = new ArrayList<>();
-    Instant graceUntil = clock.instant().plus(settings.grace());
-    for (Map.Entry<String, Presence> entry : state.presence().entrySet()) {
-      Participant p = state.participants().get(entry.getKey());
-      if (p == null) continue;
-      List<String> missing = new ArrayList<>();
-      for (String device : entry.getValue().devices()) {
-        boolean back = attachments.values().stream().anyMatch(a -> a.sameDevice(new Attach(p, device, true)));
-        if (!back) missing.add(device);
-      }
-      int remaining = entry.getValue().devices().size();
-      for (String device : missing) {
-        remaining--;
-        Instant until = remaining == 0 ? graceUntil : null;
-        if (until != null) timers.startSingleTimer(graceKey(p.id()), new GraceExpired(p.id()), settings.grace());
-        events.add((o, at) -> new SessionEvent.ParticipantDisconnected(o, p, at, null, p, device, "not_reattached", until));
-      }
-    }
-    events.addAll(audienceChange(state));
-    return events.isEmpty() ? Effect().noReply() : persist(state, events, null, null, false);
+    return applyPresence(state, presenceRules.detached(state, subscribers.attachments(), gone, reason, clock.instant()), false);
   }
 
   private ReplyEffect<SessionEvent, SessionState> stallCheck(SessionState state, StallCheck cmd) {
@@ -732,16 +660,7 @@ public final class SessionEntity
   private void afterWrite(SessionState state, List<SessionEvent> events) {
     SessionMetrics.EVENTS_PERSISTED.inc(events.size());
     for (SessionEvent e : events) if (e instanceof SessionEvent.StreamDelta) SessionMetrics.DELTA_EVENTS.inc();
-    boolean nobody = !state.openStreams().isEmpty() && !audiencePresent();
-    if (nobody != streamingToNobody) {
-      streamingToNobody = nobody;
-      if (nobody) SessionMetrics.STREAMING_TO_NOBODY.inc();
-      else SessionMetrics.STREAMING_TO_NOBODY.dec();
-    }
-    if (!attachments.isEmpty()) {
-      Feed.Events message = new Feed.Events(events);
-      for (ActorRef<Feed> subscriber : attachments.keySet()) subscriber.tell(message);
-    }
+    subscribers.publish(state, events);
     for (SessionEvent e : events) {
       if (e instanceof SessionEvent.StreamStarted s) armStallCheck(s.messageId());
       else if (e instanceof SessionEvent.StreamDelta d) armStallCheck(d.messageId());
@@ -783,18 +702,12 @@ public final class SessionEntity
   private SummaryReply summary(SessionState s) {
     List<SummaryReply.ParticipantView> views = new ArrayList<>();
     for (Participant p : s.participants().values()) {
-      List<SummaryReply.DeviceView> devices = new ArrayList<>();
-      for (Attachment a : attachments.values()) {
-        if (a.attach().presence() && a.attach().participant().id().equals(p.id())) {
-          devices.add(new SummaryReply.DeviceView(a.attach().device(), a.since(), a.lastActivity(), a.delivered(),
-              a.acked() < 0 ? null : a.acked()));
-        }
-      }
+      List<SummaryReply.DeviceView> devices = subscribers.devicesOf(p.id());
       views.add(new SummaryReply.ParticipantView(p, s.presenceOf(p.id()), devices, s.agentStatus().get(p.id())));
     }
     return new SummaryReply.Summary(sessionId, s.head(), s.createdAt(), s.createdBy(), views,
         List.copyOf(s.openStreams().keySet()), s.stalled(), s.control(), s.latestNote(), SummaryReply.PendingApproval.of(s.approvals()),
-        attachments.size());
+        subscribers.size());
   }
 
   // ---------------------------------------------------------------- events
@@ -844,6 +757,10 @@ public final class SessionEntity
       throw new IllegalStateException("unhandled command " + command);
     }
     return true;
+  }
+
+  private static Refused closedRefusal() {
+    return new Refused(ErrorCode.SESSION_CLOSED, "the session is closed");
   }
 
   private Refused notFound() {

@@ -8,6 +8,7 @@ import dev.durablesessions.session.Participant;
 import dev.durablesessions.session.Role;
 import dev.durablesessions.session.SessionEvent;
 import dev.durablesessions.session.SessionState;
+import dev.durablesessions.session.answer.OpenStreams;
 import dev.durablesessions.session.transfer.ControlRequest.AcceptTransfer;
 import dev.durablesessions.session.transfer.ControlRequest.CancelTransfer;
 import dev.durablesessions.session.transfer.ControlRequest.Claim;
@@ -39,10 +40,8 @@ public final class ControlRules {
   }
 
   public static Decision decide(SessionState state, Participant by, ControlRequest request) {
+    // A closed session never gets here: SessionEntity's closed phase refuses every control change.
     Control control = state.control();
-    if (control instanceof Control.Closed) {
-      return Decision.refuse(ErrorCode.SESSION_CLOSED, "the session is closed");
-    }
     if (request instanceof RequestTransfer r) return transfer(state, control, by, r);
     if (request instanceof AcceptTransfer) return accept(state, control, by);
     if (request instanceof CancelTransfer c) return cancel(control, by, c);
@@ -147,26 +146,17 @@ public final class ControlRules {
     if (!supportOrAdmin(by) && !humanInControl) {
       return Decision.refuse(ErrorCode.FORBIDDEN, "only support, admins or the human in control close a session");
     }
-    List<EventAt> events = new ArrayList<>();
-    for (Map.Entry<String, String> open : state.openStreams().entrySet()) {
-      String messageId = open.getKey();
-      events.add((o, at) -> new SessionEvent.StreamEnded(o, by, at, null, messageId, EndReason.CANCELLED, "session closed"));
-    }
+    List<EventAt> events = new ArrayList<>(OpenStreams.endAll(state, owner -> true, by, EndReason.CANCELLED, "session closed"));
     events.add((o, at) -> new SessionEvent.SessionClosed(o, by, at, null, c.reason()));
     return Decision.write(events);
   }
 
   /** Open streams of agents end as cancelled when the agents lose the floor. */
   private static List<EventAt> cancelAgentStreams(SessionState state, Participant by) {
-    List<EventAt> events = new ArrayList<>();
-    for (Map.Entry<String, String> open : state.openStreams().entrySet()) {
-      Participant owner = state.participants().get(open.getValue());
-      if (owner != null && owner.role() == Role.AGENT) {
-        String messageId = open.getKey();
-        events.add((o, at) -> new SessionEvent.StreamEnded(o, by, at, null, messageId, EndReason.CANCELLED, "control transferred"));
-      }
-    }
-    return events;
+    return OpenStreams.endAll(state, owner -> {
+      Participant p = state.participants().get(owner);
+      return p != null && p.role() == Role.AGENT;
+    }, by, EndReason.CANCELLED, "control transferred");
   }
 
   public static String phase(Control control) {

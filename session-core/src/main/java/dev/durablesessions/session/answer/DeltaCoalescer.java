@@ -1,4 +1,4 @@
-package dev.durablesessions.session.streaming;
+package dev.durablesessions.session.answer;
 
 import dev.durablesessions.session.Outcome;
 import dev.durablesessions.session.Participant;
