@@ -62,6 +62,9 @@ final class AppendRules {
       if (s.text() == null) return invalid("suggestion needs text");
     } else if (body instanceof AppendBody.Commit c) {
       if (!mayKeepState(by)) return new Refused(ErrorCode.FORBIDDEN, "only agents and operators commit state");
+      if (c.evictedKeys() != null && c.evictedKeys().stream().anyMatch(java.util.Objects::isNull)) {
+        return invalid("evictedKeys is a list of strings");
+      }
       if (c.toolCallId() != null && !state.toolCalls().containsKey(c.toolCallId())) {
         return new Refused(ErrorCode.TOOL_CALL_NOT_FOUND, "no tool call " + c.toolCallId());
       }
