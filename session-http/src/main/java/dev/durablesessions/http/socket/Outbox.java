@@ -38,16 +38,21 @@ final class Outbox {
   private boolean followerWantsRoom;
   /** Answers (ack, error, attached) that found the queue full; they go out first when there is room. */
   private final Deque<Message> heldAnswers = new ArrayDeque<>();
-  /** While waiting for room: the queue's size at the last look, and when it last went down. */
-  private int lastQueued;
-  private Instant lastProgress = Instant.now();
-  private boolean waitingForRoom;
+  /** While waiting for room: is the client reading the queue down? */
+  private final StallWatch stallWatch;
 
   Outbox(ConnectionActor.Outbound lanes, SocketSettings settings, long afterOffset) {
     this.lanes = lanes;
     this.settings = settings;
     this.passed = afterOffset;
+    this.stallWatch = new StallWatch(settings.stallTimeout(), LONGEST_COUNTED_GAP);
   }
+
+  /**
+   * Looks come every few milliseconds; a longer gap between two means the node itself was not
+   * running (GC, starved CPU), and only this much of it counts against the client.
+   */
+  static final Duration LONGEST_COUNTED_GAP = Duration.ofMillis(200);
 
   /** The offset the follower rewinds to after an overflow: the last event queued or skipped. */
   long passed() {
@@ -109,29 +114,20 @@ final class Outbox {
   Room lookForRoom(Instant now) {
     if (!followerWantsRoom && heldAnswers.isEmpty()) return Room.NOTHING_WAITING;
     int queued = lanes.frames().size();
-    if (!waitingForRoom) {
-      waitingForRoom = true;
-      lastProgress = now;
-      lastQueued = queued;
-    }
     if (queued <= settings.outboundBuffer() / 4) {
       while (!heldAnswers.isEmpty() && lanes.frames().offer(heldAnswers.peek()) == QueueOfferResult.enqueued()) {
         heldAnswers.poll();
       }
+      stallWatch.reset();
       if (heldAnswers.isEmpty()) {
-        waitingForRoom = false;
         if (!followerWantsRoom) return Room.ANSWERS_SENT;
         followerWantsRoom = false;
         overflowed = false;
         return Room.FOLLOWER_READY;
       }
-      lastProgress = now;
-    } else if (queued < lastQueued) {
-      lastProgress = now;
-    } else if (Duration.between(lastProgress, now).compareTo(settings.stallTimeout()) > 0) {
+    } else if (stallWatch.stalled(now, queued)) {
       return Room.STALLED;
     }
-    lastQueued = queued;
     return Room.LOOK_AGAIN;
   }
 

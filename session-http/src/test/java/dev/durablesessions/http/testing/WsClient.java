@@ -102,15 +102,37 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     }
   }
 
+  /**
+   * The next frame. Fails at once (naming the close code and the last frames seen) when the
+   * socket has closed and nothing is left to read, rather than waiting out {@link #WAIT}.
+   */
   public JsonNode next() {
     try {
-      JsonNode frame = frames.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-      assertNotNull(frame, "no frame within " + WAIT);
-      return frame;
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (true) {
+        JsonNode frame = frames.poll(100, TimeUnit.MILLISECONDS);
+        if (frame != null) {
+          String shown = frame.toString();
+          synchronized (recent) {
+            recent.addLast(shown.length() > 200 ? shown.substring(0, 200) + "..." : shown);
+            if (recent.size() > 5) recent.removeFirst();
+          }
+          return frame;
+        }
+        if (closed.isDone() && frames.isEmpty()) {
+          throw new AssertionError("the socket closed (code " + closed.getNow(null) + ") with no frame left; last frames: " + recent);
+        }
+        if (System.nanoTime() > deadline) {
+          assertNotNull(null, "no frame within " + WAIT + "; last frames: " + recent);
+        }
+      }
     } catch (InterruptedException e) {
       throw new IllegalStateException(e);
     }
   }
+
+  /** The last few frames returned, shortened: named when a wait fails. */
+  private final java.util.ArrayDeque<String> recent = new java.util.ArrayDeque<>();
 
   /** The next frame matching, skipping others. */
   public JsonNode next(Predicate<JsonNode> wanted) {
