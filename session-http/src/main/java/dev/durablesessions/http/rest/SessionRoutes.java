@@ -73,12 +73,20 @@ public final class SessionRoutes extends AllDirectives {
     this.limits = RateLimits.get(system);
     this.control = new ControlRoutes(system, sharding, askTimeout);
     this.approvals = new ApprovalRoutes(sharding, askTimeout, limits);
-    this.state = new StateRoutes(sharding, journal, askTimeout, system.settings().config());
+    this.state = new StateRoutes(views(system, journal), journal);
     this.log = new dev.durablesessions.http.durablestreams.SessionLogRoutes(system, journal,
         dev.durablesessions.session.resume.FollowerSettings.fromConfig(system.settings().config()),
         dev.durablesessions.durablestream.StreamSettings.fromConfig(system.settings().config()), askTimeout);
     this.erasures = new ErasureRoutes(sharding, dev.durablesessions.session.erasure.ErasureStore.forJournal(system),
         system.settings().config().getDuration("durable-sessions.erasure.ask-timeout"));
+  }
+
+  /** The read side's views, with the resume package bounded as configured ({@code durable-sessions.http.resume}). */
+  public static dev.durablesessions.session.views.SessionViews views(ActorSystem<?> system, SessionJournal journal) {
+    com.typesafe.config.Config config = system.settings().config();
+    return new dev.durablesessions.session.views.SessionViews(ClusterSharding.get(system), journal,
+        config.getDuration("durable-sessions.http.ask-timeout"),
+        config.getInt("durable-sessions.http.resume.window"), config.getInt("durable-sessions.http.resume.max-events"));
   }
 
   public Route routes() {
@@ -237,31 +245,16 @@ public final class SessionRoutes extends AllDirectives {
       if (json == null || !json.isObject() || !json.hasNonNull("text") || !json.get("text").isTextual()) {
         return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "body needs a string \"text\""));
       }
-      ProducerStamp stamp = null;
-      if (json.hasNonNull("producer")) {
-        try {
-          stamp = Json.MAPPER.treeToValue(json.get("producer"), ProducerStamp.class);
-        } catch (Exception e) {
-          return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "producer is {\"id\", \"epoch\", \"seq\"}"));
+      return RestAppends.withProducer(json, producer -> {
+        if (json.hasNonNull("messageId") && !json.get("messageId").isTextual()) {
+          return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "messageId is a string"));
         }
-      }
-      if (json.hasNonNull("messageId") && !json.get("messageId").isTextual()) {
-        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "messageId is a string"));
-      }
-      String messageId = json.hasNonNull("messageId") ? json.get("messageId").textValue() : null;
-      AppendBody message = new AppendBody.PostMessage(messageId, json.get("text").asText());
-      ProducerStamp producer = stamp;
-      return onSuccess(
-          ask(sessionId, (ActorRef<Outcome> r) -> new SessionCommand.Append(identity.participant(), message, producer, r)),
-          outcome -> {
-            if (outcome instanceof Outcome.Refused refused) return complete(ApiError.response(refused.code(), refused.message()));
-            Outcome.Accepted accepted = (Outcome.Accepted) outcome;
-            Map<String, Object> reply = new LinkedHashMap<>();
-            if (accepted.offset() >= 0) reply.put("offset", accepted.offset());
-            if (accepted.seq() != null) reply.put("seq", accepted.seq());
-            reply.put("duplicate", accepted.duplicate());
-            return complete(json(accepted.duplicate() ? StatusCodes.OK : StatusCodes.CREATED, reply));
-          });
+        String messageId = json.hasNonNull("messageId") ? json.get("messageId").textValue() : null;
+        AppendBody message = new AppendBody.PostMessage(messageId, json.get("text").asText());
+        return onSuccess(
+            ask(sessionId, (ActorRef<Outcome> r) -> new SessionCommand.Append(identity.participant(), message, producer, r)),
+            outcome -> complete(RestAppends.answer(outcome)));
+      });
     });
   }
 
