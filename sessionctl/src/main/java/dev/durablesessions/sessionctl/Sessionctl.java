@@ -73,14 +73,15 @@ public final class Sessionctl implements Runnable {
     @Option(names = "--url", description = "server URL (env DS_URL, default http://localhost:8080)")
     String url = System.getenv().getOrDefault("DS_URL", "http://localhost:8080");
 
-    @Option(names = "--token", description = "support or admin JWT (env DS_TOKEN)")
-    String token = System.getenv("DS_TOKEN");
+    /** The support token a dev-mode node prints as DS_SUPPORT_TOKEN; DS_TOKEN for scripts that set only that. */
+    @Option(names = "--token", description = "support or admin JWT (env DS_SUPPORT_TOKEN, else DS_TOKEN)")
+    String token = System.getenv("DS_SUPPORT_TOKEN") != null ? System.getenv("DS_SUPPORT_TOKEN") : System.getenv("DS_TOKEN");
 
     @Spec(Spec.Target.MIXEE) CommandLine.Model.CommandSpec spec;
 
     Api api() {
       if (token == null || token.isBlank()) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a token is needed: --token or DS_TOKEN");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a token is needed: --token, DS_SUPPORT_TOKEN or DS_TOKEN (a dev-mode node prints DS_SUPPORT_TOKEN at start)");
       }
       String role = Api.roleOf(token);
       if (!role.equals("support") && !role.equals("admin")) {

@@ -316,13 +316,21 @@ public final class DemoAgent {
     sendNext();
   }
 
+  /**
+   * About 2 s of tokens; a question with the word "long" in it gets ten times as many (about
+   * 20 s), long enough to press Ctrl-C, reload a page or type an interrupt in the middle.
+   */
   static List<String> answerTo(String question) {
     String quoted = question.length() > 80 ? question.substring(0, 80) + "..." : question;
     String answer = "You said: \"" + quoted + "\". This answer streams from the Durable Sessions demo agent one token at a time. "
         + "Drop the connection now and reconnect with the last offset you saw: you will get exactly the rest, nothing twice. "
         + "Open a second device on the same session and it sees the same stream. Send an interrupt signal and I stop at once.";
+    boolean asksForLong = java.util.Arrays.asList(question.toLowerCase(java.util.Locale.ROOT).split("\\W+")).contains("long");
     List<String> out = new java.util.ArrayList<>();
-    for (String word : answer.split(" ")) out.add(word + " ");
+    for (int part = 1; part <= (asksForLong ? 10 : 1); part++) {
+      if (asksForLong) out.add("(" + part + "/10) ");
+      for (String word : answer.split(" ")) out.add(word + " ");
+    }
     return out;
   }
 }

@@ -93,6 +93,7 @@ public final class SessionRoutes extends AllDirectives {
     return concat(
         path("health", () -> get(() -> complete(json(StatusCodes.OK, Map.of("status", "ok"))))),
         path("metrics", () -> get(() -> complete(dev.durablesessions.http.Metrics.scrape()))),
+        new dev.durablesessions.http.web.WebRoutes().routes(),
         pathPrefix("v1", () -> concat(
             pathPrefix("sessions", () -> authenticated(this::sessionRoutes)),
             pathPrefix("queues", () -> authenticated(control::queueRoutes)),
