@@ -1,9 +1,10 @@
-// Builds the node's browser pages (clients/typescript/console: the support console and the chat
-// page, on this SDK) into session-http's resources, where they ship inside the node's jar.
+// Builds the scripts of the node's browser pages (clients/typescript/console: the support console
+// and the chat page, on this SDK) into session-http's resources, where they ship inside the node's
+// jar next to the pages' HTML and style sheet (which live only there).
 // The output is committed, so a node builds with only a JDK; `--check` rebuilds into a temporary
 // directory and fails if the committed files differ from what the sources give (run by `npm test`).
 import { build } from 'esbuild';
-import { mkdtempSync, readFileSync, readdirSync, copyFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,11 +27,10 @@ await build({
   charset: 'utf8',
   logLevel: 'warning',
 });
-for (const f of ['console.html', 'chat.html', 'pages.css']) copyFileSync(join(sources, f), join(out, f));
 
 if (check) {
   const want = readdirSync(out).sort();
-  const have = existsSync(committed) ? readdirSync(committed).sort() : [];
+  const have = existsSync(committed) ? readdirSync(committed).filter((f) => f.endsWith('.js')).sort() : [];
   const problems = [];
   if (JSON.stringify(want) !== JSON.stringify(have)) problems.push(`files differ: built ${want.join(', ')}; committed ${have.join(', ')}`);
   for (const f of want) {
