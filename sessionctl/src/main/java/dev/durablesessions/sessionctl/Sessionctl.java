@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       Sessionctl.Sessions.class, Sessionctl.Queues.class, Sessionctl.Show.class, Sessionctl.Tail.class,
       Sessionctl.Transfer.class, Sessionctl.Accept.class, Sessionctl.Cancel.class, Sessionctl.Claim.class,
-      Sessionctl.Handback.class, Sessionctl.Close.class
+      Sessionctl.Say.class, Sessionctl.Handback.class, Sessionctl.Close.class
     })
 public final class Sessionctl implements Runnable {
   @Spec CommandLine.Model.CommandSpec spec;
@@ -310,6 +310,20 @@ public final class Sessionctl implements Runnable {
     public Integer call() throws Api.Refused {
       JsonNode r = connection.api().post(path(session) + "/transfers/accept", null);
       spec.commandLine().getOut().println("you have the floor (offset " + r.path("offset").asLong() + ")");
+      return 0;
+    }
+  }
+
+  @Command(name = "say", description = "Post a message to the session as yourself (you need the floor: accept or claim first).")
+  static final class Say implements java.util.concurrent.Callable<Integer> {
+    @Mixin Connection connection;
+    @Spec CommandLine.Model.CommandSpec spec;
+    @Parameters(index = "0", description = "session id") String session;
+    @Parameters(index = "1", description = "the message") String text;
+
+    public Integer call() throws Api.Refused {
+      JsonNode r = connection.api().post(path(session) + "/messages", Map.of("text", text));
+      spec.commandLine().getOut().println("said at offset " + r.path("offset").asLong());
       return 0;
     }
   }
