@@ -117,6 +117,27 @@ describe('the chat page', () => {
   });
 });
 
+describe('at a phone\'s width', () => {
+  it('shows the chat page and the console without sideways scrolling', async (ctx) => {
+    if (skipWhy !== undefined) return ctx.skip(skipWhy);
+    const sessionId = await newSession('phone');
+    for (const [sub, role, path, ready] of [
+      ['ada', 'user', `/chat?session=${sessionId}`, '#connection-state[data-state="live"]'],
+      ['sue', 'support', `/console?session=${sessionId}`, '#session-connection[data-state="live"]'],
+    ] as const) {
+      const context = await browser!.newContext({ viewport: { width: 390, height: 844 } });
+      cleanup.push(() => context.close());
+      const t = await token({ sub, role });
+      await context.addInitScript((value) => sessionStorage.setItem('durable-sessions.token', value), t);
+      const page = await context.newPage();
+      await page.goto(`${nodeUrl()}${path}`);
+      await page.locator(ready).waitFor();
+      const widths = await page.evaluate(() => ({ content: document.documentElement.scrollWidth, viewport: window.innerWidth }));
+      expect(widths.content, `${path} at 390 px`).toBeLessThanOrEqual(widths.viewport);
+    }
+  });
+});
+
 describe('the support console', () => {
   it('does a warm transfer end to end: transfer with a note, accept, write, hand back, and the agent answers again', async (ctx) => {
     if (skipWhy !== undefined) return ctx.skip(skipWhy);
