@@ -27,11 +27,12 @@ public final class WebRoutes extends AllDirectives {
       "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'");
   private static final HttpHeader NO_CACHE = HttpHeader.parse("Cache-Control", "no-cache");
 
+  /** The path first, then the method: a passing {@code get} would cancel the 405s of the API's routes. */
   public Route routes() {
-    return get(() -> respondWithHeaders(java.util.List.of(CSP, NO_CACHE), () -> concat(
-        path("console", () -> getFromResource("web/console.html", ContentTypes.TEXT_HTML_UTF8)),
-        path("chat", () -> getFromResource("web/chat.html", ContentTypes.TEXT_HTML_UTF8)),
-        pathPrefix("web", () -> path(PathMatchers.segment(), file -> {
+    return respondWithHeaders(java.util.List.of(CSP, NO_CACHE), () -> concat(
+        path("console", () -> get(() -> getFromResource("web/console.html", ContentTypes.TEXT_HTML_UTF8))),
+        path("chat", () -> get(() -> getFromResource("web/chat.html", ContentTypes.TEXT_HTML_UTF8))),
+        pathPrefix("web", () -> path(PathMatchers.segment(), file -> get(() -> {
           ContentType type = FILES.get(file);
           if (type == null) return reject(); // answered like any unknown path
           return getFromResource("web/" + file, type);

@@ -56,6 +56,9 @@ final class Matrix {
     return List.of(
         Row.rest("GET /health").everyone(OK200),
         Row.rest("GET /metrics").everyone(OK200),
+        Row.rest("GET /console").everyone(OK200),
+        Row.rest("GET /chat").everyone(OK200),
+        Row.rest("GET /web/{file}").everyone(OK200),
 
         Row.rest("POST /v1/sessions").writes()
             .perCell((n, fx, c) -> Scene.session(Node.newId(IN_PREFIX + "new-")))
