@@ -42,20 +42,19 @@ import org.apache.pekko.util.ByteString;
  * between turns or between attempts of one turn; the filtered commit log; the resume package
  * an agent asks for instead of re-reading history; delivery receipts; the audit export.
  * Historical views are folded from the journal ({@link StateHistory}); "now" comes from the session.
+ * What these answer is {@link SessionQueries}'s, which the MCP tools serve too.
  */
 final class StateRoutes extends AllDirectives {
   private final ClusterSharding sharding;
   private final SessionJournal journal;
   private final Duration askTimeout;
-  private final int resumeWindow;
-  private final int resumeMaxEvents;
+  private final SessionQueries queries;
 
-  StateRoutes(ClusterSharding sharding, SessionJournal journal, Duration askTimeout, com.typesafe.config.Config config) {
+  StateRoutes(ClusterSharding sharding, SessionJournal journal, Duration askTimeout, SessionQueries queries) {
     this.sharding = sharding;
     this.journal = journal;
     this.askTimeout = askTimeout;
-    this.resumeWindow = config.getInt("durable-sessions.http.resume.window");
-    this.resumeMaxEvents = config.getInt("durable-sessions.http.resume.max-events");
+    this.queries = queries;
   }
 
   Route routes(String sessionId, Identity identity) {
@@ -79,152 +78,49 @@ final class StateRoutes extends AllDirectives {
         : inner.apply(((StateReply.StateNow) reply).state()));
   }
 
-  /** Every event of the session up to its head, folded into the state's history. */
-  private Route withHistory(String sessionId, SessionState state, Function<StateHistory, Route> inner) {
-    return onSuccess(journal.read(sessionId, 1, state.head()), events -> inner.apply(new StateHistory(events)));
+  /** An answer of {@link SessionQueries} as the response: 200 with its body, or its refusal. */
+  static Route answer(CompletionStage<SessionQueries.Answer> answer) {
+    return new AllDirectives() {}.onSuccess(answer, a -> new AllDirectives() {}.complete(a instanceof SessionQueries.Answer.Refused r
+        ? ApiError.response(r.code(), r.message())
+        : SessionRoutes.json(StatusCodes.OK, ((SessionQueries.Answer.Ok) a).body())));
   }
 
   private Route state(String sessionId) {
-    return parameterOptional("at", at -> parameterOptional("turn", turn -> withState(sessionId, s -> {
-      Map<String, Object> body = new LinkedHashMap<>();
-      body.put("sessionId", sessionId);
-      body.put("head", s.head());
-      if (at.isEmpty() && turn.isEmpty()) {
-        body.put("turn", s.turn());
-        body.put("document", s.document());
-        return complete(SessionRoutes.json(StatusCodes.OK, body));
+    return parameterOptional("at", at -> parameterOptional("turn", turn -> {
+      if ((at.isPresent() && number(at).isEmpty()) || (turn.isPresent() && number(turn).isEmpty())) {
+        // Refused after the session answers, as every other check of these parameters.
+        return answer(queries.withState(sessionId, s -> SessionQueries.refused(ErrorCode.INVALID_REQUEST,
+            "give at=OFFSET or turn=N (non-negative integers), not both")));
       }
-      Optional<Long> offset = number(at);
-      Optional<Long> turnNumber = number(turn);
-      if ((at.isPresent() && offset.isEmpty()) || (turn.isPresent() && turnNumber.isEmpty()) || (at.isPresent() && turn.isPresent())) {
-        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "give at=OFFSET or turn=N (non-negative integers), not both"));
-      }
-      if (offset.isPresent() && offset.get() > s.head()) {
-        return complete(ApiError.response(ErrorCode.OFFSET_BEYOND_HEAD, "at " + offset.get() + " is beyond the head " + s.head()));
-      }
-      if (turnNumber.isPresent() && turnNumber.get() > s.turn().number()) {
-        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "turn " + turnNumber.get() + " has not happened (current " + s.turn().number() + ")"));
-      }
-      return withHistory(sessionId, s, h -> {
-        if (offset.isPresent()) {
-          body.put("at", offset.get());
-          body.put("document", h.atOffset(offset.get()));
-        } else {
-          body.put("atTurn", turnNumber.get());
-          body.put("document", h.atTurn(turnNumber.get().intValue()));
-        }
-        return complete(SessionRoutes.json(StatusCodes.OK, body));
-      });
-    })));
+      return answer(queries.state(sessionId, number(at), number(turn)));
+    }));
   }
 
   private Route diff(String sessionId) {
-    return parameterMap(params -> withState(sessionId, s -> withHistory(sessionId, s, h -> {
-      Map<String, Object> body = new LinkedHashMap<>();
+    return parameterMap(params -> {
       if (params.containsKey("attempt") || params.containsKey("vs")) {
-        Optional<Long> turn = number(Optional.ofNullable(params.get("turn")));
-        Optional<Long> a = number(Optional.ofNullable(params.get("attempt")));
-        Optional<Long> b = number(Optional.ofNullable(params.get("vs")));
-        if (turn.isEmpty() || a.isEmpty() || b.isEmpty() || a.get() < 1 || b.get() < 1) {
-          return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "a retry diff needs turn=N&attempt=A&vs=B (attempts from 1)"));
-        }
-        int t = turn.get().intValue();
-        JsonNode from = h.atAttempt(t, a.get().intValue());
-        JsonNode to = h.atAttempt(t, b.get().intValue());
-        body.put("turn", t);
-        body.put("attempt", a.get());
-        body.put("vs", b.get());
-        body.put("patch", StateHistory.diff(from, to));
-        body.put("commits", events(h.commits().stream()
-            .filter(c -> c.turn() == t && c.attempt() > Math.min(a.get(), b.get()) && c.attempt() <= Math.max(a.get(), b.get())).toList()));
-        return complete(SessionRoutes.json(StatusCodes.OK, body));
+        return answer(queries.diffAttempts(sessionId, number(Optional.ofNullable(params.get("turn"))),
+            number(Optional.ofNullable(params.get("attempt"))), number(Optional.ofNullable(params.get("vs")))));
       }
-      Optional<Long> from = number(Optional.ofNullable(params.get("from")));
-      Optional<Long> to = number(Optional.ofNullable(params.get("to")));
-      if (from.isEmpty() || to.isEmpty() || from.get() > to.get()) {
-        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "diff needs from=N&to=M turns with N <= M"));
-      }
-      if (to.get() > s.turn().number()) {
-        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "turn " + to.get() + " has not happened (current " + s.turn().number() + ")"));
-      }
-      int f = from.get().intValue();
-      int t = to.get().intValue();
-      body.put("from", f);
-      body.put("to", t);
-      body.put("patch", StateHistory.diff(h.atTurn(f), h.atTurn(t)));
-      body.put("commits", events(h.between(f, t)));
-      return complete(SessionRoutes.json(StatusCodes.OK, body));
-    })));
+      return answer(queries.diffTurns(sessionId, number(Optional.ofNullable(params.get("from"))), number(Optional.ofNullable(params.get("to")))));
+    });
   }
 
   private Route commits(String sessionId) {
     return parameterOptional("tool", tool -> parameterOptional("path", path -> parameterOptional("lastTurns", last -> {
       Optional<Long> lastTurns = number(last);
       if (last.isPresent() && lastTurns.isEmpty()) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "lastTurns is a non-negative integer"));
-      if (path.isPresent() && !path.get().startsWith("/")) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "path is a JSON pointer, like /files_modified"));
-      return withState(sessionId, s -> withHistory(sessionId, s, h -> {
-        var matching = h.filter(tool.orElse(null), path.orElse(null), lastTurns.orElse(0L).intValue(), s.turn().number());
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("turn", s.turn().number());
-        body.put("commits", events(matching));
-        body.put("touched", StateHistory.touched(matching, path.orElse(null)));
-        return complete(SessionRoutes.json(StatusCodes.OK, body));
-      }));
+      return answer(queries.commits(sessionId, tool, path, lastTurns));
     })));
   }
 
-  /**
-   * What an agent needs to carry on after a restart, bounded in size whatever the history: the
-   * latest handoff note, what was addressed to it since it last acknowledged (messages from
-   * others, signals and approval requests to it, answers to the approvals it asked for), the
-   * working state, open runs, the approvals still pending and the head.
-   */
+  /** The resume package ({@link SessionQueries#resume}). */
   private Route resume(String sessionId, Identity identity) {
-    Participant me = identity.participant();
-    return parameterOptional("after", afterParam -> withState(sessionId, s -> {
+    return parameterOptional("after", afterParam -> {
       Optional<Long> after = number(afterParam);
       if (afterParam.isPresent() && after.isEmpty()) return complete(ApiError.response(ErrorCode.INVALID_OFFSET, "after is an offset"));
-      long since = after.orElseGet(() -> s.receipts().values().stream()
-          .filter(r -> r.participant().id().equals(me.id())).mapToLong(SessionState.Receipt::delivered).max().orElse(0));
-      if (since > s.head()) return complete(ApiError.response(ErrorCode.OFFSET_BEYOND_HEAD, "after " + since + " is beyond the head " + s.head()));
-      long from = Math.max(since, s.head() - resumeWindow) + 1;
-      return onSuccess(journal.read(sessionId, from, s.head()), events -> {
-        List<SessionEvent> addressed = new ArrayList<>();
-        for (SessionEvent e : events) {
-          boolean forMe = (e instanceof SessionEvent.MessagePosted m && !m.by().id().equals(me.id()))
-              || (e instanceof SessionEvent.SignalSent g && g.to().addresses(me))
-              || (e instanceof SessionEvent.ToolApprovalRequested r && r.to().addresses(me))
-              || (e instanceof SessionEvent.ToolApprovalAnswered a && me.id().equals(s.approvals().requester(a.approvalId())));
-          if (forMe && e.visibleTo(me)) addressed.add(e);
-        }
-        boolean truncated = from > since + 1 || addressed.size() > resumeMaxEvents;
-        if (addressed.size() > resumeMaxEvents) addressed = addressed.subList(addressed.size() - resumeMaxEvents, addressed.size());
-        List<Map<String, Object>> streams = new ArrayList<>();
-        s.openStreams().forEach((messageId, owner) -> streams.add(Map.of("messageId", messageId, "by", owner,
-            "stalled", s.stalled().containsKey(messageId))));
-        List<Map<String, Object>> calls = new ArrayList<>();
-        s.toolCalls().forEach((id, call) -> {
-          if (call.outcome() == null) calls.add(Map.of("toolCallId", id, "name", call.name(), "turn", call.turn()));
-        });
-        Map<String, Object> runs = new LinkedHashMap<>();
-        runs.put("streams", streams);
-        runs.put("toolCalls", calls);
-        runs.put("agentStatus", s.agentStatus());
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("sessionId", sessionId);
-        body.put("head", s.head());
-        body.put("since", since);
-        body.put("truncated", truncated);
-        if (s.latestNote() != null) body.put("note", s.latestNote());
-        body.put("control", s.control());
-        body.put("turn", s.turn());
-        body.put("state", s.document());
-        body.put("openRuns", runs);
-        body.put("pendingApprovals", dev.durablesessions.session.SummaryReply.PendingApproval.of(s.approvals()));
-        body.put("addressed", new SessionRoutes.Events(addressed));
-        return complete(SessionRoutes.json(StatusCodes.OK, body));
-      });
-    }));
+      return answer(queries.resume(sessionId, identity, after));
+    });
   }
 
   /** Operators see everyone's receipts; anyone else only their own. */
@@ -288,10 +184,6 @@ final class StateRoutes extends AllDirectives {
                     org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8), lines)));
           });
         }))));
-  }
-
-  private static SessionRoutes.Events events(List<? extends SessionEvent> events) {
-    return new SessionRoutes.Events(new ArrayList<>(events));
   }
 
   private static Optional<Long> number(Optional<String> s) {
