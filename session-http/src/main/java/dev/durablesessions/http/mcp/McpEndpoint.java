@@ -86,9 +86,13 @@ public final class McpEndpoint extends AllDirectives implements McpStatelessServ
     return complete(rpcError(null, McpSchema.ErrorCodes.INVALID_REQUEST, "this server sends no requests, so it takes no responses"));
   }
 
+  /** A JSON-RPC error for a message the SDK never sees; its id is null when the message had none (JSON-RPC 2.0, section 5). */
   private HttpResponse rpcError(Object id, int code, String message) {
-    return json(StatusCodes.BAD_REQUEST, new McpSchema.JSONRPCResponse(McpSchema.JSONRPC_VERSION, id, null,
-        new McpSchema.JSONRPCResponse.JSONRPCError(code, message)));
+    Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("jsonrpc", McpSchema.JSONRPC_VERSION);
+    body.put("id", id);
+    body.put("error", Map.of("code", code, "message", message));
+    return json(StatusCodes.BAD_REQUEST, body);
   }
 
   private HttpResponse json(org.apache.pekko.http.javadsl.model.StatusCode status, Object body) {

@@ -214,15 +214,13 @@ public final class SessionQueries {
 
   /** The latest handoff note (absent when none was given yet) and the control phase it belongs to. */
   public CompletionStage<Answer> handoffNote(String sessionId) {
-    return withState(sessionId, s -> {
-      Map<String, Object> body = new LinkedHashMap<>();
-      body.put("sessionId", sessionId);
-      body.put("head", s.head());
-      if (s.latestNote() != null) body.put("note", s.latestNote());
-      body.put("control", s.control());
-      return ok(body);
-    });
+    return withState(sessionId, s -> ok(new NoteView(sessionId, s.head(), s.latestNote(), s.control())));
   }
+
+  /** The declared {@code Control} type makes the control phase carry its {@code phase} name, as in the summary. */
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  record NoteView(String sessionId, long head, dev.durablesessions.session.transfer.HandoffNote note,
+      dev.durablesessions.session.transfer.Control control) {}
 
   /** A page of history after {@code after}: offsets stay global, events this caller may not see are left out. */
   public CompletionStage<Answer> history(String sessionId, Identity identity, long after, int limit) {
