@@ -75,6 +75,13 @@ describe('MCP', () => {
       await agent.sendMessage('fixed');
       await ada.postMessage(id, { text: 'and the session?' }); // turn 2
       await agent.commit({ patch: [{ op: 'add', path: '/decisions_made/-', value: { what: 'patch it', why: 'small' } }], tool: 'think' });
+      // Closing the agent's socket writes its last receipt and its disconnection; once they are
+      // written the head stays put while MCP and REST answers are compared.
+      agent.close();
+      await waitFor(
+        async () => (await ada.history(id, { limit: 1000 })).events.some((e) => e.type === 'participant.disconnected'),
+        { what: "the agent socket's disconnection" },
+      );
 
       const mcp = await mcpAs('ada', 'user');
       const tools = (await mcp.listTools()).tools.map((t) => t.name).sort();

@@ -40,7 +40,11 @@ abstract class McpContract {
 
   @BeforeAll
   void start() {
-    server = new TestServer(database(), "durable-sessions.http.ask-timeout = 2s\n");
+    // A long grace: no participant.lost is written while a test compares answers at one head.
+    server = new TestServer(database(), """
+        durable-sessions.http.ask-timeout = 2s
+        durable-sessions.presence.grace = 10m
+        """);
     ada = server.token("ada", Role.USER);
     bot = server.token("bot", Role.AGENT);
     sam = server.token("sam", Role.SUPPORT);
@@ -130,7 +134,22 @@ abstract class McpContract {
       ack(agent, StateContract.commit("k3", "edit_file", "[{\"op\":\"add\",\"path\":\"/files_modified/-\",\"value\":\"src/session.ts\"}]"));
       ack(agent, "{\"type\":\"message\",\"ref\":\"a2\",\"text\":\"done\"}");
     }
+    // Closing the sockets writes their last receipts and disconnections (one write per socket):
+    // wait for both, so that the session's head stays where it is while MCP and REST are compared.
+    long deadline = System.nanoTime() + WsClient.WAIT.toNanos();
+    while (disconnections(id) < 2) {
+      assertTrue(System.nanoTime() < deadline, "both sockets' disconnections were written");
+      java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+    }
     return id;
+  }
+
+  int disconnections(String id) {
+    int n = 0;
+    for (JsonNode e : rest("/v1/sessions/" + id + "/events?limit=1000", sam).path("events")) {
+      if (e.path("type").asText().equals("participant.disconnected")) n++;
+    }
+    return n;
   }
 
   static void ack(WsClient ws, String frame) {
@@ -223,7 +242,9 @@ abstract class McpContract {
     JsonNode read = ok(ada, "read_handoff_note", java.util.Map.of("sessionId", id));
     assertEquals("refund for order 42", read.path("note").path("inProgress").get(0).asText(), read.toString());
     assertEquals("queued", read.path("control").path("phase").asText(), read.toString());
-    assertEquals(rest("/v1/sessions/" + id + "/resume", bot).path("note"), read.path("note"));
+    JsonNode resume = rest("/v1/sessions/" + id + "/resume", bot);
+    assertEquals(resume.path("note"), read.path("note"));
+    assertEquals("queued", resume.path("control").path("phase").asText(), "the resume package's control carries its phase: " + resume);
     // a support claims and hands back with a new note, which replaces it
     assertEquals(200, server.call("POST", "/v1/sessions/" + id + "/claim", sam, "").statusCode());
     ok(sam, "write_handoff_note", java.util.Map.of("sessionId", id, "via", "handback", "note", java.util.Map.of("next", List.of("ship the replacement"))));

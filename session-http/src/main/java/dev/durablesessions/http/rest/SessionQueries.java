@@ -1,5 +1,7 @@
 package dev.durablesessions.http.rest;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.durablesessions.http.Json;
 import dev.durablesessions.http.auth.Identity;
 import dev.durablesessions.session.AppendBody;
 import dev.durablesessions.session.ErrorCode;
@@ -201,7 +203,7 @@ public final class SessionQueries {
         body.put("since", since);
         body.put("truncated", truncated);
         if (s.latestNote() != null) body.put("note", s.latestNote());
-        body.put("control", s.control());
+        body.put("control", typed(s.control()));
         body.put("turn", s.turn());
         body.put("state", s.document());
         body.put("openRuns", runs);
@@ -294,6 +296,18 @@ public final class SessionQueries {
   /** Every event of the session up to its head, folded into the state's history. */
   private CompletionStage<Answer> withHistory(String sessionId, SessionState state, Function<StateHistory, CompletionStage<Answer>> inner) {
     return journal.read(sessionId, 1, state.head()).thenCompose(events -> inner.apply(new StateHistory(events)));
+  }
+
+  /**
+   * The control phase as its declared type writes it, with its {@code phase} name: as a value of
+   * a map it would be written without it (PROTOCOL documents it in the resume package).
+   */
+  private static JsonNode typed(dev.durablesessions.session.transfer.Control control) {
+    try {
+      return Json.MAPPER.readTree(Json.MAPPER.writerFor(dev.durablesessions.session.transfer.Control.class).writeValueAsString(control));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("a control phase that does not serialize", e);
+    }
   }
 
   private static SessionRoutes.Events events(List<? extends SessionEvent> events) {
