@@ -1,16 +1,13 @@
 package dev.durablesessions.http.rest;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.durablesessions.http.ApiError;
 import dev.durablesessions.http.Json;
 import dev.durablesessions.http.auth.Identity;
 import dev.durablesessions.session.ErrorCode;
 import dev.durablesessions.session.Outcome;
-import dev.durablesessions.session.Participant;
 import dev.durablesessions.session.Role;
 import dev.durablesessions.session.SessionCommand;
 import dev.durablesessions.session.SessionEntity;
-import dev.durablesessions.session.SessionEvent;
 import dev.durablesessions.session.SessionState;
 import dev.durablesessions.session.StateReply;
 import dev.durablesessions.session.resume.SessionJournal;
