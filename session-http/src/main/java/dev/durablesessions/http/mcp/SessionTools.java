@@ -84,7 +84,11 @@ final class SessionTools {
                 + "\"outputSummary\": {\"type\": \"string\"}, \"provenance\": {\"type\": \"string\", \"enum\": [\"verified\", \"unverified\"]}, "
                 + "\"error\": {\"type\": \"object\", \"properties\": {\"code\": {\"type\": \"string\"}, \"message\": {\"type\": \"string\"}}}, "
                 + "\"evictedKeys\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}}}", List.of("sessionId", "patch"), false,
-            (identity, args) -> limited(identity, () -> queries.append(session(identity, args), identity, commit(args)))),
+            (identity, args) -> {
+              String id = session(identity, args);
+              AppendBody commit = commit(args);
+              return limited(identity, () -> queries.append(id, identity, commit));
+            }),
         tool("get_resume_package", "Get the resume package",
             "What an agent needs to carry on after a restart: the latest handoff note, what was addressed to it since `after` (default: its last acknowledged offset), the state, open runs, pending approvals and the head. Same as GET /v1/sessions/{id}/resume.",
             "{" + SESSION_ID + ", \"after\": " + OFFSET + "}}", List.of("sessionId"), true,
@@ -99,7 +103,11 @@ final class SessionTools {
                 + "\"agent\": {\"type\": \"string\"}, \"mode\": {\"type\": \"string\", \"enum\": [\"warm\", \"cold\"]}, "
                 + "\"to\": {\"type\": \"object\", \"properties\": {\"participant\": {\"type\": \"string\"}, \"queue\": {\"type\": \"string\"}}}}",
             List.of("sessionId", "via", "note"), false,
-            (identity, args) -> limited(identity, () -> queries.control(session(identity, args), identity, controlWithNote(args)))),
+            (identity, args) -> {
+              String id = session(identity, args);
+              ControlRequest request = controlWithNote(args);
+              return limited(identity, () -> queries.control(id, identity, request));
+            }),
         tool("read_handoff_note", "Read the latest handoff note",
             "The session's latest handoff note (absent until one was given) and its control phase.",
             "{" + SESSION_ID + "}", List.of("sessionId"), true,
@@ -166,7 +174,7 @@ final class SessionTools {
     return id;
   }
 
-  /** A write counts against the caller's append limit, as a REST message or control request does. */
+  /** A write counts against the caller's append limit, as a REST message or control request does: after the checks of who and what. */
   private CompletionStage<Answer> limited(Identity identity, java.util.function.Supplier<CompletionStage<Answer>> write) {
     long wait = appends.take(identity.subject());
     if (wait > 0) {
