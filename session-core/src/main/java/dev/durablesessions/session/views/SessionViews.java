@@ -85,6 +85,10 @@ public final class SessionViews {
       return new StateViews.Now(sessionId, state.head(), state.turn(), state.document());
     }
 
+    public StateViews.Handoff handoff() {
+      return new StateViews.Handoff(sessionId, state.head(), state.latestNote(), state.control());
+    }
+
     public CompletionStage<StateViews.AtOffset> atOffset(long offset) {
       return history(state.checkpoints().atOffset(offset, state.head()),
           h -> new StateViews.AtOffset(sessionId, state.head(), offset, h.atOffset(offset)));

@@ -65,6 +65,10 @@ public final class StateViews {
 
   public record OpenToolCall(String toolCallId, String name, int turn) {}
 
+  /** The latest handoff note (absent until one was given) and the control phase it belongs to. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Handoff(String sessionId, long head, HandoffNote note, Control control) {}
+
   /** Every receipt of the session, or one participant's. */
   public record Receipts(String sessionId, List<SessionState.Receipt> receipts) {}
 

@@ -4,17 +4,14 @@ import dev.durablesessions.http.ApiError;
 import dev.durablesessions.http.Json;
 import dev.durablesessions.http.auth.Identity;
 import dev.durablesessions.session.ErrorCode;
-import dev.durablesessions.session.Participant;
 import dev.durablesessions.session.Role;
 import dev.durablesessions.session.resume.SessionJournal;
-import dev.durablesessions.session.views.SessionViews;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -28,16 +25,16 @@ import org.apache.pekko.util.ByteString;
  * Session state as data over HTTP: the state document now, at an offset or at a turn; diffs
  * between turns or between attempts of one turn; the filtered commit log; the resume package
  * an agent asks for instead of re-reading history; delivery receipts; the audit export.
- * The views are core's ({@link SessionViews}); this class reads the request, checks what was
- * asked against the session, and writes the answer.
+ * This class reads the request and writes the answer; what is answered is
+ * {@link SessionQueries}'s (which the MCP tools serve too), built from core's views.
  */
 final class StateRoutes extends AllDirectives {
-  private final SessionViews views;
   private final SessionJournal journal;
+  private final SessionQueries queries;
 
-  StateRoutes(SessionViews views, SessionJournal journal) {
-    this.views = views;
+  StateRoutes(SessionJournal journal, SessionQueries queries) {
     this.journal = journal;
+    this.queries = queries;
   }
 
   Route routes(String sessionId, Identity identity) {
@@ -50,77 +47,49 @@ final class StateRoutes extends AllDirectives {
         path("audit", () -> get(() -> audit(sessionId, identity))));
   }
 
-  /** The session now, or its refusal. */
-  private Route withSession(String sessionId, Function<SessionViews.Current, Route> inner) {
-    return onSuccess(views.current(sessionId), lookup -> lookup instanceof SessionViews.Refused r
-        ? complete(ApiError.response(r.code(), r.message()))
-        : inner.apply((SessionViews.Current) lookup));
-  }
-
-  private Route ok(CompletionStage<?> view) {
-    return onSuccess(view, body -> complete(SessionRoutes.json(StatusCodes.OK, body)));
+  /** An answer of {@link SessionQueries} as the response: 200 with its body, or its refusal. */
+  static Route answer(CompletionStage<SessionQueries.Answer> answer) {
+    return new AllDirectives() {}.onSuccess(answer, a -> new AllDirectives() {}.complete(a instanceof SessionQueries.Answer.Refused r
+        ? ApiError.response(r.code(), r.message())
+        : SessionRoutes.json(StatusCodes.OK, ((SessionQueries.Answer.Ok) a).body())));
   }
 
   private Route state(String sessionId) {
-    return parameterOptional("at", at -> parameterOptional("turn", turn -> withSession(sessionId, s -> {
-      if (at.isEmpty() && turn.isEmpty()) return complete(SessionRoutes.json(StatusCodes.OK, s.now()));
-      Optional<Long> offset = number(at);
-      Optional<Long> turnNumber = number(turn);
-      if ((at.isPresent() && offset.isEmpty()) || (turn.isPresent() && turnNumber.isEmpty()) || (at.isPresent() && turn.isPresent())) {
-        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "give at=OFFSET or turn=N (non-negative integers), not both"));
+    return parameterOptional("at", at -> parameterOptional("turn", turn -> {
+      if ((at.isPresent() && number(at).isEmpty()) || (turn.isPresent() && number(turn).isEmpty())) {
+        // Refused after the session answers, as every other check of these parameters.
+        return answer(queries.withSession(sessionId, s -> SessionQueries.refused(ErrorCode.INVALID_REQUEST,
+            "give at=OFFSET or turn=N (non-negative integers), not both")));
       }
-      if (offset.isPresent() && offset.get() > s.head()) {
-        return complete(ApiError.response(ErrorCode.OFFSET_BEYOND_HEAD, "at " + offset.get() + " is beyond the head " + s.head()));
-      }
-      if (turnNumber.isPresent() && turnNumber.get() > s.turn()) {
-        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "turn " + turnNumber.get() + " has not happened (current " + s.turn() + ")"));
-      }
-      return ok(offset.isPresent() ? s.atOffset(offset.get()) : s.atTurn(turnNumber.get().intValue()));
-    })));
+      return answer(queries.state(sessionId, number(at), number(turn)));
+    }));
   }
 
   private Route diff(String sessionId) {
-    return parameterMap(params -> withSession(sessionId, s -> {
+    return parameterMap(params -> {
       if (params.containsKey("attempt") || params.containsKey("vs")) {
-        Optional<Long> turn = number(Optional.ofNullable(params.get("turn")));
-        Optional<Long> a = number(Optional.ofNullable(params.get("attempt")));
-        Optional<Long> b = number(Optional.ofNullable(params.get("vs")));
-        if (turn.isEmpty() || a.isEmpty() || b.isEmpty() || a.get() < 1 || b.get() < 1) {
-          return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "a retry diff needs turn=N&attempt=A&vs=B (attempts from 1)"));
-        }
-        return ok(s.diffAttempts(turn.get().intValue(), a.get().intValue(), b.get().intValue()));
+        return answer(queries.diffAttempts(sessionId, number(Optional.ofNullable(params.get("turn"))),
+            number(Optional.ofNullable(params.get("attempt"))), number(Optional.ofNullable(params.get("vs")))));
       }
-      Optional<Long> from = number(Optional.ofNullable(params.get("from")));
-      Optional<Long> to = number(Optional.ofNullable(params.get("to")));
-      if (from.isEmpty() || to.isEmpty() || from.get() > to.get()) {
-        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "diff needs from=N&to=M turns with N <= M"));
-      }
-      if (to.get() > s.turn()) {
-        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "turn " + to.get() + " has not happened (current " + s.turn() + ")"));
-      }
-      return ok(s.diffTurns(from.get().intValue(), to.get().intValue()));
-    }));
+      return answer(queries.diffTurns(sessionId, number(Optional.ofNullable(params.get("from"))), number(Optional.ofNullable(params.get("to")))));
+    });
   }
 
   private Route commits(String sessionId) {
     return parameterOptional("tool", tool -> parameterOptional("path", path -> parameterOptional("lastTurns", last -> {
       Optional<Long> lastTurns = number(last);
       if (last.isPresent() && lastTurns.isEmpty()) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "lastTurns is a non-negative integer"));
-      if (path.isPresent() && !path.get().startsWith("/")) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "path is a JSON pointer, like /files_modified"));
-      return withSession(sessionId, s -> ok(s.commits(tool.orElse(null), path.orElse(null), lastTurns.orElse(0L).intValue())));
+      return answer(queries.commits(sessionId, tool, path, lastTurns));
     })));
   }
 
-  /** The resume package for the caller, from {@code after} or from the last offset any of its devices confirmed. */
+  /** The resume package ({@link SessionQueries#resume}). */
   private Route resume(String sessionId, Identity identity) {
-    Participant me = identity.participant();
-    return parameterOptional("after", afterParam -> withSession(sessionId, s -> {
+    return parameterOptional("after", afterParam -> {
       Optional<Long> after = number(afterParam);
       if (afterParam.isPresent() && after.isEmpty()) return complete(ApiError.response(ErrorCode.INVALID_OFFSET, "after is an offset"));
-      long since = after.orElseGet(() -> s.lastConfirmedBy(me));
-      if (since > s.head()) return complete(ApiError.response(ErrorCode.OFFSET_BEYOND_HEAD, "after " + since + " is beyond the head " + s.head()));
-      return ok(s.resume(me, since));
-    }));
+      return answer(queries.resume(sessionId, identity, after));
+    });
   }
 
   /** Operators see everyone's receipts; anyone else only their own. */
@@ -130,12 +99,12 @@ final class StateRoutes extends AllDirectives {
       if (!identity.role().isOperator() && !own) {
         return complete(ApiError.response(ErrorCode.FORBIDDEN, "receipts of others are for operators; ask with participant=" + identity.subject()));
       }
-      return withSession(sessionId, s -> {
-        if (participant.isEmpty() || offsetParam.isEmpty()) return complete(SessionRoutes.json(StatusCodes.OK, s.receipts(participant)));
+      return answer(queries.withSession(sessionId, s -> {
+        if (participant.isEmpty() || offsetParam.isEmpty()) return SessionQueries.ok(s.receipts(participant));
         Optional<Long> offset = number(offsetParam);
-        if (offset.isEmpty()) return complete(ApiError.response(ErrorCode.INVALID_OFFSET, "offset is a non-negative integer"));
-        return complete(SessionRoutes.json(StatusCodes.OK, s.reached(participant.get(), offset.get())));
-      });
+        if (offset.isEmpty()) return SessionQueries.refused(ErrorCode.INVALID_OFFSET, "offset is a non-negative integer");
+        return SessionQueries.ok(s.reached(participant.get(), offset.get()));
+      }));
     }));
   }
 
@@ -155,8 +124,10 @@ final class StateRoutes extends AllDirectives {
             return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "from and to are ISO-8601 instants, like 2026-11-22T17:00:00Z"));
           }
           Set<String> wanted = types.map(t -> new HashSet<>(Arrays.asList(t.split(",")))).orElse(null);
-          return withSession(sessionId, s -> {
-            var lines = journal.stream(sessionId, 1, s.head())
+          return onSuccess(queries.head(sessionId), head -> {
+            if (head instanceof SessionQueries.Answer.Refused r) return complete(ApiError.response(r.code(), r.message()));
+            long last = (Long) ((SessionQueries.Answer.Ok) head).body();
+            var lines = journal.stream(sessionId, 1, last)
                 .filter(e -> participant.isEmpty() || e.by().id().equals(participant.get()))
                 .filter(e -> wanted == null || wanted.contains(Json.typeName(e)))
                 .filter(e -> !e.at().isBefore(from) && !e.at().isAfter(to))

@@ -59,6 +59,9 @@ final class Matrix {
         Row.rest("GET /console").everyone(OK200),
         Row.rest("GET /chat").everyone(OK200),
         Row.rest("GET /web/{file}").everyone(OK200),
+        // Any valid token reaches MCP; each tool call is then checked like its REST twin (McpContract).
+        Row.rest("POST /mcp").body("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}")
+            .in(OK200).out(OK200, OK200, OK200, OK200, OK200, OK200),
 
         Row.rest("POST /v1/sessions").writes()
             .perCell((n, fx, c) -> Scene.session(Node.newId(IN_PREFIX + "new-")))
