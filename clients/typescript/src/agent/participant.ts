@@ -4,7 +4,7 @@
  */
 import type { SessionConnection } from '../connection/connection.js';
 import type { AppendAck } from '../connection/producer.js';
-import type { SignalKind, SignalOutcome, Target } from '../protocol/common.js';
+import type { HandoffNote, SignalKind, SignalOutcome, Target } from '../protocol/common.js';
 import type { ServerAckFrame } from '../protocol/frames.js';
 import type { ControlResult, TransferRequest } from '../rest/types.js';
 
@@ -23,6 +23,14 @@ export class Participant {
   /** Post a complete message. An `agent` or `human` needs the floor. */
   sendMessage(text: string, options: { messageId?: string } = {}): Promise<AppendAck> {
     return this.connection.append({ type: 'message', text, ...(options.messageId === undefined ? {} : { messageId: options.messageId }) });
+  }
+
+  /**
+   * Write a handoff note on its own, without a change of control (agents and operators): it
+   * becomes the session's latest note, what whoever takes over next reads first.
+   */
+  writeNote(note: HandoffNote): Promise<AppendAck> {
+    return this.connection.append({ type: 'note', note });
   }
 
   /** Send a signal to a role or a participant. */

@@ -92,6 +92,10 @@ export interface AgentStalled extends EventBase<'agent.stalled'> {
   messageId: string;
   silentMillis: number;
 }
+/** A handoff note written on its own (a `note` frame): the session's latest note now. */
+export interface HandoffNotedEvent extends EventBase<'handoff.noted'> {
+  note: HandoffNote;
+}
 export interface SuggestionEvent extends EventBase<'suggestion'> {
   text: string;
 }
@@ -192,6 +196,7 @@ export type SessionEvent =
   | AgentStatusChanged
   | AgentStalled
   | SuggestionEvent
+  | HandoffNotedEvent
   | TransferRequested
   | TransferAccepted
   | TransferCancelled
@@ -230,6 +235,7 @@ export const SESSION_EVENT_TYPES: readonly SessionEventType[] = [
   'agent.status',
   'agent.stalled',
   'suggestion',
+  'handoff.noted',
   'transfer.requested',
   'transfer.accepted',
   'transfer.cancelled',

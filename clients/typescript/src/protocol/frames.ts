@@ -4,6 +4,7 @@
  */
 import type {
   AgentStatus,
+  HandoffNote,
   JsonPatchOperation,
   JsonValue,
   ParticipantRef,
@@ -64,6 +65,10 @@ export interface StatusFrame extends AppendingFrameBase<'status'> {
 }
 export interface SuggestionFrame extends AppendingFrameBase<'suggestion'> {
   text: string;
+}
+/** A handoff note on its own, without a change of control (agents and operators). */
+export interface NoteFrame extends AppendingFrameBase<'note'> {
+  note: HandoffNote;
 }
 export interface CommitFrame extends AppendingFrameBase<'commit'> {
   patch: JsonPatchOperation[];
@@ -127,6 +132,7 @@ export type AppendingFrame =
   | SignalAnswerFrame
   | StatusFrame
   | SuggestionFrame
+  | NoteFrame
   | CommitFrame
   | ToolCallFrame
   | ToolResultFrame

@@ -145,6 +145,8 @@ function apply(v: SessionView, e: SessionEvent): SessionView {
     }
     case 'suggestion':
       return { ...v, suggestions: [...v.suggestions, { offset: e.offset, by: e.by, at: e.at, text: e.text }] };
+    case 'handoff.noted':
+      return { ...v, latestNote: e.note };
 
     case 'transfer.requested': {
       const agent = v.control.phase === 'agent_in_control' ? v.control.agent : undefined;

@@ -24,6 +24,7 @@ import dev.durablesessions.CborSerializable;
   @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.RetryTurn.class, name = "turn.retry"),
   @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.RequestApproval.class, name = "tool.approval.request"),
   @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.AnswerApproval.class, name = "tool.approval.answer"),
+  @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = AppendBody.WriteNote.class, name = "note"),
 })
 public sealed interface AppendBody extends CborSerializable {
   record PostMessage(String messageId, String text) implements AppendBody {}
@@ -94,4 +95,7 @@ public sealed interface AppendBody extends CborSerializable {
 
   /** The addressee decides approval {@code approvalId}; {@code approved} is null only in a frame that left it out. */
   record AnswerApproval(String approvalId, Boolean approved, String reason) implements AppendBody {}
+
+  /** A handoff note written on its own, without a change of control: what the next one to take over should know. */
+  record WriteNote(dev.durablesessions.session.transfer.HandoffNote note) implements AppendBody {}
 }

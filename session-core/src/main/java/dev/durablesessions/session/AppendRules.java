@@ -88,6 +88,9 @@ final class AppendRules {
     } else if (body instanceof AppendBody.RetryTurn) {
       if (by.role() != Role.AGENT) return new Refused(ErrorCode.FORBIDDEN, "only agents retry a turn");
       if (state.turn().number() == 0) return new Refused(ErrorCode.NO_TURN, "no turn has started yet");
+    } else if (body instanceof AppendBody.WriteNote n) {
+      if (!mayKeepState(by)) return new Refused(ErrorCode.FORBIDDEN, "only agents and operators write handoff notes");
+      if (n.note() == null) return invalid("note needs a note: {inProgress, decided:[{what, why}], next, canWait, waitingOn}");
     } else if (body instanceof AppendBody.RequestApproval r) {
       return ApprovalRules.request(state, by, r);
     } else if (body instanceof AppendBody.AnswerApproval a) {
@@ -143,6 +146,8 @@ final class AppendRules {
       return new SessionEvent.AgentStatusChanged(offset, by, at, range, s.status(), s.detail());
     } else if (body instanceof Suggest s) {
       return new SessionEvent.SuggestionMade(offset, by, at, range, s.text());
+    } else if (body instanceof AppendBody.WriteNote n) {
+      return new SessionEvent.HandoffNoted(offset, by, at, range, n.note());
     }
     throw new IllegalStateException("unhandled append " + body.getClass().getName());
   }

@@ -37,6 +37,7 @@ import java.util.List;
   @JsonSubTypes.Type(value = SessionEvent.AgentStatusChanged.class, name = "agent.status"),
   @JsonSubTypes.Type(value = SessionEvent.AgentStalled.class, name = "agent.stalled"),
   @JsonSubTypes.Type(value = SessionEvent.SuggestionMade.class, name = "suggestion"),
+  @JsonSubTypes.Type(value = SessionEvent.HandoffNoted.class, name = "handoff.noted"),
   @JsonSubTypes.Type(value = SessionEvent.TransferRequested.class, name = "transfer.requested"),
   @JsonSubTypes.Type(value = SessionEvent.TransferAccepted.class, name = "transfer.accepted"),
   @JsonSubTypes.Type(value = SessionEvent.TransferCancelled.class, name = "transfer.cancelled"),
@@ -123,6 +124,10 @@ public sealed interface SessionEvent extends CborSerializable {
 
   /** The agent streamed nothing into an open message for {@code silentMillis}. */
   record AgentStalled(long offset, Participant by, Instant at, SeqRange producer, String agent, String messageId, long silentMillis)
+      implements SessionEvent {}
+
+  /** A handoff note written on its own (not with a transfer or handback): it becomes the session's latest note. */
+  record HandoffNoted(long offset, Participant by, Instant at, SeqRange producer, dev.durablesessions.session.transfer.HandoffNote note)
       implements SessionEvent {}
 
   /** An agent's suggestion to the human in control: visible to operators (and its author) only. */

@@ -249,6 +249,8 @@ public record SessionState(
       if (m.by().role() == Role.USER) return with(b -> b.turn = new Turn(turn.number() + 1, 1, true));
       if (m.by().role().speaksAsAssistant() && turn.open()) return with(b -> b.turn = new Turn(turn.number(), turn.attempt(), false));
       return this;
+    } else if (event instanceof SessionEvent.HandoffNoted n) {
+      return with(b -> b.latestNote = n.note());
     } else if (event instanceof SuggestionMade) {
       return this;
     } else if (event instanceof SessionEvent.StateCommitted c) {

@@ -249,6 +249,17 @@ abstract class McpContract {
     assertEquals(200, server.call("POST", "/v1/sessions/" + id + "/claim", sam, "").statusCode());
     ok(sam, "write_handoff_note", java.util.Map.of("sessionId", id, "via", "handback", "note", java.util.Map.of("next", List.of("ship the replacement"))));
     assertEquals("ship the replacement", ok(bot, "read_handoff_note", java.util.Map.of("sessionId", id)).path("note").path("next").get(0).asText());
+    // a note on its own, without a change of control: the agent checkpoints what the next one should know
+    JsonNode noted = ok(bot, "write_handoff_note", java.util.Map.of("sessionId", id, "note", java.util.Map.of("inProgress", List.of("replacement shipped"))));
+    JsonNode after = ok(ada, "read_handoff_note", java.util.Map.of("sessionId", id));
+    assertEquals("replacement shipped", after.path("note").path("inProgress").get(0).asText(), after.toString());
+    assertEquals("agent_in_control", after.path("control").path("phase").asText(), "a note on its own changes no control");
+    JsonNode summary = rest("/v1/sessions/" + id, ada);
+    assertEquals(after.path("note"), summary.path("latestNote"));
+    JsonNode events = rest("/v1/sessions/" + id + "/events?after=" + (noted.path("offset").asLong() - 1) + "&limit=1", ada);
+    assertEquals("handoff.noted", events.path("events").get(0).path("type").asText(), events.toString());
+    // a user may not write one: refused, nothing written
+    refused(ada, "write_handoff_note", java.util.Map.of("sessionId", id, "note", java.util.Map.of("next", List.of("x"))), "forbidden", id);
   }
 
   @Test

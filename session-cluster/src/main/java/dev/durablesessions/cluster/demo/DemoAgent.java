@@ -203,8 +203,8 @@ public final class DemoAgent {
       }
       questions.add(m);
       if (streaming == null) startAnswer();
-    } else if (event instanceof SessionEvent.MessagePosted m && m.by().role().speaksAsAssistant()) {
-      waitingForTheFloor.clear(); // the human answered what was asked so far
+    } else if (event instanceof SessionEvent.MessagePosted m) {
+      waitingForTheFloor.clear(); // someone on the other side (a human, support, another agent) answered what was asked so far
     } else if (event instanceof SessionEvent.SignalSent s && s.to().addresses(AGENT)) {
       boolean consumed = false;
       if (s.kind() == SignalKind.INTERRUPT || s.kind() == SignalKind.CANCEL) {

@@ -93,19 +93,22 @@ final class SessionTools {
             "What an agent needs to carry on after a restart: the latest handoff note, what was addressed to it since `after` (default: its last acknowledged offset), the state, open runs, pending approvals and the head. Same as GET /v1/sessions/{id}/resume.",
             "{" + SESSION_ID + ", \"after\": " + OFFSET + "}}", List.of("sessionId"), true,
             (identity, args) -> queries.resume(session(identity, args), identity, args.optionalCount("after"))),
-        tool("write_handoff_note", "Write a handoff note (with a handback or a transfer)",
-            "A session records a handoff note when control changes hands, so the note goes with one: via=handback gives the floor back to the agents (operators in control; `agent` optional), via=transfer asks for a warm or cold transfer (`mode`, `to`). Same as POST /v1/sessions/{id}/handback or /transfers.",
-            "{" + SESSION_ID + ", \"via\": {\"type\": \"string\", \"enum\": [\"handback\", \"transfer\"]}, "
+        tool("write_handoff_note", "Write a handoff note",
+            "Without `via` (or via=note) the note is written on its own: it becomes the session's latest note (a `handoff.noted` event; agents and operators, as the `note` frame). With via=handback it goes with giving the floor back to the agents (operators in control; `agent` optional), with via=transfer with a warm or cold transfer (`mode`, `to`): the same as POST /v1/sessions/{id}/handback or /transfers.",
+            "{" + SESSION_ID + ", \"via\": {\"type\": \"string\", \"enum\": [\"note\", \"handback\", \"transfer\"]}, "
                 + "\"note\": {\"type\": \"object\", \"properties\": {\"inProgress\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}}, "
                 + "\"decided\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {\"what\": {\"type\": \"string\"}, \"why\": {\"type\": \"string\"}}}}, "
                 + "\"next\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}}, \"canWait\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}}, "
                 + "\"waitingOn\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}}}}, "
                 + "\"agent\": {\"type\": \"string\"}, \"mode\": {\"type\": \"string\", \"enum\": [\"warm\", \"cold\"]}, "
                 + "\"to\": {\"type\": \"object\", \"properties\": {\"participant\": {\"type\": \"string\"}, \"queue\": {\"type\": \"string\"}}}}",
-            List.of("sessionId", "via", "note"), false,
+            List.of("sessionId", "note"), false,
             (identity, args) -> {
               String id = session(identity, args);
-              ControlRequest request = controlWithNote(args);
+              HandoffNote note = note(args);
+              String via = args.optionalString("via").orElse("note");
+              if (via.equals("note")) return limited(identity, () -> queries.append(id, identity, new AppendBody.WriteNote(note)));
+              ControlRequest request = controlWithNote(args, via, note);
               return limited(identity, () -> queries.control(id, identity, request));
             }),
         tool("read_handoff_note", "Read the latest handoff note",
@@ -197,7 +200,7 @@ final class SessionTools {
     }
   }
 
-  private static ControlRequest controlWithNote(Arguments args) {
+  private static HandoffNote note(Arguments args) {
     HandoffNote note;
     try {
       note = Json.MAPPER.treeToValue(args.node("note"), HandoffNote.class);
@@ -207,7 +210,10 @@ final class SessionTools {
     if (note == null || !args.node("note").isObject()) {
       throw new Arguments.Invalid("note is {inProgress, decided:[{what, why}], next, canWait, waitingOn}, lists of strings");
     }
-    String via = args.requiredString("via");
+    return note;
+  }
+
+  private static ControlRequest controlWithNote(Arguments args, String via, HandoffNote note) {
     switch (via) {
       case "handback":
         return new ControlRequest.HandBack(args.optionalString("agent").orElse(null), note);
@@ -224,7 +230,7 @@ final class SessionTools {
         return new ControlRequest.RequestTransfer(mode,
             new Control.Invitee(target.optionalString("participant").orElse(null), target.optionalString("queue").orElse(null)), note);
       default:
-        throw new Arguments.Invalid("via is handback or transfer");
+        throw new Arguments.Invalid("via is note, handback or transfer");
     }
   }
 

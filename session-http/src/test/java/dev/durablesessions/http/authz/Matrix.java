@@ -201,6 +201,8 @@ final class Matrix {
             .in(ACK, FORBIDDEN_FRAME, FORBIDDEN_FRAME, FORBIDDEN_FRAME, FORBIDDEN_FRAME, FORBIDDEN_FRAME),
         Row.frame("commit", c -> "{\"type\":\"commit\",\"tool\":\"matrix\",\"patch\":[]}")
             .in(ACK, FORBIDDEN_FRAME, ACK, ACK, FORBIDDEN_FRAME, ACK),
+        Row.frame("note", c -> "{\"type\":\"note\",\"note\":{\"next\":[\"call back\"]}}")
+            .in(ACK, FORBIDDEN_FRAME, ACK, ACK, FORBIDDEN_FRAME, ACK),
         Row.frame("tool.call", c -> toolCall(c.tag))
             .in(ACK, FORBIDDEN_FRAME, ACK, ACK, FORBIDDEN_FRAME, ACK),
         Row.frame("tool.result", c -> "{\"type\":\"tool.result\",\"toolCallId\":\"" + c.tag + "\",\"outcome\":\"ok\"}")
