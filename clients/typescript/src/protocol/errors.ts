@@ -38,6 +38,7 @@ export type ServerErrorCode =
   | 'tool_call_finished'
   | 'approval_exists'
   | 'approval_not_found'
+  | 'unknown_pool'
   | 'no_turn'
   | 'stale_epoch'
   | 'sequence_gap'

@@ -31,6 +31,8 @@ export interface EventBase<T extends string> {
 
 export interface SessionCreated extends EventBase<'session.created'> {
   sessionId: string;
+  /** The agent pool; absent in sessions created before pools (they belong to the default pool). */
+  pool?: string;
 }
 export interface ParticipantJoined extends EventBase<'participant.joined'> {
   participant: ParticipantRef;

@@ -49,6 +49,9 @@ public enum ErrorCode {
   // tool approvals
   APPROVAL_NOT_FOUND(404),
   APPROVAL_EXISTS(409),
+  // agent pools
+  /** A create names a pool this node does not have. */
+  UNKNOWN_POOL(400),
   // idempotent producers
   STALE_EPOCH(409),
   SEQUENCE_GAP(409),

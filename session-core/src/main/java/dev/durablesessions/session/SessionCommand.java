@@ -7,7 +7,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 /** The session entity's protocol. */
 public sealed interface SessionCommand extends CborSerializable {
 
-  record Create(Participant by, ActorRef<Outcome> replyTo) implements SessionCommand {}
+  /** Create the session in agent pool {@code pool} (null: the default pool, decided when read). */
+  record Create(Participant by, String pool, ActorRef<Outcome> replyTo) implements SessionCommand {}
 
   /** Make the participant a member; no event if it already is one. */
   record Join(Participant participant, ActorRef<Outcome> replyTo) implements SessionCommand {}

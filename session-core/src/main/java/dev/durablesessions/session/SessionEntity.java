@@ -336,7 +336,7 @@ public final class SessionEntity
       return Effect().reply(cmd.replyTo(), new Refused(ErrorCode.FORBIDDEN, "role " + cmd.by().role().wire() + " may not create sessions"));
     }
     return persist(state, List.of(
-        (o, at) -> new SessionEvent.SessionCreated(o, cmd.by(), at, null, sessionId),
+        (o, at) -> new SessionEvent.SessionCreated(o, cmd.by(), at, null, sessionId, cmd.pool()),
         (o, at) -> new ParticipantJoined(o, cmd.by(), at, null, cmd.by())), cmd.replyTo(), null, false);
   }
 
@@ -707,7 +707,7 @@ public final class SessionEntity
     }
     return new SummaryReply.Summary(sessionId, s.head(), s.createdAt(), s.createdBy(), views,
         List.copyOf(s.openStreams().keySet()), s.stalled(), s.control(), s.latestNote(), SummaryReply.PendingApproval.of(s.approvals()),
-        subscribers.size());
+        subscribers.size(), s.pool());
   }
 
   // ---------------------------------------------------------------- events

@@ -69,7 +69,11 @@ public sealed interface SessionEvent extends CborSerializable {
     return true;
   }
 
-  record SessionCreated(long offset, Participant by, Instant at, SeqRange producer, String sessionId)
+  /**
+   * The session's first event. {@code pool} names the agent pool its agent comes from; it is
+   * absent in sessions created before pools existed, which belong to the default pool.
+   */
+  record SessionCreated(long offset, Participant by, Instant at, SeqRange producer, String sessionId, String pool)
       implements SessionEvent {}
 
   record ParticipantJoined(long offset, Participant by, Instant at, SeqRange producer, Participant participant)

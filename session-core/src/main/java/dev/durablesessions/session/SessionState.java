@@ -47,6 +47,7 @@ import java.util.Map;
  * @param openSignals recent signals not yet answered (offset to addressee), bounded
  * @param approvals tool approvals pending, and the ids of recent ones, bounded
  * @param tombstone set once the session is erased: then nothing else is left of it
+ * @param pool the agent pool named at creation; null for the default pool
  */
 public record SessionState(
     String sessionId,
@@ -68,7 +69,8 @@ public record SessionState(
     Approvals approvals,
     Map<String, Receipt> receipts,
     boolean audience,
-    SessionEvent.SessionErased tombstone)
+    SessionEvent.SessionErased tombstone,
+    String pool)
     implements CborSerializable {
 
   /** Snapshots written before tool approvals existed have none. */
@@ -92,14 +94,14 @@ public record SessionState(
   public static SessionState empty() {
     return new SessionState(null, null, null, 0, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
         new Control.AgentInControl(null), null, Map.of(), WorkingState.initial(), new Turn(0, 1, false), Map.of(), Approvals.none(), Map.of(),
-        false, null);
+        false, null, null);
   }
 
   /** What is left of an erased session: its tombstone, nothing else (not even its id: it answers session_erased). */
   static SessionState erased(SessionEvent.SessionErased tombstone) {
     SessionState empty = empty();
     return new SessionState(null, null, null, tombstone.offset(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
-        empty.control(), null, Map.of(), empty.document(), empty.turn(), Map.of(), Approvals.none(), Map.of(), false, tombstone);
+        empty.control(), null, Map.of(), empty.document(), empty.turn(), Map.of(), Approvals.none(), Map.of(), false, tombstone, null);
   }
 
   /** A live session: created and not erased. */
@@ -152,6 +154,7 @@ public record SessionState(
         b.sessionId = e.sessionId();
         b.createdAt = at;
         b.createdBy = e.by();
+        b.pool = e.pool();
       });
     } else if (event instanceof ParticipantJoined e) {
       Participant p = e.participant();
@@ -305,6 +308,7 @@ public record SessionState(
     Map<String, Receipt> receipts;
     boolean audience;
     SessionEvent.SessionErased tombstone;
+    String pool;
   }
 
   private SessionState with(java.util.function.Consumer<Builder> change) {
@@ -329,10 +333,11 @@ public record SessionState(
     b.receipts = receipts;
     b.audience = audience;
     b.tombstone = tombstone;
+    b.pool = pool;
     change.accept(b);
     return new SessionState(b.sessionId, b.createdAt, b.createdBy, b.head, b.participants, b.presence, b.openStreams,
         b.stalled, b.agentStatus, b.openSignals, b.control, b.latestNote, b.producers, b.document, b.turn, b.toolCalls,
-        b.approvals, b.receipts, b.audience, b.tombstone);
+        b.approvals, b.receipts, b.audience, b.tombstone, b.pool);
   }
 
   private static <K, V> Map<K, V> put(Map<K, V> map, K key, V value) {

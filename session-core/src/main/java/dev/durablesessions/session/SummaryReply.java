@@ -24,7 +24,8 @@ public sealed interface SummaryReply extends CborSerializable permits SummaryRep
       Control control,
       HandoffNote latestNote,
       List<PendingApproval> pendingApprovals,
-      int subscribers)
+      int subscribers,
+      String pool)
       implements SummaryReply {}
 
   /** A tool approval waiting for its answer, as clients see it (oldest first). */

@@ -61,7 +61,7 @@ abstract class SessionEntityContract {
   String newSession() {
     String id = "s-" + UUID.randomUUID();
     TestProbe<Outcome> probe = kit.createTestProbe();
-    session(id).tell(new SessionCommand.Create(USER, probe.getRef()));
+    session(id).tell(new SessionCommand.Create(USER, null, probe.getRef()));
     // answered with the head: the created event and the creator joining
     assertEquals(new Accepted(2, null, false), probe.expectMessageClass(Outcome.class, TestSystems.TIMEOUT));
     return id;
@@ -95,8 +95,24 @@ abstract class SessionEntityContract {
     assertEquals(List.of(USER), s.participants().stream().map(SummaryReply.ParticipantView::participant).toList());
     assertEquals(dev.durablesessions.session.presence.Presence.Status.OFFLINE, s.participants().get(0).presence().status());
     TestProbe<Outcome> probe = kit.createTestProbe();
-    session(id).tell(new SessionCommand.Create(USER, probe.getRef()));
+    session(id).tell(new SessionCommand.Create(USER, null, probe.getRef()));
     assertEquals(ErrorCode.SESSION_EXISTS, ((Refused) probe.receiveMessage(TestSystems.TIMEOUT)).code());
+  }
+
+  @Test
+  void aSessionRecordsThePoolItWasCreatedIn() {
+    String id = "s-" + UUID.randomUUID();
+    TestProbe<Outcome> probe = kit.createTestProbe();
+    session(id).tell(new SessionCommand.Create(USER, "support-bot", probe.getRef()));
+    assertEquals(new Accepted(2, null, false), probe.expectMessageClass(Outcome.class, TestSystems.TIMEOUT));
+    assertEquals("support-bot", summary(id).pool());
+    TestProbe<Feed> feed = subscribe(id, 0);
+    SessionEvent first = feed.expectMessageClass(Feed.Events.class, TestSystems.TIMEOUT).events().get(0);
+    assertEquals("support-bot", assertInstanceOf(SessionEvent.SessionCreated.class, first).pool());
+    // a second create, even naming another pool, changes nothing
+    session(id).tell(new SessionCommand.Create(USER, "default", probe.getRef()));
+    assertEquals(ErrorCode.SESSION_EXISTS, ((Refused) probe.receiveMessage(TestSystems.TIMEOUT)).code());
+    assertEquals("support-bot", summary(id).pool());
   }
 
   @Test

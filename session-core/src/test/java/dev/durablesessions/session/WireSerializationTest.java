@@ -97,7 +97,7 @@ class WireSerializationTest {
     // Tool approvals: both events in the journal, the pending ones in a snapshot and a summary.
     Instant at = Instant.parse("2026-01-01T00:00:00Z");
     SessionState state = SessionState.empty()
-        .apply(new SessionEvent.SessionCreated(1, p, at, null, "s"), 64)
+        .apply(new SessionEvent.SessionCreated(1, p, at, null, "s", null), 64)
         .apply(new SessionEvent.ToolCalled(2, Participant.of("bot", Role.AGENT), at, null, "c", "delete_file", null, 0), 64);
     List<SessionEvent> approvals = List.of(
         new SessionEvent.ToolApprovalRequested(3, Participant.of("bot", Role.AGENT), at, null, "ap", "c", "delete_file",
@@ -112,7 +112,7 @@ class WireSerializationTest {
     assertEquals(state, roundTrip(state));
     assertEquals(state.approvals(), ((StateReply.StateNow) roundTrip(new StateReply.StateNow(state))).state().approvals());
     SummaryReply.Summary summary = new SummaryReply.Summary("s", 5, at, p, List.of(), List.of(), java.util.Map.of(),
-        new Control.AgentInControl(null), null, SummaryReply.PendingApproval.of(state.approvals()), 0);
+        new Control.AgentInControl(null), null, SummaryReply.PendingApproval.of(state.approvals()), 0, "support-bot");
     assertEquals(summary, roundTrip(summary));
     // The tombstone in the journal, and the erased state in a snapshot.
     SessionEvent.SessionErased tombstone =
@@ -121,5 +121,21 @@ class WireSerializationTest {
     SessionState erased = SessionState.empty().apply(tombstone, 64);
     assertEquals(erased, roundTrip(erased));
     assertEquals(WorkingState.initial(), ((StateReply.StateNow) roundTrip(new StateReply.StateNow(SessionState.empty()))).state().document());
+  }
+
+  @Test
+  void aSessionsPoolSurvivesTheJournalAndEventsWrittenBeforePoolsStillRead() {
+    Participant p = Participant.of("ada", Role.USER);
+    Instant at = Instant.parse("2026-01-01T00:00:00Z");
+    SessionEvent.SessionCreated named = new SessionEvent.SessionCreated(1, p, at, null, "s", "support-bot");
+    assertEquals(named, roundTrip(named));
+    SessionState state = SessionState.empty().apply(named, 64);
+    assertEquals("support-bot", ((SessionState) roundTrip(state)).pool());
+    // Written before pools: the field is absent (not null) in the stored bytes, and reads as no pool, the default one.
+    SessionEvent.SessionCreated old = new SessionEvent.SessionCreated(1, p, at, null, "s", null);
+    assertEquals(old, roundTrip(old));
+    assertEquals(null, SessionState.empty().apply(old, 64).pool());
+    Object create = new SessionCommand.Create(p, "support-bot", kit.createTestProbe(Outcome.class).getRef());
+    assertEquals(create, roundTrip(create));
   }
 }

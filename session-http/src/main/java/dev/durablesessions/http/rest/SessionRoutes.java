@@ -15,6 +15,8 @@ import dev.durablesessions.session.SessionCommand;
 import dev.durablesessions.session.SessionEntity;
 import dev.durablesessions.session.SessionEvent;
 import dev.durablesessions.session.SummaryReply;
+import dev.durablesessions.session.dispatch.Pool;
+import dev.durablesessions.session.dispatch.Pools;
 import dev.durablesessions.session.producer.ProducerStamp;
 import dev.durablesessions.session.resume.SessionJournal;
 import java.time.Duration;
@@ -62,6 +64,7 @@ public final class SessionRoutes extends AllDirectives {
   private final RateLimits limits;
   private final ErasureRoutes erasures;
   private final ApprovalRoutes approvals;
+  private final Pools pools;
 
   public SessionRoutes(ActorSystem<?> system, SessionJournal journal, Tokens tokens, ActorRef<Connections.Command> connections) {
     this.system = system;
@@ -71,6 +74,7 @@ public final class SessionRoutes extends AllDirectives {
     this.connections = connections;
     this.askTimeout = system.settings().config().getDuration("durable-sessions.http.ask-timeout");
     this.limits = RateLimits.get(system);
+    this.pools = Pools.fromConfig(system.settings().config());
     this.control = new ControlRoutes(system, sharding, askTimeout);
     this.approvals = new ApprovalRoutes(sharding, askTimeout, limits);
     this.state = new StateRoutes(sharding, journal, askTimeout, system.settings().config());
@@ -152,6 +156,15 @@ public final class SessionRoutes extends AllDirectives {
       if (!json.isObject()) return complete(ApiError.response(ErrorCode.BAD_JSON, "body is a JSON object"));
       if (json.hasNonNull("id") && !json.get("id").isTextual()) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "id is a string"));
       String id = json.hasNonNull("id") ? json.get("id").textValue() : null;
+      if (json.hasNonNull("pool") && !json.get("pool").isTextual()) {
+        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "pool is a string"));
+      }
+      // Recorded by name in session.created: an unknown pool would leave the session without agents for good.
+      Pool pool = json.hasNonNull("pool") ? pools.get(json.get("pool").textValue()) : pools.defaultPool();
+      if (pool == null) {
+        return complete(ApiError.response(ErrorCode.UNKNOWN_POOL,
+            "no pool " + json.get("pool").textValue() + "; pools: " + pools.all().stream().map(Pool::name).toList()));
+      }
       if (id == null) {
         if (!identity.mayJoinAny()) {
           return complete(ApiError.response(ErrorCode.FORBIDDEN, "name the session: your token is limited to some sessions"));
@@ -160,11 +173,19 @@ public final class SessionRoutes extends AllDirectives {
       }
       String sessionId = id;
       return validSession(sessionId, identity, () -> onSuccess(
-          ask(sessionId, (ActorRef<Outcome> r) -> new SessionCommand.Create(identity.participant(), r)),
+          ask(sessionId, (ActorRef<Outcome> r) -> new SessionCommand.Create(identity.participant(), pool.name(), r)),
           outcome -> outcome instanceof Outcome.Refused refused
               ? complete(ApiError.response(refused.code(), refused.message()))
-              : complete(json(StatusCodes.CREATED, Map.of("sessionId", sessionId, "head", ((Outcome.Accepted) outcome).offset())))));
+              : complete(json(StatusCodes.CREATED, created(sessionId, ((Outcome.Accepted) outcome).offset(), pool)))));
     });
+  }
+
+  private static Map<String, Object> created(String sessionId, long head, Pool pool) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("sessionId", sessionId);
+    body.put("head", head);
+    body.put("pool", pool.name());
+    return body;
   }
 
   /** Support and admins list sessions (ids from the journal), for tooling. */
