@@ -39,6 +39,8 @@ export type ServerErrorCode =
   | 'approval_exists'
   | 'approval_not_found'
   | 'unknown_pool'
+  | 'stale_lease'
+  | 'lease_conflict'
   | 'no_turn'
   | 'stale_epoch'
   | 'sequence_gap'

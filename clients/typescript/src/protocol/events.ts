@@ -178,6 +178,26 @@ export interface ToolApprovalAnswered extends EventBase<'tool.approval.answered'
   reason?: string;
 }
 
+/** Dispatch (§4 leases and fencing): worker `agent` holds lease `epoch` of the session's pool. */
+export interface AgentAssigned extends EventBase<'agent.assigned'> {
+  agent: string;
+  epoch: number;
+  /** `needs_agent` or `failover`. */
+  reason: string;
+}
+/** The worker holding lease `epoch` let go of the session. */
+export interface AgentReleased extends EventBase<'agent.released'> {
+  agent: string;
+  epoch: number;
+  reason?: string;
+}
+/** Lease `epoch` of `agent` ended without a release (`lease_expired`); its open answers ended as `agent_lost`. */
+export interface AgentFailover extends EventBase<'agent.failover'> {
+  agent: string;
+  epoch: number;
+  reason: string;
+}
+
 export type SessionEvent =
   | SessionCreated
   | ParticipantJoined
@@ -208,7 +228,10 @@ export type SessionEvent =
   | ReceiptEvent
   | AudienceChanged
   | ToolApprovalRequested
-  | ToolApprovalAnswered;
+  | ToolApprovalAnswered
+  | AgentAssigned
+  | AgentReleased
+  | AgentFailover;
 
 export type SessionEventType = SessionEvent['type'];
 
@@ -247,4 +270,7 @@ export const SESSION_EVENT_TYPES: readonly SessionEventType[] = [
   'audience.changed',
   'tool.approval.requested',
   'tool.approval.answered',
+  'agent.assigned',
+  'agent.released',
+  'agent.failover',
 ];

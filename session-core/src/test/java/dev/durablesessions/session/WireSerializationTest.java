@@ -112,7 +112,8 @@ class WireSerializationTest {
     assertEquals(state, roundTrip(state));
     assertEquals(state.approvals(), ((StateReply.StateNow) roundTrip(new StateReply.StateNow(state))).state().approvals());
     SummaryReply.Summary summary = new SummaryReply.Summary("s", 5, at, p, List.of(), List.of(), java.util.Map.of(),
-        new Control.AgentInControl(null), null, SummaryReply.PendingApproval.of(state.approvals()), 0, "support-bot");
+        new Control.AgentInControl(null), null, SummaryReply.PendingApproval.of(state.approvals()), 0, "support-bot",
+        new SummaryReply.LeaseView("w1", 3, at));
     assertEquals(summary, roundTrip(summary));
     // The tombstone in the journal, and the erased state in a snapshot.
     SessionEvent.SessionErased tombstone =

@@ -288,9 +288,17 @@ public final class SessionRoutes extends AllDirectives {
 
   private Route socket(String sessionId, Identity identity) {
     // Only a real upgrade request gets as far as a connection actor.
-    return extractWebSocketUpgrade(upgrade -> parameterOptional("device", deviceParam -> parameterOptional("offset", offsetParam -> {
+    return extractWebSocketUpgrade(upgrade -> parameterOptional("device", deviceParam -> parameterOptional("offset", offsetParam ->
+        parameterOptional("lease", leaseParam -> {
       String device = deviceParam.filter(d -> !d.isBlank()).orElse("conn-" + UUID.randomUUID());
       if (device.length() > 128) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "device is at most 128 characters"));
+      Long lease;
+      try {
+        lease = leaseParam.map(Long::parseLong).orElse(null);
+      } catch (NumberFormatException e) {
+        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "lease is an integer"));
+      }
+      if (lease != null && lease < 1) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "lease must be >= 1"));
       long after;
       try {
         after = offsetParam.map(Long::parseLong).orElse(0L);
@@ -305,13 +313,13 @@ public final class SessionRoutes extends AllDirectives {
           return complete(ApiError.response(ErrorCode.OFFSET_BEYOND_HEAD, "offset " + after + " is beyond the head " + head));
         }
         CompletionStage<Connections.Opened> opened = AskPattern.ask(connections,
-            r -> new Connections.Open(sessionId, identity, tokens, device, after, r), askTimeout, system.scheduler());
+            r -> new Connections.Open(sessionId, identity, tokens, device, after, lease, r), askTimeout, system.scheduler());
         return onSuccess(opened, o -> o instanceof Connections.Socket socket
             ? complete(upgrade.handleMessagesWith(socket.flow()))
             : complete(RateLimits.tooManyRequests(identity.subject() + " holds " + ((Connections.TooManySockets) o).limit()
                 + " open sockets on this node, the most allowed; close one first", RateLimits.SOCKET_RETRY_AFTER_SECONDS)));
       });
-    })));
+    }))));
   }
 
   // ---------------------------------------------------------------- helpers
