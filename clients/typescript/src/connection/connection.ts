@@ -69,6 +69,8 @@ export class SessionConnection {
   private delivered = 0;
   private ackedUpTo = 0;
   private catchUpHead = 0;
+  /** The server named no `visibleHead` (an older one): the end of the backlog is found by probing the history. */
+  private probeForLive = false;
   private attempt = 0;
   private unauthorizedRetried = false;
   private leaving = false;
@@ -338,7 +340,9 @@ export class SessionConnection {
     this.everAttached = true;
     this.attempt = 0;
     this.unauthorizedRetried = false;
-    this.catchUpHead = frame.head;
+    // The backlog ends at the last event this participant will see; an older server names only the head.
+    this.catchUpHead = frame.visibleHead ?? frame.head;
+    this.probeForLive = frame.visibleHead === undefined;
     this.emitter.emit('attached', frame);
     const interval = this.options.heartbeatIntervalMs ?? (frame.heartbeatTimeoutMs === undefined ? undefined : frame.heartbeatTimeoutMs / 3);
     clearInterval(this.heartbeatTimer);
@@ -346,11 +350,11 @@ export class SessionConnection {
       this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), interval);
     }
     this.scheduleRenewal();
-    if (this.delivered >= frame.head) {
+    if (this.delivered >= this.catchUpHead) {
       this.setState('live');
     } else {
       this.setState('catching-up');
-      this.armProbe();
+      if (this.probeForLive) this.armProbe();
     }
     this.pump();
   }
@@ -409,7 +413,7 @@ export class SessionConnection {
     this.scheduleAck();
     if (this.stateValue === 'catching-up') {
       if (this.delivered >= this.catchUpHead) this.setState('live');
-      else this.armProbe();
+      else if (this.probeForLive) this.armProbe();
     }
   }
 
@@ -537,10 +541,10 @@ export class SessionConnection {
   // ---- catching up ----
 
   /**
-   * `attached.head` can be an event this participant never receives (a `receipt`, another
-   * participant's `suggestion`), so delivered offsets may never reach it. When the backlog goes
-   * quiet, a history read after the last delivered offset tells: no visible event up to the
-   * head means the backlog is done.
+   * For servers without `attached.visibleHead` only: `attached.head` can be an event this
+   * participant never receives (a `receipt`, another participant's `suggestion`), so delivered
+   * offsets may never reach it. When the backlog goes quiet, a history read after the last
+   * delivered offset tells: no visible event up to the head means the backlog is done.
    */
   private armProbe(): void {
     clearTimeout(this.probeTimer);

@@ -79,8 +79,9 @@ export interface ConnectOptions extends TokenOptions {
   /** Unanswered appends on a socket (default 64; the server reads at most 128). */
   maxInFlight?: number;
   /**
-   * While catching up with no event for this long (default 250 ms), ask the history whether
-   * the rest of the backlog is invisible to this participant (receipts, others' suggestions).
+   * Against a server whose `attached` frame has no `visibleHead`: while catching up with no
+   * event for this long (default 250 ms), ask the history whether the rest of the backlog is
+   * invisible to this participant (receipts, others' suggestions).
    */
   liveProbeMs?: number;
   /**

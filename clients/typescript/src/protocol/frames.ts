@@ -147,6 +147,11 @@ export interface AttachedFrame {
   head: number;
   /** The offset the client connected with. */
   after: number;
+  /**
+   * The last offset from `after + 1` to `head` this participant will receive (`after` if none):
+   * the backlog is done once it has arrived. Absent from servers older than the field.
+   */
+  visibleHead?: number;
   /** Absent when the server's heartbeat check is off. */
   heartbeatTimeoutMs?: number;
 }

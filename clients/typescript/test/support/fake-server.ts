@@ -20,15 +20,20 @@ export class FakeSessionServer {
   private readonly sockets = new Set<FakeSocket>();
   readonly plans: SocketPlan[];
   connects = 0;
+  /** History requests answered (a client that has `visibleHead` needs none to go live). */
+  historyReads = 0;
   readonly clientFrames: unknown[] = [];
+  /** Whether `attached` carries `visibleHead`, as today's servers send it (older ones did not). */
+  private readonly announceVisibleHead: boolean;
 
   constructor(
     log: SessionEvent[],
     private readonly reader: ParticipantRef,
     private readonly visible: (e: SessionEvent) => boolean,
-    options: { initiallyReleased: number; plans: SocketPlan[] },
+    options: { initiallyReleased: number; plans: SocketPlan[]; announceVisibleHead?: boolean },
   ) {
     this.log = log;
+    this.announceVisibleHead = options.announceVisibleHead ?? false;
     this.released = Math.min(options.initiallyReleased, log.length);
     this.plans = [...options.plans];
   }
@@ -86,6 +91,7 @@ export class FakeSessionServer {
 
   /** A fetch answering GET /v1/sessions/{id}/events like the history endpoint. */
   fetch = async (input: string): Promise<Response> => {
+    this.historyReads++;
     const url = new URL(input);
     const after = Number(url.searchParams.get('after') ?? '0');
     const limit = Number(url.searchParams.get('limit') ?? '100');
@@ -110,7 +116,12 @@ export class FakeSessionServer {
 
   /** @internal */
   attachedFrame(after: number): AttachedFrame {
-    return { type: 'attached', sessionId: 's', participant: this.reader, device: 'd', head: this.head, after, heartbeatTimeoutMs: 30000 };
+    const frame: AttachedFrame = { type: 'attached', sessionId: 's', participant: this.reader, device: 'd', head: this.head, after, heartbeatTimeoutMs: 30000 };
+    if (this.announceVisibleHead) {
+      const seen = this.log.slice(after, this.head).filter(this.visible);
+      frame.visibleHead = seen.length === 0 ? after : seen[seen.length - 1]!.offset;
+    }
+    return frame;
   }
 
   /** @internal */

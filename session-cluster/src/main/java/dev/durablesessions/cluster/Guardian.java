@@ -102,6 +102,7 @@ public final class Guardian {
     String user = tokens.issue("dev-user", Role.USER, List.of("*"), ttl);
     String agent = tokens.issue("dev-agent", Role.AGENT, List.of("*"), ttl);
     String support = tokens.issue("dev-support", Role.SUPPORT, List.of("*"), ttl);
+    String human = tokens.issue("dev-human", Role.HUMAN, List.of("*"), ttl);
     System.out.println("""
 
         ==== Durable Sessions: DEV MODE (public dev secret; never use in production) ====
@@ -109,8 +110,11 @@ public final class Guardian {
           export DS_TOKEN=%s
           export DS_AGENT_TOKEN=%s
           export DS_SUPPORT_TOKEN=%s
+          export DS_HUMAN_TOKEN=%s
+        Chat page:       http://localhost:%d/chat     (paste DS_TOKEN)
+        Support console: http://localhost:%d/console  (paste DS_SUPPORT_TOKEN or DS_HUMAN_TOKEN)
         Try:  curl -s -X POST -H "Authorization: Bearer $DS_TOKEN" localhost:%d/v1/sessions -d '{"id":"demo"}'
         ================================================================================
-        """.formatted(port, user, agent, support, port));
+        """.formatted(port, user, agent, support, human, port, port, port));
   }
 }

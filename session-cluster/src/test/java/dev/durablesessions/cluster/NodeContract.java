@@ -175,6 +175,58 @@ abstract class NodeContract {
     }
   }
 
+  HttpResponse<String> callAs(String token, int port, String method, String path, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .header("Authorization", "Bearer " + token)
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+        .build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * What a user asked after the human's last word, while the human had the floor, is answered
+   * by the demo agent once the floor comes back; what the human answered is not answered twice.
+   */
+  @Test
+  void demoAgentAnswersWhatIsUnansweredWhenTheFloorComesBack() throws Exception {
+    int port = freePort();
+    ActorSystem<Void> node = startNode(port);
+    String support = tokens.issue("sam", Role.SUPPORT, List.of("*"), Duration.ofHours(1));
+    try {
+      String id = "node-" + UUID.randomUUID();
+      assertEquals(201, call(port, "POST", "/v1/sessions", "{\"id\":\"" + id + "\"}").statusCode());
+      Device device = connect(port, id, 0);
+      device.next("attached");
+      while (!"demo-agent".equals(device.next("participant.joined").path("participant").path("id").asText())) {
+        Thread.onSpinWait();
+      }
+      String path = "/v1/sessions/" + id;
+      assertEquals(200, callAs(support, port, "POST", path + "/transfers", "{\"mode\":\"cold\",\"to\":{\"queue\":\"billing\"}}").statusCode());
+      assertEquals(200, callAs(support, port, "POST", path + "/claim", null).statusCode());
+      device.next("session.claimed");
+      long first = Json.MAPPER.readTree(call(port, "POST", path + "/messages", "{\"text\":\"first question\"}").body()).path("offset").asLong();
+      assertEquals(201, callAs(support, port, "POST", path + "/messages", "{\"text\":\"the human answers it\"}").statusCode());
+      long second = Json.MAPPER.readTree(call(port, "POST", path + "/messages", "{\"text\":\"second question\"}").body()).path("offset").asLong();
+      assertTrue(second > first);
+      long handedBack = Json.MAPPER.readTree(callAs(support, port, "POST", path + "/handback", "{}").body()).path("offset").asLong();
+      JsonNode started = device.next("stream.started");
+      assertTrue(started.path("offset").asLong() > handedBack, "nobody answers while the human has the floor: " + started);
+      assertEquals("demo-" + second, started.path("messageId").asText(), "the unanswered question is answered, the answered one is not");
+      JsonNode ended = device.next("stream.ended");
+      assertEquals("complete", ended.path("reason").asText());
+      JsonNode idle;
+      do {
+        idle = device.next("agent.status");
+      } while (!"idle".equals(idle.path("status").asText()));
+      JsonNode history = Json.MAPPER.readTree(call(port, "GET", path + "/events?after=" + handedBack + "&limit=1000", null).body());
+      long answers = 0;
+      for (JsonNode e : history.path("events")) if ("stream.started".equals(e.path("type").asText())) answers++;
+      assertEquals(1, answers, "one answer after the handback");
+      device.socket.abort();
+    } finally {
+      stopNode(node);
+    }
+  }
+
   @Test
   void agentProcessKilledWithoutGoodbyeIsReportedLostExactlyOnce() throws Exception {
     int port = freePort();

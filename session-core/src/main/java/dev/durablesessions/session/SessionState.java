@@ -30,6 +30,7 @@ import dev.durablesessions.session.producer.SeqRange;
 import dev.durablesessions.session.transfer.Control;
 import dev.durablesessions.session.transfer.HandoffNote;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.durablesessions.session.state.StateCheckpoints;
 import dev.durablesessions.session.state.ToolOutcome;
 import dev.durablesessions.session.state.WorkingState;
 import java.time.Instant;
@@ -47,6 +48,7 @@ import java.util.Map;
  * @param openSignals recent signals not yet answered (offset to addressee), bounded
  * @param approvals tool approvals pending, and the ids of recent ones, bounded
  * @param tombstone set once the session is erased: then nothing else is left of it
+ * @param checkpoints the document at a few points of the history, for historic views
  * @param pool the agent pool named at creation; null for the default pool
  * @param assignment which agent holds the session's lease (issue 16: dispatch)
  */
@@ -71,13 +73,22 @@ public record SessionState(
     Map<String, Receipt> receipts,
     boolean audience,
     SessionEvent.SessionErased tombstone,
+    StateCheckpoints checkpoints,
     String pool,
     dev.durablesessions.session.dispatch.Assignment assignment)
     implements CborSerializable {
 
-  /** Snapshots written before tool approvals existed have none. */
+  /**
+   * Snapshots written before tool approvals existed have none; those written before state
+   * checkpoints existed start their record where they are (views before it fold from offset 1).
+   */
   public SessionState {
     if (approvals == null) approvals = Approvals.none();
+    if (checkpoints == null) {
+      checkpoints = head == 0 || document == null || turn == null
+          ? StateCheckpoints.start(StateCheckpoints.DEFAULT_EVERY)
+          : StateCheckpoints.from(head, turn.number(), turn.attempt(), document, StateCheckpoints.DEFAULT_EVERY);
+    }
     // Snapshots written before dispatch have no assignment.
     if (assignment == null) assignment = dev.durablesessions.session.dispatch.Assignment.none();
   }
@@ -98,14 +109,15 @@ public record SessionState(
   public static SessionState empty() {
     return new SessionState(null, null, null, 0, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
         new Control.AgentInControl(null), null, Map.of(), WorkingState.initial(), new Turn(0, 1, false), Map.of(), Approvals.none(), Map.of(),
-        false, null, null, null);
+        false, null, StateCheckpoints.start(StateCheckpoints.DEFAULT_EVERY), null, null);
   }
 
   /** What is left of an erased session: its tombstone, nothing else (not even its id: it answers session_erased). */
   static SessionState erased(SessionEvent.SessionErased tombstone) {
     SessionState empty = empty();
     return new SessionState(null, null, null, tombstone.offset(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
-        empty.control(), null, Map.of(), empty.document(), empty.turn(), Map.of(), Approvals.none(), Map.of(), false, tombstone, null, null);
+        empty.control(), null, Map.of(), empty.document(), empty.turn(), Map.of(), Approvals.none(), Map.of(), false, tombstone,
+        empty.checkpoints(), null, null);
   }
 
   /** A live session: created and not erased. */
@@ -249,7 +261,10 @@ public record SessionState(
     } else if (event instanceof SessionEvent.StateCommitted c) {
       WorkingState.Applied applied = WorkingState.apply(document, c.patch());
       if (applied.document() == null) throw new IllegalStateException("journaled commit " + c.offset() + " does not apply: " + applied.refusal());
-      return with(b -> b.document = applied.document());
+      return with(b -> {
+        b.document = applied.document();
+        b.checkpoints = checkpoints.afterCommit(c.offset(), c.turn(), c.attempt(), applied.document());
+      });
     } else if (event instanceof SessionEvent.ToolCalled t) {
       return with(b -> b.toolCalls = bounded(put(toolCalls, t.toolCallId(), new ToolCall(t.name(), t.turn(), t.by().id(), null)), MAX_TOOL_CALLS));
     } else if (event instanceof SessionEvent.ToolResulted r) {
@@ -316,6 +331,7 @@ public record SessionState(
     Map<String, Receipt> receipts;
     boolean audience;
     SessionEvent.SessionErased tombstone;
+    StateCheckpoints checkpoints;
     String pool;
     dev.durablesessions.session.dispatch.Assignment assignment;
   }
@@ -342,12 +358,13 @@ public record SessionState(
     b.receipts = receipts;
     b.audience = audience;
     b.tombstone = tombstone;
+    b.checkpoints = checkpoints;
     b.pool = pool;
     b.assignment = assignment;
     change.accept(b);
     return new SessionState(b.sessionId, b.createdAt, b.createdBy, b.head, b.participants, b.presence, b.openStreams,
         b.stalled, b.agentStatus, b.openSignals, b.control, b.latestNote, b.producers, b.document, b.turn, b.toolCalls,
-        b.approvals, b.receipts, b.audience, b.tombstone, b.pool, b.assignment);
+        b.approvals, b.receipts, b.audience, b.tombstone, b.checkpoints, b.pool, b.assignment);
   }
 
   private static <K, V> Map<K, V> put(Map<K, V> map, K key, V value) {

@@ -139,4 +139,33 @@ class WireSerializationTest {
     Object create = new SessionCommand.Create(p, "support-bot", kit.createTestProbe(Outcome.class).getRef());
     assertEquals(create, roundTrip(create));
   }
+
+  @Test
+  void stateCheckpointsSurviveSnapshotsAndSnapshotsWrittenBeforeThemStillLoad() throws Exception {
+    Participant p = Participant.of("ada", Role.USER);
+    Instant at = Instant.parse("2026-01-01T00:00:00Z");
+    var patch = JsonNodeFactory.instance.arrayNode().add(JsonNodeFactory.instance.objectNode().put("op", "add").put("path", "/a").put("value", 1));
+    SessionState state = SessionState.empty()
+        .apply(new SessionEvent.SessionCreated(1, p, at, null, "s", null), 64)
+        .apply(new SessionEvent.StateCommitted(2, p, at, null, 0, 1, "t", null, null, null, null, null, patch, List.of()), 64);
+    var checkpoints = dev.durablesessions.session.state.StateCheckpoints.start(1).afterCommit(2, 0, 1, state.document());
+    SessionState withCheckpoints = new SessionState(state.sessionId(), state.createdAt(), state.createdBy(), state.head(), state.participants(),
+        state.presence(), state.openStreams(), state.stalled(), state.agentStatus(), state.openSignals(), state.control(), state.latestNote(),
+        state.producers(), state.document(), state.turn(), state.toolCalls(), state.approvals(), state.receipts(), state.audience(),
+        state.tombstone(), checkpoints, state.pool(), state.assignment());
+    assertEquals(2, withCheckpoints.checkpoints().checkpoints().size());
+    assertEquals(withCheckpoints, roundTrip(withCheckpoints));
+
+    // A snapshot from before checkpoints: the same bytes without the member. Its record starts at its head.
+    Serialization serialization = SerializationExtension.get(kit.system().classicSystem());
+    var serializer = serialization.findSerializerFor(state);
+    var cbor = new com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper();
+    var tree = (com.fasterxml.jackson.databind.node.ObjectNode) cbor.readTree(serialization.serialize(state).get());
+    tree.remove("checkpoints");
+    SessionState old = (SessionState) serialization.deserialize(cbor.writeValueAsBytes(tree), serializer.identifier(),
+        Serializers.manifestFor(serializer, state)).get();
+    assertEquals(List.of(new dev.durablesessions.session.state.StateCheckpoints.Checkpoint(2, 0, 1, state.document())),
+        old.checkpoints().checkpoints());
+    assertEquals(state.document(), old.document());
+  }
 }

@@ -169,6 +169,27 @@ class HandoverTest {
     awaitNotQueued("billing", id);
   }
 
+  /**
+   * accept and claim ignore their body, but read it before answering: an answer sent while the
+   * client still sends makes the server close the connection ("early response"). Found on the
+   * README tour, where the node logged that warning.
+   */
+  @Test
+  void aBodyThatClaimIgnoresIsReadFirstSoTheConnectionStaysOpen() throws Exception {
+    String id = newSession();
+    String queue = "body-" + UUID.randomUUID();
+    assertStatus(post(id, "/transfers", sam, "{\"mode\":\"cold\",\"to\":{\"queue\":\"" + queue + "\"}}"), 200, null);
+    byte[] body = ("{\"pad\":\"" + "x".repeat(512 * 1024) + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try (dev.durablesessions.http.fuzz.RawHttp raw = new dev.durablesessions.http.fuzz.RawHttp(server.port)) {
+      var answer = raw.send("POST", "/v1/sessions/" + id + "/claim",
+          List.of(dev.durablesessions.http.fuzz.RawHttp.Header.of("Authorization", "Bearer " + alice),
+              dev.durablesessions.http.fuzz.RawHttp.Header.of("Content-Type", "application/json")), body);
+      assertEquals(200, answer.status(), answer.text());
+      assertEquals(null, answer.header("Connection"), "the server closes the connection after an early answer");
+    }
+    assertEquals("human_in_control", summary(id).path("control").path("phase").asText());
+  }
+
   @Test
   void theFirstHumanToClaimFromAQueueGetsTheOldestWaitingSession() throws Exception {
     String first = newSession();

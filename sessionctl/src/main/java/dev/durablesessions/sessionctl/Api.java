@@ -57,7 +57,7 @@ final class Api {
     try {
       response = http.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new Refused("unreachable", "cannot reach " + base + ": " + e.getMessage());
+      throw new Refused("unreachable", "cannot reach " + base + " (set --url or DS_URL, e.g. DS_URL=http://127.0.0.1:8081 for the local cluster): " + e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new Refused("interrupted", "interrupted");

@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       Sessionctl.Sessions.class, Sessionctl.Queues.class, Sessionctl.Show.class, Sessionctl.Tail.class,
       Sessionctl.Transfer.class, Sessionctl.Accept.class, Sessionctl.Cancel.class, Sessionctl.Claim.class,
-      Sessionctl.Handback.class, Sessionctl.Close.class
+      Sessionctl.Say.class, Sessionctl.Handback.class, Sessionctl.Close.class
     })
 public final class Sessionctl implements Runnable {
   @Spec CommandLine.Model.CommandSpec spec;
@@ -73,14 +73,15 @@ public final class Sessionctl implements Runnable {
     @Option(names = "--url", description = "server URL (env DS_URL, default http://localhost:8080)")
     String url = System.getenv().getOrDefault("DS_URL", "http://localhost:8080");
 
-    @Option(names = "--token", description = "support or admin JWT (env DS_TOKEN)")
-    String token = System.getenv("DS_TOKEN");
+    /** The support token a dev-mode node prints as DS_SUPPORT_TOKEN; DS_TOKEN for scripts that set only that. */
+    @Option(names = "--token", description = "support or admin JWT (env DS_SUPPORT_TOKEN, else DS_TOKEN)")
+    String token = System.getenv("DS_SUPPORT_TOKEN") != null ? System.getenv("DS_SUPPORT_TOKEN") : System.getenv("DS_TOKEN");
 
     @Spec(Spec.Target.MIXEE) CommandLine.Model.CommandSpec spec;
 
     Api api() {
       if (token == null || token.isBlank()) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a token is needed: --token or DS_TOKEN");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a token is needed: --token, DS_SUPPORT_TOKEN or DS_TOKEN (a dev-mode node prints DS_SUPPORT_TOKEN at start)");
       }
       String role = Api.roleOf(token);
       if (!role.equals("support") && !role.equals("admin")) {
@@ -309,6 +310,20 @@ public final class Sessionctl implements Runnable {
     public Integer call() throws Api.Refused {
       JsonNode r = connection.api().post(path(session) + "/transfers/accept", null);
       spec.commandLine().getOut().println("you have the floor (offset " + r.path("offset").asLong() + ")");
+      return 0;
+    }
+  }
+
+  @Command(name = "say", description = "Post a message to the session as yourself (you need the floor: accept or claim first).")
+  static final class Say implements java.util.concurrent.Callable<Integer> {
+    @Mixin Connection connection;
+    @Spec CommandLine.Model.CommandSpec spec;
+    @Parameters(index = "0", description = "session id") String session;
+    @Parameters(index = "1", description = "the message") String text;
+
+    public Integer call() throws Api.Refused {
+      JsonNode r = connection.api().post(path(session) + "/messages", Map.of("text", text));
+      spec.commandLine().getOut().println("said at offset " + r.path("offset").asLong());
       return 0;
     }
   }

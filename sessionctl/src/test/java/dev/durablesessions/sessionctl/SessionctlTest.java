@@ -104,9 +104,15 @@ class SessionctlTest {
     Run shown = ctl(sam, "show", id);
     assertTrue(shown.out().contains("human_in_control  human sam"), shown.out());
     assertTrue(shown.out().contains("damaged in transit"), shown.out());
+    Run said = ctl(sam, "say", id, "Hello, I am Sam from support");
+    assertEquals(0, said.exit(), said.err());
+    assertTrue(ctl(sam, "tail", id, "--from", "3").out().contains("Hello, I am Sam from support"));
 
     assertEquals(0, ctl(sam, "handback", id, "--agent", "bot", "--next", "ship the replacement").exit());
     assertTrue(ctl(sam, "show", id).out().contains("agent_in_control  agent bot"));
+    Run withoutTheFloor = ctl(sam, "say", id, "me again");
+    assertEquals(1, withoutTheFloor.exit());
+    assertTrue(withoutTheFloor.err().contains(":"), withoutTheFloor.err());
     assertEquals(0, ctl(sam, "transfer", id, "--warm", "--to-human", "alice", "--in-progress", "replacement").exit());
     assertTrue(ctl(sam, "show", id).out().contains("transfer_pending"));
     Run notInvited = ctl(sam, "accept", id);

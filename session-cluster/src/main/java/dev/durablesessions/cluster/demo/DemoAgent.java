@@ -35,7 +35,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  * signal addressed to it with consumed or ignored. It is a participant like any other (role
  * agent, device "builtin"), follows the session through a {@link SessionFollower}, and writes
  * through an idempotent producer one append at a time (a refused append does not use up a
- * sequence, so it never gaps itself).
+ * sequence, so it never gaps itself). While a human has the floor it stays silent; when the
+ * floor comes back it answers what users asked after the human's last word.
  */
 public final class DemoAgent {
   public static final Participant AGENT = Participant.of("demo-agent", Role.AGENT);
@@ -94,6 +95,8 @@ public final class DemoAgent {
   /** While catching up to this offset (the head at start), events are only looked at; -1 after. */
   private long replayUntil = -1;
   private final java.util.LinkedHashMap<String, SessionEvent.MessagePosted> unanswered = new java.util.LinkedHashMap<>();
+  /** User messages since the human side last spoke, while this agent has not the floor: answered once it comes back. */
+  private final List<SessionEvent.MessagePosted> waitingForTheFloor = new java.util.ArrayList<>();
   /** The streams this incarnation started (any other stream by this agent is a previous incarnation's). */
   private final java.util.Set<String> startedHere = new java.util.HashSet<>();
   private boolean hasFloor = true;
@@ -186,12 +189,22 @@ public final class DemoAgent {
         || event instanceof SessionEvent.SessionClaimed || event instanceof SessionEvent.SessionClosed) {
       hasFloor = false; // a human (or nobody) speaks for the assistant side now
       questions.clear();
+      waitingForTheFloor.clear();
     } else if (event instanceof SessionEvent.ControlHandedBack h) {
       hasFloor = h.agent() == null || h.agent().equals(AGENT.id());
+      // What users asked after the human's last word is still unanswered: answer it now.
+      if (hasFloor) questions.addAll(waitingForTheFloor);
+      waitingForTheFloor.clear();
+      if (hasFloor && streaming == null) startAnswer();
     } else if (event instanceof SessionEvent.MessagePosted m && m.by().role() == Role.USER) {
-      if (!hasFloor) return;
+      if (!hasFloor) {
+        waitingForTheFloor.add(m);
+        return;
+      }
       questions.add(m);
       if (streaming == null) startAnswer();
+    } else if (event instanceof SessionEvent.MessagePosted m && m.by().role().speaksAsAssistant()) {
+      waitingForTheFloor.clear(); // the human answered what was asked so far
     } else if (event instanceof SessionEvent.SignalSent s && s.to().addresses(AGENT)) {
       boolean consumed = false;
       if (s.kind() == SignalKind.INTERRUPT || s.kind() == SignalKind.CANCEL) {
@@ -316,13 +329,21 @@ public final class DemoAgent {
     sendNext();
   }
 
+  /**
+   * About 2 s of tokens; a question with the word "long" in it gets ten times as many (about
+   * 20 s), long enough to press Ctrl-C, reload a page or type an interrupt in the middle.
+   */
   static List<String> answerTo(String question) {
     String quoted = question.length() > 80 ? question.substring(0, 80) + "..." : question;
     String answer = "You said: \"" + quoted + "\". This answer streams from the Durable Sessions demo agent one token at a time. "
         + "Drop the connection now and reconnect with the last offset you saw: you will get exactly the rest, nothing twice. "
         + "Open a second device on the same session and it sees the same stream. Send an interrupt signal and I stop at once.";
+    boolean asksForLong = java.util.Arrays.asList(question.toLowerCase(java.util.Locale.ROOT).split("\\W+")).contains("long");
     List<String> out = new java.util.ArrayList<>();
-    for (String word : answer.split(" ")) out.add(word + " ");
+    for (int part = 1; part <= (asksForLong ? 10 : 1); part++) {
+      if (asksForLong) out.add("(" + part + "/10) ");
+      for (String word : answer.split(" ")) out.add(word + " ");
+    }
     return out;
   }
 }

@@ -67,7 +67,7 @@ public final class Connect {
           }
         })
         .exceptionally(e -> {
-          System.err.println("could not connect: " + e.getCause());
+          System.err.println("could not connect to " + uri + " (set DS_URL, e.g. DS_URL=http://127.0.0.1:8081 for the local cluster): " + e.getCause());
           System.exit(1);
           return null;
         })

@@ -15,11 +15,22 @@ import java.util.TreeSet;
  * those, and the commit log with filters. Pure: the caller reads the events from the journal.
  */
 public final class StateHistory {
+  private final JsonNode base;
   private final List<StateCommitted> commits = new ArrayList<>();
   private final List<JsonNode> after = new ArrayList<>();
 
+  /** Every event from offset 1. */
   public StateHistory(Iterable<SessionEvent> events) {
-    JsonNode doc = WorkingState.initial();
+    this(WorkingState.initial(), events);
+  }
+
+  /**
+   * The events after a point whose document was {@code base} (a {@link StateCheckpoints}
+   * checkpoint): the views answer for that point and later ones, and the commits are those read.
+   */
+  public StateHistory(JsonNode base, Iterable<SessionEvent> events) {
+    this.base = base;
+    JsonNode doc = base;
     for (SessionEvent e : events) {
       if (e instanceof StateCommitted c) {
         WorkingState.Applied applied = WorkingState.apply(doc, c.patch());
@@ -37,21 +48,21 @@ public final class StateHistory {
 
   /** The document as it was once every event up to {@code offset} had happened. */
   public JsonNode atOffset(long offset) {
-    JsonNode doc = WorkingState.initial();
+    JsonNode doc = base;
     for (int i = 0; i < commits.size() && commits.get(i).offset() <= offset; i++) doc = after.get(i);
     return doc;
   }
 
   /** The document at the end of turn {@code turn} (its latest attempt); turn 0 is before the first turn. */
   public JsonNode atTurn(int turn) {
-    JsonNode doc = WorkingState.initial();
+    JsonNode doc = base;
     for (int i = 0; i < commits.size() && commits.get(i).turn() <= turn; i++) doc = after.get(i);
     return doc;
   }
 
   /** The document at the end of one attempt of a turn (the state it was built on if the attempt committed nothing). */
   public JsonNode atAttempt(int turn, int attempt) {
-    JsonNode doc = WorkingState.initial();
+    JsonNode doc = base;
     for (int i = 0; i < commits.size(); i++) {
       StateCommitted c = commits.get(i);
       if (c.turn() < turn || (c.turn() == turn && c.attempt() <= attempt)) doc = after.get(i);

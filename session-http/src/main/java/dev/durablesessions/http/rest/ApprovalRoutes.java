@@ -61,29 +61,12 @@ final class ApprovalRoutes extends AllDirectives {
       if (json.hasNonNull("reason") && !json.get("reason").isTextual()) {
         return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "reason is a string"));
       }
-      ProducerStamp producer = null;
-      if (json.hasNonNull("producer")) {
-        try {
-          producer = Json.MAPPER.treeToValue(json.get("producer"), ProducerStamp.class);
-        } catch (Exception e) {
-          return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "producer is {\"id\", \"epoch\", \"seq\"}"));
-        }
-      }
       String reason = json.hasNonNull("reason") ? json.get("reason").textValue() : null;
       AppendBody decision = new AppendBody.AnswerApproval(approvalId, json.get("approved").booleanValue(), reason);
-      ProducerStamp stamp = producer;
-      return onSuccess(
+      return RestAppends.withProducer(json, stamp -> onSuccess(
           sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId).<Outcome>ask(
               replyTo -> new SessionCommand.Append(identity.participant(), decision, stamp, replyTo), askTimeout),
-          outcome -> {
-            if (outcome instanceof Outcome.Refused refused) return complete(ApiError.response(refused.code(), refused.message()));
-            Outcome.Accepted accepted = (Outcome.Accepted) outcome;
-            Map<String, Object> reply = new LinkedHashMap<>();
-            if (accepted.offset() >= 0) reply.put("offset", accepted.offset());
-            if (accepted.seq() != null) reply.put("seq", accepted.seq());
-            reply.put("duplicate", accepted.duplicate());
-            return complete(SessionRoutes.json(accepted.duplicate() ? StatusCodes.OK : StatusCodes.CREATED, reply));
-          });
+          outcome -> complete(RestAppends.answer(outcome))));
     });
   }
 }

@@ -56,10 +56,10 @@ final class ControlRoutes extends AllDirectives {
     return concat(
         pathPrefix("transfers", () -> concat(
             pathEndOrSingleSlash(() -> post(() -> withBody(body -> transfer(sessionId, identity, body)))),
-            path("accept", () -> post(() -> request(sessionId, identity, new ControlRequest.AcceptTransfer()))),
+            path("accept", () -> post(() -> ignoringBody(() -> request(sessionId, identity, new ControlRequest.AcceptTransfer())))),
             path("cancel", () -> post(() -> withBody(body ->
                 request(sessionId, identity, new ControlRequest.CancelTransfer(text(body, "reason")))))))),
-        path("claim", () -> post(() -> request(sessionId, identity, new ControlRequest.Claim()))),
+        path("claim", () -> post(() -> ignoringBody(() -> request(sessionId, identity, new ControlRequest.Claim())))),
         path("handback", () -> post(() -> withBody(body -> {
           HandoffNote note;
           try {
@@ -83,11 +83,11 @@ final class ControlRoutes extends AllDirectives {
         pathPrefix(PathMatchers.segment(), queue -> concat(
             pathEndOrSingleSlash(() -> get(() -> onSuccess(listing(), l -> complete(SessionRoutes.json(StatusCodes.OK,
                 Map.of("queue", queue, "waiting", visible(l, identity).queues().getOrDefault(queue, List.of()))))))),
-            path("claim", () -> post(() -> RateLimits.limited(limits.appends(), identity, "appends", () ->
+            path("claim", () -> post(() -> ignoringBody(() -> RateLimits.limited(limits.appends(), identity, "appends", () ->
                 onSuccess(claimOldest(queue, identity), result ->
                     complete(result.refused() != null
                         ? ApiError.response(result.refused().code(), result.refused().message())
-                        : SessionRoutes.json(StatusCodes.OK, result.claimed())))))))));
+                        : SessionRoutes.json(StatusCodes.OK, result.claimed()))))))))));
   }
 
   private Route transfer(String sessionId, Identity identity, JsonNode body) {
@@ -162,6 +162,14 @@ final class ControlRoutes extends AllDirectives {
       if (!allowed.isEmpty()) mine.put(q, allowed);
     });
     return new QueueDirectory.Listing(mine);
+  }
+
+  /**
+   * Reads a body the endpoint ignores before answering: an answer sent while the client is
+   * still sending makes the server close the connection (and log an "early response" warning).
+   */
+  private Route ignoringBody(java.util.function.Supplier<Route> inner) {
+    return entity(Unmarshaller.entityToString(), ignored -> inner.get());
   }
 
   private Route withBody(Function<JsonNode, Route> inner) {

@@ -3,7 +3,6 @@ package dev.durablesessions.http.rest;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.durablesessions.http.ApiError;
 import dev.durablesessions.http.Json;
-import dev.durablesessions.http.auth.BearerToken;
 import dev.durablesessions.http.auth.Identity;
 import dev.durablesessions.http.auth.Tokens;
 import dev.durablesessions.http.limits.RateLimits;
@@ -23,7 +22,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -34,7 +32,6 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -50,16 +47,29 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  */
 public final class SessionRoutes extends AllDirectives {
   private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+  /** Whether {@code id} has the syntax of a session id (1-128 of A-Z a-z 0-9 . _ : -). */
+  public static boolean isSessionId(String id) {
+    return id != null && SESSION_ID.matcher(id).matches();
+  }
+
+  /** What the session API and the MCP tools read and write, as answers. */
+  public SessionQueries queries() {
+    return queries;
+  }
   private static final int MAX_PAGE = 1000;
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final SessionJournal journal;
   private final Tokens tokens;
+  private final dev.durablesessions.http.auth.Authenticated authenticated;
   private final ActorRef<Connections.Command> connections;
   private final Duration askTimeout;
   private final ControlRoutes control;
   private final StateRoutes state;
+  private final SessionQueries queries;
+  private final dev.durablesessions.http.mcp.SessionMcp mcp;
   private final dev.durablesessions.http.durablestreams.SessionLogRoutes log;
   private final RateLimits limits;
   private final ErasureRoutes erasures;
@@ -71,13 +81,16 @@ public final class SessionRoutes extends AllDirectives {
     this.sharding = ClusterSharding.get(system);
     this.journal = journal;
     this.tokens = tokens;
+    this.authenticated = new dev.durablesessions.http.auth.Authenticated(tokens);
     this.connections = connections;
     this.askTimeout = system.settings().config().getDuration("durable-sessions.http.ask-timeout");
     this.limits = RateLimits.get(system);
     this.pools = Pools.fromConfig(system.settings().config());
     this.control = new ControlRoutes(system, sharding, askTimeout);
     this.approvals = new ApprovalRoutes(sharding, askTimeout, limits);
-    this.state = new StateRoutes(sharding, journal, askTimeout, system.settings().config());
+    this.queries = new SessionQueries(sharding, journal, askTimeout, views(system, journal));
+    this.state = new StateRoutes(journal, queries);
+    this.mcp = new dev.durablesessions.http.mcp.SessionMcp(system, tokens, queries);
     this.log = new dev.durablesessions.http.durablestreams.SessionLogRoutes(system, journal,
         dev.durablesessions.session.resume.FollowerSettings.fromConfig(system.settings().config()),
         dev.durablesessions.durablestream.StreamSettings.fromConfig(system.settings().config()), askTimeout);
@@ -85,10 +98,20 @@ public final class SessionRoutes extends AllDirectives {
         system.settings().config().getDuration("durable-sessions.erasure.ask-timeout"));
   }
 
+  /** The read side's views, with the resume package bounded as configured ({@code durable-sessions.http.resume}). */
+  public static dev.durablesessions.session.views.SessionViews views(ActorSystem<?> system, SessionJournal journal) {
+    com.typesafe.config.Config config = system.settings().config();
+    return new dev.durablesessions.session.views.SessionViews(ClusterSharding.get(system), journal,
+        config.getDuration("durable-sessions.http.ask-timeout"),
+        config.getInt("durable-sessions.http.resume.window"), config.getInt("durable-sessions.http.resume.max-events"));
+  }
+
   public Route routes() {
     return concat(
         path("health", () -> get(() -> complete(json(StatusCodes.OK, Map.of("status", "ok"))))),
         path("metrics", () -> get(() -> complete(dev.durablesessions.http.Metrics.scrape()))),
+        new dev.durablesessions.http.web.WebRoutes().routes(),
+        mcp.route(),
         pathPrefix("v1", () -> concat(
             pathPrefix("sessions", () -> authenticated(this::sessionRoutes)),
             pathPrefix("queues", () -> authenticated(control::queueRoutes)),
@@ -115,22 +138,7 @@ public final class SessionRoutes extends AllDirectives {
   // ---------------------------------------------------------------- identity
 
   private Route authenticated(Function<Identity, Route> inner) {
-    return extractRequest(request -> parameterOptional("access_token", queryToken -> {
-      Optional<String> token = BearerToken.fromHeader(request).or(() -> queryToken);
-      if (token.isEmpty()) return unauthorized("missing bearer token");
-      // A stage: a provider token may wait for its keys, never on this thread.
-      return onSuccess(tokens.verify(token.get()), identity -> identity.map(inner).orElseGet(() -> Tokens.looksExpired(token.get())
-          ? refused(ErrorCode.TOKEN_EXPIRED, "the token has expired; get a fresh one and resume from your last offset")
-          : unauthorized("invalid or expired token")));
-    }));
-  }
-
-  private Route unauthorized(String why) {
-    return refused(ErrorCode.UNAUTHORIZED, why);
-  }
-
-  private Route refused(ErrorCode code, String why) {
-    return complete(ApiError.response(code, why).addHeader(HttpHeader.parse("WWW-Authenticate", "Bearer")));
+    return authenticated.identity(inner);
   }
 
   private Route validSession(String sessionId, Identity identity, java.util.function.Supplier<Route> inner) {
@@ -201,7 +209,7 @@ public final class SessionRoutes extends AllDirectives {
         return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "limit is an integer"));
       }
       if (limit < 1 || limit > MAX_PAGE) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "limit must be 1.." + MAX_PAGE));
-      return onSuccess(journal.sessionIds(limit, identity::mayJoin), ids -> complete(json(StatusCodes.OK, Map.of("sessions", ids))));
+      return StateRoutes.answer(queries.sessionIds(identity, limit));
     });
   }
 
@@ -227,23 +235,7 @@ public final class SessionRoutes extends AllDirectives {
       if (limit < 1 || limit > MAX_PAGE) {
         return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "limit must be 1.." + MAX_PAGE));
       }
-      return onSuccess(askSummary(sessionId), reply -> {
-        if (reply instanceof Outcome.Refused refused) return complete(ApiError.response(refused.code(), refused.message()));
-        long head = ((SummaryReply.Summary) reply).head();
-        if (after > head) {
-          return complete(ApiError.response(ErrorCode.OFFSET_BEYOND_HEAD, "after " + after + " is beyond the head " + head));
-        }
-        long to = Math.min(head, after + limit);
-        CompletionStage<List<SessionEvent>> page =
-            after == head ? java.util.concurrent.CompletableFuture.completedFuture(List.of()) : journal.read(sessionId, after + 1, to);
-        return onSuccess(page, events -> {
-          long next = events.isEmpty() ? after : events.get(events.size() - 1).offset();
-          // Offsets stay global: events this caller may not see are left out, next still moves past them.
-          List<SessionEvent> visible = events.stream().filter(e -> e.visibleTo(identity.participant())).toList();
-          HistoryPage body = new HistoryPage(sessionId, head, visible, next, next < head);
-          return complete(json(StatusCodes.OK, body));
-        });
-      });
+      return StateRoutes.answer(queries.history(sessionId, identity, after, limit));
     }));
   }
 
@@ -258,31 +250,16 @@ public final class SessionRoutes extends AllDirectives {
       if (json == null || !json.isObject() || !json.hasNonNull("text") || !json.get("text").isTextual()) {
         return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "body needs a string \"text\""));
       }
-      ProducerStamp stamp = null;
-      if (json.hasNonNull("producer")) {
-        try {
-          stamp = Json.MAPPER.treeToValue(json.get("producer"), ProducerStamp.class);
-        } catch (Exception e) {
-          return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "producer is {\"id\", \"epoch\", \"seq\"}"));
+      return RestAppends.withProducer(json, producer -> {
+        if (json.hasNonNull("messageId") && !json.get("messageId").isTextual()) {
+          return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "messageId is a string"));
         }
-      }
-      if (json.hasNonNull("messageId") && !json.get("messageId").isTextual()) {
-        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "messageId is a string"));
-      }
-      String messageId = json.hasNonNull("messageId") ? json.get("messageId").textValue() : null;
-      AppendBody message = new AppendBody.PostMessage(messageId, json.get("text").asText());
-      ProducerStamp producer = stamp;
-      return onSuccess(
-          ask(sessionId, (ActorRef<Outcome> r) -> new SessionCommand.Append(identity.participant(), message, producer, r)),
-          outcome -> {
-            if (outcome instanceof Outcome.Refused refused) return complete(ApiError.response(refused.code(), refused.message()));
-            Outcome.Accepted accepted = (Outcome.Accepted) outcome;
-            Map<String, Object> reply = new LinkedHashMap<>();
-            if (accepted.offset() >= 0) reply.put("offset", accepted.offset());
-            if (accepted.seq() != null) reply.put("seq", accepted.seq());
-            reply.put("duplicate", accepted.duplicate());
-            return complete(json(accepted.duplicate() ? StatusCodes.OK : StatusCodes.CREATED, reply));
-          });
+        String messageId = json.hasNonNull("messageId") ? json.get("messageId").textValue() : null;
+        AppendBody message = new AppendBody.PostMessage(messageId, json.get("text").asText());
+        return onSuccess(
+            ask(sessionId, (ActorRef<Outcome> r) -> new SessionCommand.Append(identity.participant(), message, producer, r)),
+            outcome -> complete(RestAppends.answer(outcome)));
+      });
     });
   }
 

@@ -128,7 +128,7 @@ class AuthorizationMatrixTest {
     List<String> problems = new ArrayList<>();
     for (Map.Entry<String, Set<String>> route : doc.methodsTable().entrySet()) {
       String path = route.getKey().replace("{id}", session).replace("{queue}", Caller.IN_PREFIX + "probe-queue")
-          .replace("{name}", Caller.IN_PREFIX + "probe-stream").replace("{approvalId}", "probe-approval");
+          .replace("{name}", Caller.IN_PREFIX + "probe-stream").replace("{approvalId}", "probe-approval").replace("{file}", "pages.css");
       for (String method : ProtocolDoc.METHODS) {
         if (route.getValue().contains(method)) continue;
         int status = node.call(method, path, node.setupAdmin, null).statusCode();

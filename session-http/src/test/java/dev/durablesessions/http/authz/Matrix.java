@@ -56,6 +56,12 @@ final class Matrix {
     return List.of(
         Row.rest("GET /health").everyone(OK200),
         Row.rest("GET /metrics").everyone(OK200),
+        Row.rest("GET /console").everyone(OK200),
+        Row.rest("GET /chat").everyone(OK200),
+        Row.rest("GET /web/{file}").everyone(OK200),
+        // Any valid token reaches MCP; each tool call is then checked like its REST twin (McpContract).
+        Row.rest("POST /mcp").body("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}")
+            .in(OK200).out(OK200, OK200, OK200, OK200, OK200, OK200),
 
         Row.rest("POST /v1/sessions").writes()
             .perCell((n, fx, c) -> Scene.session(Node.newId(IN_PREFIX + "new-")))

@@ -71,6 +71,7 @@ final class MatrixRun {
     if (scene.queue() != null) path = path.replace("{queue}", scene.queue());
     if (scene.stream() != null) path = path.replace("{name}", scene.stream());
     if (scene.approval() != null) path = path.replace("{approvalId}", scene.approval());
+    path = path.replace("{file}", "pages.css");
     return row.query.isEmpty() ? path : path + "?" + row.query.replace("{sub}", caller.subject());
   }
 
