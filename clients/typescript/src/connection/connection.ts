@@ -270,7 +270,9 @@ export class SessionConnection {
     if (this.isClosed()) return;
     const url =
       `${wsBaseUrl(this.options.url)}/v1/sessions/${encodeURIComponent(this.sessionId)}/ws` +
-      `?offset=${this.delivered}&device=${encodeURIComponent(this.device)}&access_token=${encodeURIComponent(token)}`;
+      `?offset=${this.delivered}&device=${encodeURIComponent(this.device)}` +
+      (this.options.lease === undefined ? '' : `&lease=${this.options.lease}`) +
+      `&access_token=${encodeURIComponent(token)}`;
     let ws: WebSocketLike;
     try {
       ws = new this.WebSocketImpl(url);

@@ -51,6 +51,11 @@ export interface ConnectOptions extends TokenOptions {
    * connection object.
    */
   device?: string;
+  /**
+   * A worker's dispatch lease epoch (PROTOCOL §4, leases and fencing): every write on this
+   * connection is made under it and refused with `stale_lease` once the session's lease moved on.
+   */
+  lease?: number;
   /** Where the last delivered offset is kept (default: in memory, this object only). */
   offsetStore?: OffsetStore;
   /** The key in the store (default `sessionId/device`). */

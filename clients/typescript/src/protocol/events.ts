@@ -31,6 +31,8 @@ export interface EventBase<T extends string> {
 
 export interface SessionCreated extends EventBase<'session.created'> {
   sessionId: string;
+  /** The agent pool; absent in sessions created before pools (they belong to the default pool). */
+  pool?: string;
 }
 export interface ParticipantJoined extends EventBase<'participant.joined'> {
   participant: ParticipantRef;
@@ -180,6 +182,26 @@ export interface ToolApprovalAnswered extends EventBase<'tool.approval.answered'
   reason?: string;
 }
 
+/** Dispatch (§4 leases and fencing): worker `agent` holds lease `epoch` of the session's pool. */
+export interface AgentAssigned extends EventBase<'agent.assigned'> {
+  agent: string;
+  epoch: number;
+  /** `needs_agent` or `failover`. */
+  reason: string;
+}
+/** The worker holding lease `epoch` let go of the session. */
+export interface AgentReleased extends EventBase<'agent.released'> {
+  agent: string;
+  epoch: number;
+  reason?: string;
+}
+/** Lease `epoch` of `agent` ended without a release (`lease_expired`); its open answers ended as `agent_lost`. */
+export interface AgentFailover extends EventBase<'agent.failover'> {
+  agent: string;
+  epoch: number;
+  reason: string;
+}
+
 export type SessionEvent =
   | SessionCreated
   | ParticipantJoined
@@ -211,7 +233,10 @@ export type SessionEvent =
   | ReceiptEvent
   | AudienceChanged
   | ToolApprovalRequested
-  | ToolApprovalAnswered;
+  | ToolApprovalAnswered
+  | AgentAssigned
+  | AgentReleased
+  | AgentFailover;
 
 export type SessionEventType = SessionEvent['type'];
 
@@ -251,4 +276,7 @@ export const SESSION_EVENT_TYPES: readonly SessionEventType[] = [
   'audience.changed',
   'tool.approval.requested',
   'tool.approval.answered',
+  'agent.assigned',
+  'agent.released',
+  'agent.failover',
 ];

@@ -239,6 +239,9 @@ function apply(v: SessionView, e: SessionEvent): SessionView {
     case 'audience.changed':
       return { ...v, audience: { present: e.present, devices: e.devices } };
     case 'receipt':
+    case 'agent.assigned':
+    case 'agent.released':
+    case 'agent.failover':
       return v;
     default:
       return ignoreUnknown(v, e);

@@ -88,8 +88,12 @@ export class RestClient {
 
   // ---- sessions ----
 
-  createSession(id?: string): Promise<CreatedSession> {
-    return this.json('/v1/sessions', { method: 'POST', body: id === undefined ? {} : { id } });
+  /** Creates a session; `options.pool` names its agent pool (the node's default pool if omitted). */
+  createSession(id?: string, options: { pool?: string } = {}): Promise<CreatedSession> {
+    const body: { id?: string; pool?: string } = {};
+    if (id !== undefined) body.id = id;
+    if (options.pool !== undefined) body.pool = options.pool;
+    return this.json('/v1/sessions', { method: 'POST', body });
   }
 
   /** Support and admins only. */

@@ -18,6 +18,8 @@ import type { SessionEvent, StateCommitted } from '../protocol/events.js';
 export interface CreatedSession {
   sessionId: string;
   head: number;
+  /** The agent pool the session belongs to. */
+  pool: string;
 }
 
 export interface Presence {
@@ -68,6 +70,8 @@ export interface SessionSummary {
   subscribers: number;
   /** With the tool approval server change (issue 12). */
   pendingApprovals?: PendingApproval[];
+  /** The agent pool named at creation; absent for sessions created before pools (the default pool). */
+  pool?: string;
 }
 
 export interface HistoryPage {

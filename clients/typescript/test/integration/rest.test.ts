@@ -25,10 +25,22 @@ async function refusal(promise: Promise<unknown>): Promise<DurableSessionsError>
 }
 
 describe('RestClient', () => {
+  it('creates a session in a pool, recorded in its summary and created event, and refuses an unknown pool', async () => {
+    const ada = await restAs('ada', 'user');
+    const id = uniqueId('pool');
+    expect(await ada.createSession(id, { pool: 'default' })).toEqual({ sessionId: id, head: 2, pool: 'default' });
+    expect((await ada.getSession(id)).pool).toBe('default');
+    const [created] = await collect(ada.events(id));
+    expect(created).toMatchObject({ type: 'session.created', pool: 'default' });
+    const other = uniqueId('pool');
+    expect(await refusal(ada.createSession(other, { pool: 'nobody-runs-this' }))).toMatchObject({ code: 'unknown_pool', status: 400 });
+    expect(await refusal(ada.getSession(other))).toMatchObject({ code: 'session_not_found' });
+  });
+
   it('creates, reads and pages a session, and refuses with typed errors', async () => {
     const ada = await restAs('ada', 'user');
     const id = uniqueId('rest');
-    expect(await ada.createSession(id)).toEqual({ sessionId: id, head: 2 });
+    expect(await ada.createSession(id)).toEqual({ sessionId: id, head: 2, pool: 'default' });
     expect(await refusal(ada.createSession(id))).toMatchObject({ code: 'session_exists', status: 409, source: 'rest' });
     expect(await refusal(ada.getSession(`${id}-none`))).toMatchObject({ code: 'session_not_found', status: 404 });
     const narrow = new RestClient({ url: nodeUrl(), token: await token({ sub: 'eve', role: 'user', sessions: ['other-*'] }) });

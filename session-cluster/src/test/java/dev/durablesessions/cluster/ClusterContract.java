@@ -106,7 +106,7 @@ abstract class ClusterContract {
   String create(ActorTestKit via) {
     String id = "c-" + UUID.randomUUID();
     TestProbe<Outcome> probe = via.createTestProbe();
-    ClusterSharding.get(via.system()).entityRefFor(SessionEntity.TYPE_KEY, id).tell(new SessionCommand.Create(WRITER, probe.getRef()));
+    ClusterSharding.get(via.system()).entityRefFor(SessionEntity.TYPE_KEY, id).tell(new SessionCommand.Create(WRITER, null, probe.getRef()));
     probe.expectMessageClass(Outcome.Accepted.class, Duration.ofSeconds(15));
     return id;
   }

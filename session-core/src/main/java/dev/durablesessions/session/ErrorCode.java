@@ -49,6 +49,13 @@ public enum ErrorCode {
   // tool approvals
   APPROVAL_NOT_FOUND(404),
   APPROVAL_EXISTS(409),
+  // agent pools
+  /** A create names a pool this node does not have. */
+  UNKNOWN_POOL(400),
+  /** A write or a lease ending names a lease that is not the session's current one: the writer was fenced. */
+  STALE_LEASE(409),
+  /** An assignment raced another one, or the session already has an agent. */
+  LEASE_CONFLICT(409),
   // idempotent producers
   STALE_EPOCH(409),
   SEQUENCE_GAP(409),

@@ -7,7 +7,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 /** The session entity's protocol. */
 public sealed interface SessionCommand extends CborSerializable {
 
-  record Create(Participant by, ActorRef<Outcome> replyTo) implements SessionCommand {}
+  /** Create the session in agent pool {@code pool} (null: the default pool, decided when read). */
+  record Create(Participant by, String pool, ActorRef<Outcome> replyTo) implements SessionCommand {}
 
   /** Make the participant a member; no event if it already is one. */
   record Join(Participant participant, ActorRef<Outcome> replyTo) implements SessionCommand {}
@@ -15,9 +16,26 @@ public sealed interface SessionCommand extends CborSerializable {
   /** The participant says goodbye. */
   record Leave(Participant participant, ActorRef<Outcome> replyTo) implements SessionCommand {}
 
-  /** Append from {@code by}; {@code producer} is null for appends without idempotency. */
-  record Append(Participant by, AppendBody body, ProducerStamp producer, ActorRef<Outcome> replyTo)
-      implements SessionCommand {}
+  /**
+   * Append from {@code by}; {@code producer} is null for appends without idempotency. {@code lease}
+   * is the epoch of the dispatch lease the writer holds (null: none claimed); a stale one is fenced.
+   */
+  record Append(Participant by, AppendBody body, ProducerStamp producer, Long lease, ActorRef<Outcome> replyTo)
+      implements SessionCommand {
+    public Append(Participant by, AppendBody body, ProducerStamp producer, ActorRef<Outcome> replyTo) {
+      this(by, body, producer, null, replyTo);
+    }
+  }
+
+  /**
+   * Dispatch: give the session to worker {@code agent} as lease {@code expectedEpoch + 1}; refused
+   * with lease_conflict if the session has an agent or is at another epoch (compare and set).
+   */
+  record Assign(String agent, long expectedEpoch, String reason, ActorRef<Outcome> replyTo) implements SessionCommand {}
+
+  /** Dispatch: lease {@code epoch} of {@code agent} ends, released by its worker or expired; stale_lease if not current. */
+  record EndLease(String agent, long epoch, dev.durablesessions.session.dispatch.LeaseRules.Ending ending, String reason,
+      ActorRef<Outcome> replyTo) implements SessionCommand {}
 
   /**
    * Deliver every event after {@code afterOffset}, then live, to {@code subscriber}. The session

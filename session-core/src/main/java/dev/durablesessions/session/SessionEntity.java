@@ -260,9 +260,12 @@ public final class SessionEntity
         .onCommand(Erase.class, (s, c) -> Effect().reply(c.replyTo(), notFound())), this::notFound);
     live(builder.forState(SessionState::closed)
         .onCommand(Append.class, this::appendWhenClosed)
+        .onCommand(SessionCommand.Assign.class, (s, c) -> Effect().reply(c.replyTo(), closedRefusal()))
         .onCommand(ChangeControl.class, (s, c) -> Effect().reply(c.replyTo(), closedRefusal())));
     live(builder.forState(SessionState::created)
         .onCommand(Append.class, this::append)
+        .onCommand(SessionCommand.Assign.class, (s, c) -> applyLease(s,
+            dev.durablesessions.session.dispatch.LeaseRules.assign(s, c.agent(), c.expectedEpoch(), c.reason()), c.replyTo()))
         .onCommand(ChangeControl.class, this::changeControl));
     return builder.build();
   }
@@ -285,6 +288,8 @@ public final class SessionEntity
         .onCommand(Leave.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
         .onCommand(Append.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
         .onCommand(ChangeControl.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
+        .onCommand(SessionCommand.Assign.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
+        .onCommand(SessionCommand.EndLease.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
         .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
         .onCommand(SessionCommand.GetState.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
         .onCommand(Subscribe.class, (s, c) -> refuseSubscriber(c.subscriber(), refusal.get()))
@@ -327,6 +332,8 @@ public final class SessionEntity
         .onCommand(SessionCommand.GetState.class, (s, c) -> Effect().reply(c.replyTo(), new StateReply.StateNow(s)))
         .onCommand(FlushDeltas.class, (s, c) -> flush(s))
         .onCommand(Erase.class, this::erase)
+        .onCommand(SessionCommand.EndLease.class, (s, c) -> applyLease(s,
+            dev.durablesessions.session.dispatch.LeaseRules.end(s, c.agent(), c.epoch(), c.ending(), c.reason()), c.replyTo()))
         .onCommand(Passivate.class, this::passivate)
         .onAnyCommand(SessionEntity::unknownCommand);
   }
@@ -336,7 +343,7 @@ public final class SessionEntity
       return Effect().reply(cmd.replyTo(), new Refused(ErrorCode.FORBIDDEN, "role " + cmd.by().role().wire() + " may not create sessions"));
     }
     return persist(state, List.of(
-        (o, at) -> new SessionEvent.SessionCreated(o, cmd.by(), at, null, sessionId),
+        (o, at) -> new SessionEvent.SessionCreated(o, cmd.by(), at, null, sessionId, cmd.pool()),
         (o, at) -> new ParticipantJoined(o, cmd.by(), at, null, cmd.by())), cmd.replyTo(), null, false);
   }
 
@@ -365,8 +372,10 @@ public final class SessionEntity
     if (known != null) return known;
     Participant by = cmd.by();
     ProducerStamp stamp = stamp(cmd);
+    // Fenced first: a worker that lost its lease writes nothing, whatever it sends.
+    Refused refused = dev.durablesessions.session.dispatch.LeaseRules.checkWrite(state, by, cmd.lease());
     // A refused append does not use up its sequence: the producer may send it again, fixed.
-    Refused refused = AppendRules.check(state, by, cmd.body());
+    if (refused == null) refused = AppendRules.check(state, by, cmd.body());
     if (refused != null) return Effect().reply(cmd.replyTo(), refused);
 
     if (cmd.body() instanceof AppendDelta delta) {
@@ -412,6 +421,12 @@ public final class SessionEntity
   private static ProducerStamp stamp(Append cmd) {
     return cmd.producer() == null ? null
         : new ProducerStamp(cmd.by().id() + "::" + cmd.producer().id(), cmd.producer().epoch(), cmd.producer().seq());
+  }
+
+  private ReplyEffect<SessionEvent, SessionState> applyLease(
+      SessionState state, dev.durablesessions.session.dispatch.LeaseRules.Decision decision, ActorRef<Outcome> replyTo) {
+    if (decision.refused() != null) return Effect().reply(replyTo, decision.refused());
+    return persist(state, decision.events(), replyTo, null, false);
   }
 
   private ReplyEffect<SessionEvent, SessionState> changeControl(SessionState state, ChangeControl cmd) {
@@ -707,7 +722,7 @@ public final class SessionEntity
     }
     return new SummaryReply.Summary(sessionId, s.head(), s.createdAt(), s.createdBy(), views,
         List.copyOf(s.openStreams().keySet()), s.stalled(), s.control(), s.latestNote(), SummaryReply.PendingApproval.of(s.approvals()),
-        subscribers.size());
+        subscribers.size(), s.pool(), SummaryReply.LeaseView.of(s.assignment()));
   }
 
   // ---------------------------------------------------------------- events
@@ -745,6 +760,8 @@ public final class SessionEntity
     else if (command instanceof Leave c) c.replyTo().tell(unavailable);
     else if (command instanceof Append c) c.replyTo().tell(unavailable);
     else if (command instanceof ChangeControl c) c.replyTo().tell(unavailable);
+    else if (command instanceof SessionCommand.Assign c) c.replyTo().tell(unavailable);
+    else if (command instanceof SessionCommand.EndLease c) c.replyTo().tell(unavailable);
     else if (command instanceof GetSummary c) c.replyTo().tell(unavailable);
     else if (command instanceof SessionCommand.GetState c) c.replyTo().tell(unavailable);
     else if (command instanceof Subscribe || command instanceof KeepAlive || command instanceof SessionCommand.Acknowledge) {

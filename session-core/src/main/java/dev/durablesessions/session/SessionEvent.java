@@ -54,6 +54,9 @@ import java.util.List;
   @JsonSubTypes.Type(value = SessionEvent.ReceiptRecorded.class, name = "receipt"),
   @JsonSubTypes.Type(value = SessionEvent.AudienceChanged.class, name = "audience.changed"),
   @JsonSubTypes.Type(value = SessionEvent.SessionErased.class, name = "session.erased"),
+  @JsonSubTypes.Type(value = SessionEvent.AgentAssigned.class, name = "agent.assigned"),
+  @JsonSubTypes.Type(value = SessionEvent.AgentReleased.class, name = "agent.released"),
+  @JsonSubTypes.Type(value = SessionEvent.AgentFailover.class, name = "agent.failover"),
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface SessionEvent extends CborSerializable {
@@ -70,7 +73,11 @@ public sealed interface SessionEvent extends CborSerializable {
     return true;
   }
 
-  record SessionCreated(long offset, Participant by, Instant at, SeqRange producer, String sessionId)
+  /**
+   * The session's first event. {@code pool} names the agent pool its agent comes from; it is
+   * absent in sessions created before pools existed, which belong to the default pool.
+   */
+  record SessionCreated(long offset, Participant by, Instant at, SeqRange producer, String sessionId, String pool)
       implements SessionEvent {}
 
   record ParticipantJoined(long offset, Participant by, Instant at, SeqRange producer, Participant participant)
@@ -238,4 +245,24 @@ public sealed interface SessionEvent extends CborSerializable {
       return false;
     }
   }
+
+  /**
+   * The session's pool gave it an agent: worker {@code agent} holds lease {@code epoch} (one more
+   * than any before). {@code reason}: needs_agent (a new or unattended session), failover (the
+   * previous lease expired).
+   */
+  record AgentAssigned(long offset, Participant by, Instant at, SeqRange producer, String agent, long epoch, String reason)
+      implements SessionEvent {}
+
+  /** Worker {@code agent} let go of lease {@code epoch} ({@code reason} as it gave it); what it streamed ended as cancelled. */
+  record AgentReleased(long offset, Participant by, Instant at, SeqRange producer, String agent, long epoch, String reason)
+      implements SessionEvent {}
+
+  /**
+   * Lease {@code epoch} of {@code agent} ended without a release ({@code reason}: lease_expired,
+   * the worker's connection died and it did not come back in time): what it streamed ended as
+   * agent_lost, its writes are fenced from now on, and the session waits for its next agent.
+   */
+  record AgentFailover(long offset, Participant by, Instant at, SeqRange producer, String agent, long epoch, String reason)
+      implements SessionEvent {}
 }

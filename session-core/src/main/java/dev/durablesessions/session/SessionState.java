@@ -49,6 +49,8 @@ import java.util.Map;
  * @param approvals tool approvals pending, and the ids of recent ones, bounded
  * @param tombstone set once the session is erased: then nothing else is left of it
  * @param checkpoints the document at a few points of the history, for historic views
+ * @param pool the agent pool named at creation; null for the default pool
+ * @param assignment which agent holds the session's lease (issue 16: dispatch)
  */
 public record SessionState(
     String sessionId,
@@ -71,7 +73,9 @@ public record SessionState(
     Map<String, Receipt> receipts,
     boolean audience,
     SessionEvent.SessionErased tombstone,
-    StateCheckpoints checkpoints)
+    StateCheckpoints checkpoints,
+    String pool,
+    dev.durablesessions.session.dispatch.Assignment assignment)
     implements CborSerializable {
 
   /**
@@ -85,6 +89,8 @@ public record SessionState(
           ? StateCheckpoints.start(StateCheckpoints.DEFAULT_EVERY)
           : StateCheckpoints.from(head, turn.number(), turn.attempt(), document, StateCheckpoints.DEFAULT_EVERY);
     }
+    // Snapshots written before dispatch have no assignment.
+    if (assignment == null) assignment = dev.durablesessions.session.dispatch.Assignment.none();
   }
 
   /** The current turn: a user message opens the next one, the assistant's reply closes it; a retry reopens it. */
@@ -103,7 +109,7 @@ public record SessionState(
   public static SessionState empty() {
     return new SessionState(null, null, null, 0, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
         new Control.AgentInControl(null), null, Map.of(), WorkingState.initial(), new Turn(0, 1, false), Map.of(), Approvals.none(), Map.of(),
-        false, null, StateCheckpoints.start(StateCheckpoints.DEFAULT_EVERY));
+        false, null, StateCheckpoints.start(StateCheckpoints.DEFAULT_EVERY), null, null);
   }
 
   /** What is left of an erased session: its tombstone, nothing else (not even its id: it answers session_erased). */
@@ -111,7 +117,7 @@ public record SessionState(
     SessionState empty = empty();
     return new SessionState(null, null, null, tombstone.offset(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
         empty.control(), null, Map.of(), empty.document(), empty.turn(), Map.of(), Approvals.none(), Map.of(), false, tombstone,
-        empty.checkpoints());
+        empty.checkpoints(), null, null);
   }
 
   /** A live session: created and not erased. */
@@ -164,6 +170,7 @@ public record SessionState(
         b.sessionId = e.sessionId();
         b.createdAt = at;
         b.createdBy = e.by();
+        b.pool = e.pool();
       });
     } else if (event instanceof ParticipantJoined e) {
       Participant p = e.participant();
@@ -280,6 +287,10 @@ public record SessionState(
           new Receipt(r.participant(), r.device(), r.delivered(), r.deliveredAt())));
     } else if (event instanceof SessionEvent.AudienceChanged a) {
       return with(b -> b.audience = a.present());
+    } else if (event instanceof SessionEvent.AgentAssigned a) {
+      return with(b -> b.assignment = assignment.assignedTo(a.agent(), a.epoch(), at));
+    } else if (event instanceof SessionEvent.AgentReleased || event instanceof SessionEvent.AgentFailover) {
+      return with(b -> b.assignment = assignment.ended(at));
     }
     throw new IllegalStateException("unhandled event " + event.getClass().getName());
   }
@@ -323,6 +334,8 @@ public record SessionState(
     boolean audience;
     SessionEvent.SessionErased tombstone;
     StateCheckpoints checkpoints;
+    String pool;
+    dev.durablesessions.session.dispatch.Assignment assignment;
   }
 
   private SessionState with(java.util.function.Consumer<Builder> change) {
@@ -348,10 +361,12 @@ public record SessionState(
     b.audience = audience;
     b.tombstone = tombstone;
     b.checkpoints = checkpoints;
+    b.pool = pool;
+    b.assignment = assignment;
     change.accept(b);
     return new SessionState(b.sessionId, b.createdAt, b.createdBy, b.head, b.participants, b.presence, b.openStreams,
         b.stalled, b.agentStatus, b.openSignals, b.control, b.latestNote, b.producers, b.document, b.turn, b.toolCalls,
-        b.approvals, b.receipts, b.audience, b.tombstone, b.checkpoints);
+        b.approvals, b.receipts, b.audience, b.tombstone, b.checkpoints, b.pool, b.assignment);
   }
 
   private static <K, V> Map<K, V> put(Map<K, V> map, K key, V value) {

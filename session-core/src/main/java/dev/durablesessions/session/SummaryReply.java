@@ -24,8 +24,21 @@ public sealed interface SummaryReply extends CborSerializable permits SummaryRep
       Control control,
       HandoffNote latestNote,
       List<PendingApproval> pendingApprovals,
-      int subscribers)
+      int subscribers,
+      String pool,
+      LeaseView lease)
       implements SummaryReply {}
+
+  /**
+   * The session's dispatch lease: {@code agent} holds lease {@code epoch} since {@code since};
+   * with {@code agent} absent the latest lease ended at {@code since}. Absent if never assigned.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record LeaseView(String agent, long epoch, Instant since) implements CborSerializable {
+    public static LeaseView of(dev.durablesessions.session.dispatch.Assignment a) {
+      return a.epoch() == 0 ? null : new LeaseView(a.agent(), a.epoch(), a.since());
+    }
+  }
 
   /** A tool approval waiting for its answer, as clients see it (oldest first). */
   @JsonInclude(JsonInclude.Include.NON_NULL)

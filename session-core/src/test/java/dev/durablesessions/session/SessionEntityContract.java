@@ -61,7 +61,7 @@ abstract class SessionEntityContract {
   String newSession() {
     String id = "s-" + UUID.randomUUID();
     TestProbe<Outcome> probe = kit.createTestProbe();
-    session(id).tell(new SessionCommand.Create(USER, probe.getRef()));
+    session(id).tell(new SessionCommand.Create(USER, null, probe.getRef()));
     // answered with the head: the created event and the creator joining
     assertEquals(new Accepted(2, null, false), probe.expectMessageClass(Outcome.class, TestSystems.TIMEOUT));
     return id;
@@ -95,8 +95,88 @@ abstract class SessionEntityContract {
     assertEquals(List.of(USER), s.participants().stream().map(SummaryReply.ParticipantView::participant).toList());
     assertEquals(dev.durablesessions.session.presence.Presence.Status.OFFLINE, s.participants().get(0).presence().status());
     TestProbe<Outcome> probe = kit.createTestProbe();
-    session(id).tell(new SessionCommand.Create(USER, probe.getRef()));
+    session(id).tell(new SessionCommand.Create(USER, null, probe.getRef()));
     assertEquals(ErrorCode.SESSION_EXISTS, ((Refused) probe.receiveMessage(TestSystems.TIMEOUT)).code());
+  }
+
+  @Test
+  void aSessionRecordsThePoolItWasCreatedIn() {
+    String id = "s-" + UUID.randomUUID();
+    TestProbe<Outcome> probe = kit.createTestProbe();
+    session(id).tell(new SessionCommand.Create(USER, "support-bot", probe.getRef()));
+    assertEquals(new Accepted(2, null, false), probe.expectMessageClass(Outcome.class, TestSystems.TIMEOUT));
+    assertEquals("support-bot", summary(id).pool());
+    TestProbe<Feed> feed = subscribe(id, 0);
+    SessionEvent first = feed.expectMessageClass(Feed.Events.class, TestSystems.TIMEOUT).events().get(0);
+    assertEquals("support-bot", assertInstanceOf(SessionEvent.SessionCreated.class, first).pool());
+    // a second create, even naming another pool, changes nothing
+    session(id).tell(new SessionCommand.Create(USER, "default", probe.getRef()));
+    assertEquals(ErrorCode.SESSION_EXISTS, ((Refused) probe.receiveMessage(TestSystems.TIMEOUT)).code());
+    assertEquals("support-bot", summary(id).pool());
+  }
+
+  Outcome ask(String id, java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<Outcome>, SessionCommand> command) {
+    TestProbe<Outcome> probe = kit.createTestProbe();
+    session(id).tell(command.apply(probe.getRef()));
+    return probe.expectMessageClass(Outcome.class, TestSystems.TIMEOUT);
+  }
+
+  Outcome appendUnder(String id, Participant by, AppendBody body, Long lease) {
+    return ask(id, r -> new SessionCommand.Append(by, body, null, lease, r));
+  }
+
+  @Test
+  void aWorkerWhoseLeaseExpiredIsFencedAndItsInterruptedAnswerEndsAsAgentLost() {
+    String id = newSession();
+    Participant w1 = Participant.of("w1", Role.AGENT);
+    Participant w2 = Participant.of("w2", Role.AGENT);
+    assertInstanceOf(Accepted.class, ask(id, r -> new SessionCommand.Assign("w1", 0, "needs_agent", r)));
+    assertInstanceOf(Accepted.class, appendUnder(id, w1, new AppendBody.StartStream("answer-1"), 1L));
+    assertInstanceOf(Accepted.class, appendUnder(id, w1, new AppendBody.AppendDelta("answer-1", "Let me"), 1L));
+    assertEquals("w1", summary(id).lease().agent());
+    // w1's connection died and did not come back: the dispatcher ends its lease, then gives the session to w2
+    assertInstanceOf(Accepted.class,
+        ask(id, r -> new SessionCommand.EndLease("w1", 1, dev.durablesessions.session.dispatch.LeaseRules.Ending.EXPIRED, "lease_expired", r)));
+    assertEquals(List.of(), summary(id).openStreams(), "the interrupted answer was ended");
+    assertEquals(ErrorCode.LEASE_CONFLICT,
+        assertInstanceOf(Refused.class, ask(id, r -> new SessionCommand.Assign("w2", 0, "failover", r))).code(),
+        "a dispatcher that did not see the failover assigns nothing");
+    assertInstanceOf(Accepted.class, ask(id, r -> new SessionCommand.Assign("w2", 1, "failover", r)));
+    long head = summary(id).head();
+    // w1 comes back, with or without its old lease: it writes nothing
+    assertEquals(ErrorCode.STALE_LEASE, assertInstanceOf(Refused.class,
+        appendUnder(id, w1, new AppendBody.AppendDelta("answer-1", " check"), 1L)).code());
+    assertEquals(ErrorCode.STALE_LEASE, assertInstanceOf(Refused.class,
+        appendUnder(id, w1, new AppendBody.PostMessage("m-stale", "late"), null)).code());
+    assertEquals(ErrorCode.STALE_LEASE, assertInstanceOf(Refused.class,
+        ask(id, r -> new SessionCommand.EndLease("w1", 1, dev.durablesessions.session.dispatch.LeaseRules.Ending.RELEASED, "done", r))).code());
+    assertEquals(head, summary(id).head(), "the stale worker wrote nothing");
+    assertInstanceOf(Accepted.class, appendUnder(id, w2, new AppendBody.PostMessage("m-2", "Here is your answer"), 2L));
+    TestProbe<Feed> feed = subscribe(id, 0);
+    List<SessionEvent> events = new ArrayList<>();
+    while (events.isEmpty() || events.get(events.size() - 1).offset() < head + 1) {
+      events.addAll(feed.expectMessageClass(Feed.Events.class, TestSystems.TIMEOUT).events());
+    }
+    List<String> types = events.stream().map(e -> e.getClass().getSimpleName()).toList();
+    int failover = types.indexOf("AgentFailover");
+    assertEquals("StreamEnded", types.get(failover - 1), types.toString());
+    assertEquals(EndReason.AGENT_LOST, ((SessionEvent.StreamEnded) events.get(failover - 1)).reason());
+    SessionEvent.AgentAssigned second = (SessionEvent.AgentAssigned) events.get(types.lastIndexOf("AgentAssigned"));
+    assertEquals(List.of("w2", 2L, "failover"), List.of(second.agent(), second.epoch(), second.reason()));
+  }
+
+  @Test
+  void twoDispatchersRacingForOneSessionGiveItExactlyOneAgent() {
+    String id = newSession();
+    TestProbe<Outcome> first = kit.createTestProbe();
+    TestProbe<Outcome> second = kit.createTestProbe();
+    session(id).tell(new SessionCommand.Assign("w1", 0, "needs_agent", first.getRef()));
+    session(id).tell(new SessionCommand.Assign("w2", 0, "needs_agent", second.getRef()));
+    List<Outcome> answers = List.of(first.expectMessageClass(Outcome.class, TestSystems.TIMEOUT),
+        second.expectMessageClass(Outcome.class, TestSystems.TIMEOUT));
+    assertEquals(1, answers.stream().filter(a -> a instanceof Accepted).count(), answers.toString());
+    assertEquals(ErrorCode.LEASE_CONFLICT, answers.stream().filter(a -> a instanceof Refused).map(a -> ((Refused) a).code()).findFirst().orElseThrow());
+    assertEquals(answers.get(0) instanceof Accepted ? "w1" : "w2", summary(id).lease().agent());
   }
 
   @Test

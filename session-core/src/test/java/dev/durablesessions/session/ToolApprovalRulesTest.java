@@ -41,7 +41,7 @@ class ToolApprovalRulesTest {
   /** A session ada created, where bot called "delete_file" as call-1. */
   static SessionState withOpenCall() {
     SessionState s = SessionState.empty()
-        .apply(new SessionEvent.SessionCreated(1, ADA, AT, null, "s"), 64)
+        .apply(new SessionEvent.SessionCreated(1, ADA, AT, null, "s", null), 64)
         .apply(new SessionEvent.ParticipantJoined(2, ADA, AT, null, ADA), 64);
     return accepted(s, BOT, new CallTool("call-1", "delete_file", null));
   }

@@ -97,7 +97,7 @@ class WireSerializationTest {
     // Tool approvals: both events in the journal, the pending ones in a snapshot and a summary.
     Instant at = Instant.parse("2026-01-01T00:00:00Z");
     SessionState state = SessionState.empty()
-        .apply(new SessionEvent.SessionCreated(1, p, at, null, "s"), 64)
+        .apply(new SessionEvent.SessionCreated(1, p, at, null, "s", null), 64)
         .apply(new SessionEvent.ToolCalled(2, Participant.of("bot", Role.AGENT), at, null, "c", "delete_file", null, 0), 64);
     List<SessionEvent> approvals = List.of(
         new SessionEvent.ToolApprovalRequested(3, Participant.of("bot", Role.AGENT), at, null, "ap", "c", "delete_file",
@@ -112,7 +112,8 @@ class WireSerializationTest {
     assertEquals(state, roundTrip(state));
     assertEquals(state.approvals(), ((StateReply.StateNow) roundTrip(new StateReply.StateNow(state))).state().approvals());
     SummaryReply.Summary summary = new SummaryReply.Summary("s", 5, at, p, List.of(), List.of(), java.util.Map.of(),
-        new Control.AgentInControl(null), null, SummaryReply.PendingApproval.of(state.approvals()), 0);
+        new Control.AgentInControl(null), null, SummaryReply.PendingApproval.of(state.approvals()), 0, "support-bot",
+        new SummaryReply.LeaseView("w1", 3, at));
     assertEquals(summary, roundTrip(summary));
     // The tombstone in the journal, and the erased state in a snapshot.
     SessionEvent.SessionErased tombstone =
@@ -124,18 +125,34 @@ class WireSerializationTest {
   }
 
   @Test
+  void aSessionsPoolSurvivesTheJournalAndEventsWrittenBeforePoolsStillRead() {
+    Participant p = Participant.of("ada", Role.USER);
+    Instant at = Instant.parse("2026-01-01T00:00:00Z");
+    SessionEvent.SessionCreated named = new SessionEvent.SessionCreated(1, p, at, null, "s", "support-bot");
+    assertEquals(named, roundTrip(named));
+    SessionState state = SessionState.empty().apply(named, 64);
+    assertEquals("support-bot", ((SessionState) roundTrip(state)).pool());
+    // Written before pools: the field is absent (not null) in the stored bytes, and reads as no pool, the default one.
+    SessionEvent.SessionCreated old = new SessionEvent.SessionCreated(1, p, at, null, "s", null);
+    assertEquals(old, roundTrip(old));
+    assertEquals(null, SessionState.empty().apply(old, 64).pool());
+    Object create = new SessionCommand.Create(p, "support-bot", kit.createTestProbe(Outcome.class).getRef());
+    assertEquals(create, roundTrip(create));
+  }
+
+  @Test
   void stateCheckpointsSurviveSnapshotsAndSnapshotsWrittenBeforeThemStillLoad() throws Exception {
     Participant p = Participant.of("ada", Role.USER);
     Instant at = Instant.parse("2026-01-01T00:00:00Z");
     var patch = JsonNodeFactory.instance.arrayNode().add(JsonNodeFactory.instance.objectNode().put("op", "add").put("path", "/a").put("value", 1));
     SessionState state = SessionState.empty()
-        .apply(new SessionEvent.SessionCreated(1, p, at, null, "s"), 64)
+        .apply(new SessionEvent.SessionCreated(1, p, at, null, "s", null), 64)
         .apply(new SessionEvent.StateCommitted(2, p, at, null, 0, 1, "t", null, null, null, null, null, patch, List.of()), 64);
     var checkpoints = dev.durablesessions.session.state.StateCheckpoints.start(1).afterCommit(2, 0, 1, state.document());
     SessionState withCheckpoints = new SessionState(state.sessionId(), state.createdAt(), state.createdBy(), state.head(), state.participants(),
         state.presence(), state.openStreams(), state.stalled(), state.agentStatus(), state.openSignals(), state.control(), state.latestNote(),
         state.producers(), state.document(), state.turn(), state.toolCalls(), state.approvals(), state.receipts(), state.audience(),
-        state.tombstone(), checkpoints);
+        state.tombstone(), checkpoints, state.pool(), state.assignment());
     assertEquals(2, withCheckpoints.checkpoints().checkpoints().size());
     assertEquals(withCheckpoints, roundTrip(withCheckpoints));
 

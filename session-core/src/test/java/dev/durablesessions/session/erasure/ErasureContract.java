@@ -113,7 +113,7 @@ abstract class ErasureContract {
   /** A session with {@code messages} messages after its two opening events. */
   String sessionWith(int messages) {
     String id = "er-" + UUID.randomUUID();
-    assertEquals(new Accepted(2, null, false), ask(kit, id, r -> new SessionCommand.Create(USER, r)));
+    assertEquals(new Accepted(2, null, false), ask(kit, id, r -> new SessionCommand.Create(USER, null, r)));
     for (int i = 0; i < messages; i++) {
       PostMessage message = new PostMessage("m" + i, "secret " + i);
       assertInstanceOf(Accepted.class, ask(kit, id, r -> new SessionCommand.Append(USER, message, null, r)));
@@ -233,7 +233,7 @@ abstract class ErasureContract {
       SessionEntity.initSharding(restarted.system(), SessionSettings.fromConfig(restarted.system().settings().config()),
           Clock.systemUTC(), null);
       assertErased(summary(restarted, id));
-      assertErased(ask(restarted, id, r -> new SessionCommand.Create(USER, r)));
+      assertErased(ask(restarted, id, r -> new SessionCommand.Create(USER, null, r)));
       assertErased(ask(restarted, id, r -> new SessionCommand.Append(USER, new PostMessage(null, "hello?"), null, r)));
       assertEquals(0, journalRowsUpTo(id, head), "nothing of the old history came back");
       assertEquals(1, journalRows(id), "and nothing new was written");
@@ -252,7 +252,7 @@ abstract class ErasureContract {
     ErasureStore unreachable = new ErasureStore(new Database("jdbc:h2:tcp://127.0.0.1:1/nothing", "sa", "", 1), blocking);
     var first = kit.spawn(SessionEntity.create(id, settings, Clock.systemUTC(), null, null, unreachable));
     TestProbe<Outcome> outcomes = kit.createTestProbe();
-    first.tell(new SessionCommand.Create(USER, outcomes.getRef()));
+    first.tell(new SessionCommand.Create(USER, null, outcomes.getRef()));
     outcomes.expectMessageClass(Accepted.class, TestSystems.TIMEOUT);
     for (int i = 0; i < 6; i++) {
       first.tell(new SessionCommand.Append(USER, new PostMessage("m" + i, "secret " + i), null, outcomes.getRef()));
@@ -306,7 +306,7 @@ abstract class ErasureContract {
     String unknown = "er-unknown-" + UUID.randomUUID();
     assertEquals(ErrorCode.SESSION_NOT_FOUND, assertInstanceOf(Refused.class, erase(kit, unknown, ADMIN, ErasureReason.ADMIN)).code());
     assertEquals(0, journalRows(unknown));
-    assertEquals(new Accepted(2, null, false), ask(kit, unknown, r -> new SessionCommand.Create(USER, r)));
+    assertEquals(new Accepted(2, null, false), ask(kit, unknown, r -> new SessionCommand.Create(USER, null, r)));
   }
 
   @Test

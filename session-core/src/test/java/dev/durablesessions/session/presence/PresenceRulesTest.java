@@ -101,7 +101,7 @@ class PresenceRulesTest {
     int nextId;
 
     Simulation() {
-      write(List.of((o, at) -> new SessionEvent.SessionCreated(o, AGENT, at, null, "s")));
+      write(List.of((o, at) -> new SessionEvent.SessionCreated(o, AGENT, at, null, "s", null)));
       for (Participant p : PEOPLE) write(List.of((o, at) -> new SessionEvent.ParticipantJoined(o, p, at, null, p)));
     }
 

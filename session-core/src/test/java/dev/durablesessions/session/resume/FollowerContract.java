@@ -85,7 +85,7 @@ abstract class FollowerContract {
   String newSession() {
     String id = "f-" + UUID.randomUUID();
     TestProbe<Outcome> probe = kit.createTestProbe();
-    session(id).tell(new SessionCommand.Create(WRITER, probe.getRef()));
+    session(id).tell(new SessionCommand.Create(WRITER, null, probe.getRef()));
     probe.expectMessageClass(Outcome.Accepted.class, TestSystems.TIMEOUT);
     return id;
   }

@@ -139,7 +139,7 @@ class StateCheckpointsTest {
   @org.junit.jupiter.api.Test
   void aSessionKeepsCheckpointsAsItAppliesCommits() {
     dev.durablesessions.session.SessionState state = dev.durablesessions.session.SessionState.empty()
-        .apply(new SessionEvent.SessionCreated(1, BOT, Instant.EPOCH, null, "s"), 64);
+        .apply(new SessionEvent.SessionCreated(1, BOT, Instant.EPOCH, null, "s", null), 64);
     List<SessionEvent> events = new ArrayList<>();
     for (long offset = 2; offset <= 3500; offset++) {
       SessionEvent e = offset % 7 == 0

@@ -14,6 +14,8 @@ import dev.durablesessions.session.SessionCommand;
 import dev.durablesessions.session.SessionEntity;
 import dev.durablesessions.session.SessionEvent;
 import dev.durablesessions.session.SummaryReply;
+import dev.durablesessions.session.dispatch.Pool;
+import dev.durablesessions.session.dispatch.Pools;
 import dev.durablesessions.session.producer.ProducerStamp;
 import dev.durablesessions.session.resume.SessionJournal;
 import java.time.Duration;
@@ -72,6 +74,7 @@ public final class SessionRoutes extends AllDirectives {
   private final RateLimits limits;
   private final ErasureRoutes erasures;
   private final ApprovalRoutes approvals;
+  private final Pools pools;
 
   public SessionRoutes(ActorSystem<?> system, SessionJournal journal, Tokens tokens, ActorRef<Connections.Command> connections) {
     this.system = system;
@@ -82,6 +85,7 @@ public final class SessionRoutes extends AllDirectives {
     this.connections = connections;
     this.askTimeout = system.settings().config().getDuration("durable-sessions.http.ask-timeout");
     this.limits = RateLimits.get(system);
+    this.pools = Pools.fromConfig(system.settings().config());
     this.control = new ControlRoutes(system, sharding, askTimeout);
     this.approvals = new ApprovalRoutes(sharding, askTimeout, limits);
     this.queries = new SessionQueries(sharding, journal, askTimeout, views(system, journal));
@@ -160,6 +164,15 @@ public final class SessionRoutes extends AllDirectives {
       if (!json.isObject()) return complete(ApiError.response(ErrorCode.BAD_JSON, "body is a JSON object"));
       if (json.hasNonNull("id") && !json.get("id").isTextual()) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "id is a string"));
       String id = json.hasNonNull("id") ? json.get("id").textValue() : null;
+      if (json.hasNonNull("pool") && !json.get("pool").isTextual()) {
+        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "pool is a string"));
+      }
+      // Recorded by name in session.created: an unknown pool would leave the session without agents for good.
+      Pool pool = json.hasNonNull("pool") ? pools.get(json.get("pool").textValue()) : pools.defaultPool();
+      if (pool == null) {
+        return complete(ApiError.response(ErrorCode.UNKNOWN_POOL,
+            "no pool " + json.get("pool").textValue() + "; pools: " + pools.all().stream().map(Pool::name).toList()));
+      }
       if (id == null) {
         if (!identity.mayJoinAny()) {
           return complete(ApiError.response(ErrorCode.FORBIDDEN, "name the session: your token is limited to some sessions"));
@@ -168,11 +181,19 @@ public final class SessionRoutes extends AllDirectives {
       }
       String sessionId = id;
       return validSession(sessionId, identity, () -> onSuccess(
-          ask(sessionId, (ActorRef<Outcome> r) -> new SessionCommand.Create(identity.participant(), r)),
+          ask(sessionId, (ActorRef<Outcome> r) -> new SessionCommand.Create(identity.participant(), pool.name(), r)),
           outcome -> outcome instanceof Outcome.Refused refused
               ? complete(ApiError.response(refused.code(), refused.message()))
-              : complete(json(StatusCodes.CREATED, Map.of("sessionId", sessionId, "head", ((Outcome.Accepted) outcome).offset())))));
+              : complete(json(StatusCodes.CREATED, created(sessionId, ((Outcome.Accepted) outcome).offset(), pool)))));
     });
+  }
+
+  private static Map<String, Object> created(String sessionId, long head, Pool pool) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("sessionId", sessionId);
+    body.put("head", head);
+    body.put("pool", pool.name());
+    return body;
   }
 
   /** Support and admins list sessions (ids from the journal), for tooling. */
@@ -244,9 +265,17 @@ public final class SessionRoutes extends AllDirectives {
 
   private Route socket(String sessionId, Identity identity) {
     // Only a real upgrade request gets as far as a connection actor.
-    return extractWebSocketUpgrade(upgrade -> parameterOptional("device", deviceParam -> parameterOptional("offset", offsetParam -> {
+    return extractWebSocketUpgrade(upgrade -> parameterOptional("device", deviceParam -> parameterOptional("offset", offsetParam ->
+        parameterOptional("lease", leaseParam -> {
       String device = deviceParam.filter(d -> !d.isBlank()).orElse("conn-" + UUID.randomUUID());
       if (device.length() > 128) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "device is at most 128 characters"));
+      Long lease;
+      try {
+        lease = leaseParam.map(Long::parseLong).orElse(null);
+      } catch (NumberFormatException e) {
+        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "lease is an integer"));
+      }
+      if (lease != null && lease < 1) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "lease must be >= 1"));
       long after;
       try {
         after = offsetParam.map(Long::parseLong).orElse(0L);
@@ -261,13 +290,13 @@ public final class SessionRoutes extends AllDirectives {
           return complete(ApiError.response(ErrorCode.OFFSET_BEYOND_HEAD, "offset " + after + " is beyond the head " + head));
         }
         CompletionStage<Connections.Opened> opened = AskPattern.ask(connections,
-            r -> new Connections.Open(sessionId, identity, tokens, device, after, r), askTimeout, system.scheduler());
+            r -> new Connections.Open(sessionId, identity, tokens, device, after, lease, r), askTimeout, system.scheduler());
         return onSuccess(opened, o -> o instanceof Connections.Socket socket
             ? complete(upgrade.handleMessagesWith(socket.flow()))
             : complete(RateLimits.tooManyRequests(identity.subject() + " holds " + ((Connections.TooManySockets) o).limit()
                 + " open sockets on this node, the most allowed; close one first", RateLimits.SOCKET_RETRY_AFTER_SECONDS)));
       });
-    })));
+    }))));
   }
 
   // ---------------------------------------------------------------- helpers

@@ -117,11 +117,30 @@ public final class ConnectionActor {
       FollowerSettings followerSettings,
       ClusterSharding sharding,
       SessionJournal journal) {
+    return create(sessionId, identity, tokens, device, afterOffset, null, outbound, settings, followerSettings, sharding, journal);
+  }
+
+  /** With {@code lease}: the dispatch lease epoch this socket writes under (null: none); every append carries it. */
+  public static Behavior<Command> create(
+      String sessionId,
+      Identity identity,
+      Tokens tokens,
+      String device,
+      long afterOffset,
+      Long lease,
+      Outbound outbound,
+      SocketSettings settings,
+      FollowerSettings followerSettings,
+      ClusterSharding sharding,
+      SessionJournal journal) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new ConnectionActor(
-        ctx, timers, sessionId, identity, tokens, device, afterOffset, outbound, settings, followerSettings, sharding, journal).behavior()));
+        ctx, timers, sessionId, identity, tokens, device, afterOffset, lease, outbound, settings, followerSettings, sharding, journal)
+        .behavior()));
   }
 
   private final ActorContext<Command> ctx;
+  /** The dispatch lease this socket writes under, or null: a worker's stale socket is fenced by the session. */
+  private final Long lease;
   private final TimerScheduler<Command> timers;
   private final Participant participant;
   private final String sessionId;
@@ -158,12 +177,14 @@ public final class ConnectionActor {
       Tokens tokens,
       String device,
       long afterOffset,
+      Long lease,
       Outbound outbound,
       SocketSettings settings,
       FollowerSettings followerSettings,
       ClusterSharding sharding,
       SessionJournal journal) {
     this.ctx = ctx;
+    this.lease = lease;
     this.sessionId = sessionId;
     this.tokens = tokens;
     this.identity = identity;
@@ -321,7 +342,7 @@ public final class ConnectionActor {
       if (appendLimited(ref)) return;
       inFlight++;
       ctx.ask(Outcome.class, session, settings.askTimeout(),
-          replyTo -> new SessionCommand.Append(participant, a.body(), a.producer(), replyTo),
+          replyTo -> new SessionCommand.Append(participant, a.body(), a.producer(), lease, replyTo),
           (outcome, failure) -> new Answered(Asked.APPEND, ref, outcome, failure));
     } else {
       throw new IllegalStateException("unhandled client frame " + frame);

@@ -43,7 +43,8 @@ public final class Connections {
   public sealed interface Command {}
 
   /** Open a socket for {@code identity} on {@code sessionId}, resuming after {@code afterOffset}. */
-  public record Open(String sessionId, Identity identity, Tokens tokens, String device, long afterOffset, ActorRef<Opened> replyTo)
+  public record Open(String sessionId, Identity identity, Tokens tokens, String device, long afterOffset, Long lease,
+      ActorRef<Opened> replyTo)
       implements Command {}
 
   /** The answer to {@link Open}. */
@@ -112,7 +113,7 @@ public final class Connections {
     ConnectionActor.Outbound outbound = new ConnectionActor.Outbound(frames.first(), control.first(), out.first());
 
     ActorRef<ConnectionActor.Command> connection = ctx.spawnAnonymous(
-        Behaviors.supervise(ConnectionActor.create(open.sessionId(), open.identity(), open.tokens(), open.device(), open.afterOffset(), outbound,
+        Behaviors.supervise(ConnectionActor.create(open.sessionId(), open.identity(), open.tokens(), open.device(), open.afterOffset(), open.lease(), outbound,
                 settings, pagedFor(settings, followerSettings), sharding, journal))
             .onFailure(SupervisorStrategy.stop()));
     ctx.watchWith(connection, new SocketEnded(open.identity().subject()));
