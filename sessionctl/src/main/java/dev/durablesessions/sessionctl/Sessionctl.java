@@ -314,7 +314,7 @@ public final class Sessionctl implements Runnable {
     }
   }
 
-  @Command(name = "say", description = "Post a message to the session as yourself (you need the floor: accept or claim first).")
+  @Command(name = "say", description = "Post a message to the session as yourself (support staff may speak whoever has the floor).")
   static final class Say implements java.util.concurrent.Callable<Integer> {
     @Mixin Connection connection;
     @Spec CommandLine.Model.CommandSpec spec;

@@ -110,9 +110,8 @@ class SessionctlTest {
 
     assertEquals(0, ctl(sam, "handback", id, "--agent", "bot", "--next", "ship the replacement").exit());
     assertTrue(ctl(sam, "show", id).out().contains("agent_in_control  agent bot"));
-    Run withoutTheFloor = ctl(sam, "say", id, "me again");
-    assertEquals(1, withoutTheFloor.exit());
-    assertTrue(withoutTheFloor.err().contains(":"), withoutTheFloor.err());
+    Run closedLater = ctl(sam, "say", id, "support may speak whoever has the floor");
+    assertEquals(0, closedLater.exit(), closedLater.err());
     assertEquals(0, ctl(sam, "transfer", id, "--warm", "--to-human", "alice", "--in-progress", "replacement").exit());
     assertTrue(ctl(sam, "show", id).out().contains("transfer_pending"));
     Run notInvited = ctl(sam, "accept", id);
@@ -123,6 +122,9 @@ class SessionctlTest {
     Run again = ctl(sam, "close", id);
     assertEquals(1, again.exit());
     assertTrue(again.err().contains("session_closed"), again.err());
+    Run toAClosedSession = ctl(sam, "say", id, "anyone there?");
+    assertEquals(1, toAClosedSession.exit());
+    assertTrue(toAClosedSession.err().contains("session_closed"), toAClosedSession.err());
   }
 
   @Test
