@@ -7,11 +7,11 @@ import type { SessionConnection } from '../connection/connection.js';
 import { randomId } from '../util.js';
 import type { AppendAck } from '../connection/producer.js';
 import { DurableSessionsError } from '../errors.js';
-import type { AgentStatus, JsonPatchOperation, JsonValue, Provenance, StepError, Target, ToolOutcome } from '../protocol/common.js';
+import type { AgentStatus, JsonValue, StepError, Target, ToolOutcome } from '../protocol/common.js';
 import { addresses } from '../protocol/common.js';
 import type { ParticipantRef } from '../protocol/common.js';
 import type { SessionEvent, SignalEvent, ToolApprovalAnswered } from '../protocol/events.js';
-import type { ServerAckFrame } from '../protocol/frames.js';
+import type { CommitFrame, ServerAckFrame } from '../protocol/frames.js';
 import type { ResumePackage } from '../rest/types.js';
 import { Participant } from './participant.js';
 import { StreamWriter, type StreamWriterOptions } from './stream-writer.js';
@@ -31,16 +31,8 @@ export interface AgentOptions extends StreamWriterOptions {
   signalsAfter?: number;
 }
 
-export interface CommitInput {
-  patch: JsonPatchOperation[];
-  tool?: string;
-  toolCallId?: string;
-  inputHash?: string;
-  outputSummary?: string;
-  provenance?: Provenance;
-  error?: StepError;
-  evictedKeys?: string[];
-}
+/** A `commit` frame's fields, without the framing (`type`, `ref`, `producer`). */
+export type CommitInput = Omit<CommitFrame, 'type' | 'ref' | 'producer'>;
 
 export interface ApprovalRequest {
   /** An open tool call of this participant (see toolCall()). */

@@ -90,7 +90,10 @@ class LeaseRulesTest {
           assertNotNull(r, () -> w + " by a worker without the lease at " + before);
           assertEquals(ErrorCode.STALE_LEASE, r.code());
         }
-        if (holder && lease != null && lease != before.epoch()) assertNotNull(r, "a stale lease is fenced even for its worker");
+        if (holder && lease != null && lease != before.epoch()) {
+          assertNotNull(r, "a stale lease is fenced even for its worker");
+          assertEquals(ErrorCode.STALE_LEASE, r.code());
+        }
         if (holder && (lease == null || lease == before.epoch())) assertNull(r, "the holder with its lease writes");
       }
       Assignment after = state.assignment();
@@ -99,7 +102,9 @@ class LeaseRulesTest {
       // every worker that ever held a lease and does not hold the current one is fenced
       for (String w : everHeld) {
         if (w.equals(after.agent())) continue;
-        assertNotNull(LeaseRules.checkWrite(state, Participant.of(w, Role.AGENT), null), w + " held a lease and lost it");
+        Refused fenced = LeaseRules.checkWrite(state, Participant.of(w, Role.AGENT), null);
+        assertNotNull(fenced, w + " held a lease and lost it");
+        assertEquals(ErrorCode.STALE_LEASE, fenced.code());
       }
     }
   }
