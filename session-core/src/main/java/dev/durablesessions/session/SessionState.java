@@ -289,8 +289,10 @@ public record SessionState(
       return with(b -> b.audience = a.present());
     } else if (event instanceof SessionEvent.AgentAssigned a) {
       return with(b -> b.assignment = assignment.assignedTo(a.agent(), a.epoch(), at));
-    } else if (event instanceof SessionEvent.AgentReleased || event instanceof SessionEvent.AgentFailover) {
-      return with(b -> b.assignment = assignment.ended(at));
+    } else if (event instanceof SessionEvent.AgentReleased) {
+      return with(b -> b.assignment = assignment.ended(at, "released"));
+    } else if (event instanceof SessionEvent.AgentFailover) {
+      return with(b -> b.assignment = assignment.ended(at, "expired"));
     }
     throw new IllegalStateException("unhandled event " + event.getClass().getName());
   }
