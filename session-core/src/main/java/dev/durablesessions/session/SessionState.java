@@ -204,7 +204,8 @@ public record SessionState(
       return stalled.containsKey(e.messageId()) ? with(b -> b.stalled = remove(stalled, e.messageId())) : this;
     } else if (event instanceof StreamEnded e) {
       Participant owner = participants.get(openStreams.get(e.messageId()));
-      boolean closesTurn = turn.open() && owner != null && owner.role().speaksAsAssistant();
+      // An answer cut off because its agent was lost does not answer the turn: the next agent does.
+      boolean closesTurn = turn.open() && owner != null && owner.role().speaksAsAssistant() && e.reason() != EndReason.AGENT_LOST;
       return with(b -> {
         b.openStreams = remove(openStreams, e.messageId());
         b.stalled = remove(stalled, e.messageId());
