@@ -222,6 +222,8 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
   private final Map<String, Instant> renewed = new HashMap<>();
   /** Sessions with a question out (assign or end): nothing else is asked of them until it is answered. */
   private final Set<String> asking = new HashSet<>();
+  /** Leases whose end was asked for, by session: the answer tells their worker (released, or revoked with the reason). */
+  private final Map<String, Lease> ending = new HashMap<>();
   private Instant startedAt;
   private boolean placeQueued;
 
@@ -231,7 +233,8 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
   private Dispatcher(
       ActorContext<Command> ctx, TimerScheduler<Command> timers, Pools pools, ActorRef<WebhookCall> webhooks, Clock clock,
       org.apache.pekko.actor.typed.BackoffSupervisorStrategy onJournalFailure) {
-    super(PersistenceId.ofUniqueId("agent-dispatcher"), onJournalFailure);
+    super(PersistenceId.ofUniqueId(ctx.getSystem().settings().config().getString("durable-sessions.dispatch.persistence-id")),
+        onJournalFailure);
     this.ctx = ctx;
     this.pools = pools;
     this.webhooks = webhooks;
@@ -298,7 +301,8 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
     List<Event> events = new ArrayList<>();
     Lease lease = state.leases().get(s);
     // A lease the session no longer has (it ended there, or the session closed): forget it, tell its worker.
-    boolean leaseEnded = lease != null && !asking.contains(s) && switch (need.kind()) {
+    // (A lease being asked for has an epoch above what the session reports until it takes it.)
+    boolean leaseEnded = lease != null && switch (need.kind()) {
       case ENDED -> true;
       case LEASED -> need.epoch() > lease.epoch();
       case WAITING, IDLE -> need.epoch() >= lease.epoch();
@@ -306,8 +310,11 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
     if (leaseEnded) {
       events.add(new LeaseGone(s, lease.epoch()));
       String why = need.kind() == SessionNeed.Kind.ENDED ? "session_closed" : "lease_ended";
-      tellWorker(lease.worker(), new Revoked(s, lease.epoch(), why));
-      DispatchMetrics.LEASE_ENDS.labelValues(lease.pool(), need.kind() == SessionNeed.Kind.ENDED ? "session_ended" : "ended").inc();
+      // An end this dispatcher asked for is told to the worker with its answer (released, or the reason).
+      if (!ending.containsKey(s)) {
+        tellWorker(lease.worker(), new Revoked(s, lease.epoch(), why));
+        DispatchMetrics.LEASE_ENDS.labelValues(lease.pool(), need.kind() == SessionNeed.Kind.ENDED ? "session_ended" : "ended").inc();
+      }
     }
     boolean waits = need.kind() == SessionNeed.Kind.WAITING && pool != null && pool.mode() == Pool.Mode.WORKERS
         && (lease == null || leaseEnded);
@@ -432,21 +439,23 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
   }
 
   /** Asks the session to end the lease; {@code ending} is released or expired. */
-  private void end(Lease lease, String ending, String reason) {
+  private void end(Lease lease, String how, String reason) {
     asking.add(lease.sessionId());
-    LeaseRules.Ending how = ending.equals("released") ? LeaseRules.Ending.RELEASED : LeaseRules.Ending.EXPIRED;
+    ending.put(lease.sessionId(), lease);
+    LeaseRules.Ending ends = how.equals("released") ? LeaseRules.Ending.RELEASED : LeaseRules.Ending.EXPIRED;
     ctx.ask(Outcome.class, sharding.entityRefFor(SessionEntity.TYPE_KEY, lease.sessionId()), askTimeout,
-        replyTo -> new SessionCommand.EndLease(lease.agent(), lease.epoch(), how, reason, replyTo),
-        (outcome, failure) -> new EndAnswered(lease.sessionId(), lease.epoch(), ending, reason, outcome, failure));
+        replyTo -> new SessionCommand.EndLease(lease.agent(), lease.epoch(), ends, reason, replyTo),
+        (outcome, failure) -> new EndAnswered(lease.sessionId(), lease.epoch(), how, reason, outcome, failure));
   }
 
   private Effect<Event, State> endAnswered(State state, EndAnswered a) {
     asking.remove(a.sessionId());
+    Lease ended = ending.remove(a.sessionId());
     Lease lease = state.leases().get(a.sessionId());
-    if (lease == null || lease.epoch() != a.epoch()) return Effect().none();
+    boolean current = lease != null && lease.epoch() == a.epoch();
     boolean retry = a.failure() != null || (a.outcome() instanceof Outcome.Refused r
         && (r.code() == ErrorCode.UNAVAILABLE || r.code() == ErrorCode.TIMEOUT));
-    if (retry) {
+    if (retry && current) {
       LOG.info("could not end lease {} of session {} yet ({}); trying again", a.epoch(), a.sessionId(),
           a.failure() != null ? a.failure().toString() : ((Outcome.Refused) a.outcome()).message());
       if (a.ending().equals("released")) {
@@ -458,10 +467,21 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
       return Effect().none();
     }
     renewed.remove(a.sessionId());
+    Lease told = current ? lease : ended;
+    ToWorker message = a.ending().equals("released") ? new Released(a.sessionId(), a.epoch())
+        : new Revoked(a.sessionId(), a.epoch(), a.reason());
+    if (!current) {
+      // The session's own report of the ended lease came first and forgot it: tell the worker, place what waits.
+      if (told != null) {
+        tellWorker(told.worker(), message);
+        DispatchMetrics.LEASE_ENDS.labelValues(told.pool(), a.ending()).inc();
+      }
+      schedulePlace();
+      return Effect().none();
+    }
     DispatchMetrics.LEASE_ENDS.labelValues(lease.pool(), a.ending()).inc();
     return Effect().persist(new LeaseGone(a.sessionId(), a.epoch())).thenRun(st -> {
-      tellWorker(lease.worker(), a.ending().equals("released") ? new Released(a.sessionId(), a.epoch())
-          : new Revoked(a.sessionId(), a.epoch(), a.reason()));
+      tellWorker(lease.worker(), message);
       exportGauges(st);
       schedulePlace();
     });
@@ -517,7 +537,10 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
   private Effect<Event, State> assignAnswered(State state, AssignAnswered a) {
     asking.remove(a.sessionId());
     Lease lease = state.leases().get(a.sessionId());
-    if (lease == null || lease.epoch() != a.epoch()) return Effect().none();
+    if (lease == null || lease.epoch() != a.epoch()) {
+      schedulePlace();
+      return Effect().none();
+    }
     if (a.outcome() instanceof Outcome.Accepted accepted) {
       renewed.put(a.sessionId(), clock.instant());
       DispatchMetrics.ASSIGNMENTS.labelValues(lease.pool(), lease.reason()).inc();
