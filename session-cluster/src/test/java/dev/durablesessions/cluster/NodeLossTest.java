@@ -423,6 +423,21 @@ class NodeLossTest {
    * had two agents: its leases follow one another (each assignment after the previous lease
    * ended, epochs 1, 2, 3, ...), and no two answers by the agent were open at once.
    */
+  /** Every event of the session, page by page. */
+  List<JsonNode> history(String session) throws Exception {
+    List<JsonNode> all = new ArrayList<>();
+    long after = 0;
+    while (true) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + live(0).http + "/v1/sessions/" + session
+          + "/events?limit=1000&after=" + after)).header("Authorization", "Bearer " + user).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), r.body());
+      JsonNode page = Json.MAPPER.readTree(r.body()).path("events");
+      if (page.isEmpty()) return all;
+      page.forEach(all::add);
+      after = page.get(page.size() - 1).path("offset").asLong();
+    }
+  }
+
   long awaitEveryoneHasOneAgent(List<String> sessions, long sinceNanos) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     for (String session : sessions) {
@@ -436,13 +451,10 @@ class NodeLossTest {
     }
     long tookMs = (System.nanoTime() - sinceNanos) / 1_000_000;
     for (String session : sessions) {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + live(0).http + "/v1/sessions/" + session
-          + "/events?limit=1000")).header("Authorization", "Bearer " + user).build(), HttpResponse.BodyHandlers.ofString());
-      assertEquals(200, r.statusCode(), r.body());
       long epoch = 0;
       boolean held = false;
       Set<String> open = new java.util.HashSet<>();
-      for (JsonNode e : Json.MAPPER.readTree(r.body()).path("events")) {
+      for (JsonNode e : history(session)) {
         String type = e.path("type").asText();
         if (type.equals("agent.assigned")) {
           assertTrue(!held && e.path("epoch").asLong() == epoch + 1, session + ": a second agent while one held it, at " + e);
@@ -458,7 +470,13 @@ class NodeLossTest {
           open.remove(e.path("messageId").asText());
         }
       }
-      assertTrue(held, session + " ends without an agent");
+      if (!held) {
+        List<String> leases = new ArrayList<>();
+        for (JsonNode e : history(session)) {
+          if (Set.of("agent.assigned", "agent.released", "agent.failover").contains(e.path("type").asText())) leases.add(e.toString());
+        }
+        throw new AssertionError(session + " ends without an agent: " + leases);
+      }
     }
     return tookMs;
   }

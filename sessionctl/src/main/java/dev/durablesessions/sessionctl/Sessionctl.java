@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
     version = "sessionctl 0.1.0",
     description = "Support tooling for Durable Sessions.",
     subcommands = {
-      Sessionctl.Sessions.class, Sessionctl.Queues.class, Sessionctl.Show.class, Sessionctl.Tail.class,
+      Sessionctl.Sessions.class, Sessionctl.Queues.class, Sessionctl.Pools.class, Sessionctl.Show.class, Sessionctl.Tail.class,
       Sessionctl.Transfer.class, Sessionctl.Accept.class, Sessionctl.Cancel.class, Sessionctl.Claim.class,
       Sessionctl.Say.class, Sessionctl.Handback.class, Sessionctl.Close.class
     })
@@ -151,6 +151,30 @@ public final class Sessionctl implements Runnable {
         out.println(q.getKey() + " (" + q.getValue().size() + " waiting)");
         for (JsonNode e : q.getValue()) out.println("  " + e.path("sessionId").asText() + "  since " + e.path("since").asText());
       });
+      return 0;
+    }
+  }
+
+  @Command(name = "pools", description = "Agent pools: the connected workers (capacity, sessions held) and the sessions waiting for an agent (oldest first).")
+  static final class Pools implements java.util.concurrent.Callable<Integer> {
+    @Mixin Connection connection;
+    @Spec CommandLine.Model.CommandSpec spec;
+    @Parameters(arity = "0..1", description = "one pool only") String pool;
+
+    public Integer call() throws Api.Refused {
+      PrintWriter out = spec.commandLine().getOut();
+      for (JsonNode p : connection.api().get("/v1/pools").path("pools")) {
+        if (pool != null && !pool.equals(p.path("name").asText())) continue;
+        out.println(p.path("name").asText() + " (" + p.path("mode").asText() + ", lease timeout " + p.path("leaseTimeoutMs").asLong()
+            + " ms): " + p.path("workers").size() + " workers, " + p.path("waiting").size() + " waiting");
+        for (JsonNode w : p.path("workers")) {
+          out.println("  worker " + w.path("worker").asText() + "  " + w.path("holding").asInt() + "/" + w.path("capacity").asInt()
+              + (w.path("connected").asBoolean() ? "" : "  disconnected") + "  last seen " + w.path("lastSeen").asText());
+        }
+        for (JsonNode w : p.path("waiting")) {
+          out.println("  waiting " + w.path("sessionId").asText() + "  since " + w.path("since").asText() + "  (" + w.path("reason").asText() + ")");
+        }
+      }
       return 0;
     }
   }

@@ -70,6 +70,22 @@ class SessionctlTest {
   }
 
   @Test
+  void poolsListsTheWaitingSessionsAndTheWorkers() throws Exception {
+    String id = "ctl-" + UUID.randomUUID();
+    HttpClient http = HttpClient.newHttpClient();
+    assertEquals(201, http.send(HttpRequest.newBuilder(URI.create(server.http() + "/v1/sessions"))
+        .header("Authorization", "Bearer " + ada).POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"" + id + "\"}")).build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode());
+    // no worker serves the default pool here: the new session waits for one
+    assertTrue(awaitOutput(() -> ctl(sam, "pools").out(), "waiting " + id), "the session should be listed as waiting");
+    Run run = ctl(sam, "pools", "default");
+    assertEquals(0, run.exit(), run.err());
+    assertTrue(run.out().startsWith("default (workers, lease timeout 5000 ms): 0 workers, "), run.out());
+    assertTrue(run.out().contains("(needs_agent)"), run.out());
+    assertEquals("", ctl(sam, "pools", "no-such-pool").out());
+  }
+
+  @Test
   void onlySupportAndAdminTokensMayUseIt() {
     Run run = ctl(ada, "queues");
     assertEquals(2, run.exit());

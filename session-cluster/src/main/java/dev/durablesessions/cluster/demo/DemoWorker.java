@@ -24,9 +24,10 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * exercises dispatch end to end: a node that dies takes its leases with it, and after the pool's
  * lease timeout its sessions go to the demo worker of another node, which answers what was cut off.
  *
- * <p>An agent that stops on its own while its lease is still held (a failure; a closed session
- * is revoked by the dispatcher first) is started again after a pause, a few times, then the lease
- * is released: the worker supervises its agents.
+ * <p>An agent that stops on its own while its lease is still held (its session unreachable for
+ * a while, as when the session's node died and its shards have not moved yet; a closed session
+ * is revoked by the dispatcher instead) is started again after a pause that doubles up to
+ * {@link #MAX_RESTART_PAUSE}: the worker supervises its agents, and keeps the lease meanwhile.
  */
 public final class DemoWorker {
   private DemoWorker() {}
@@ -41,8 +42,8 @@ public final class DemoWorker {
 
   private record Restart(String sessionId, long lease) implements Command {}
 
-  private static final int MAX_RESTARTS = 5;
-  private static final Duration RESTART_PAUSE = Duration.ofSeconds(1);
+  private static final Duration RESTART_PAUSE = Duration.ofMillis(500);
+  private static final Duration MAX_RESTART_PAUSE = Duration.ofSeconds(10);
 
   /** One held session: the lease, its agent (null while it waits to restart), how often it restarted. */
   private record Held(long lease, ActorRef<DemoAgent.Command> agent, int restarts) {}
@@ -66,6 +67,7 @@ public final class DemoWorker {
           })
           .onMessage(FromDispatcher.class, m -> {
             Dispatcher.ToWorker message = m.message();
+            ctx.getLog().debug("demo worker {}: {}", worker, message);
             if (message instanceof Dispatcher.Assigned a) {
               Held before = held.remove(a.sessionId());
               if (before != null && before.agent() != null) ctx.stop(before.agent());
@@ -84,13 +86,11 @@ public final class DemoWorker {
           .onMessage(AgentStopped.class, stopped -> {
             Held h = held.get(stopped.sessionId());
             if (h == null || h.agent() == null || !h.agent().equals(stopped.agent())) return Behaviors.same();
-            if (h.restarts() >= MAX_RESTARTS) {
-              held.remove(stopped.sessionId());
-              dispatcher.tell(new Dispatcher.Release(worker, stopped.sessionId(), h.lease(), "agent_failed"));
-            } else {
-              held.put(stopped.sessionId(), new Held(h.lease(), null, h.restarts() + 1));
-              timers.startSingleTimer("restart-" + stopped.sessionId(), new Restart(stopped.sessionId(), h.lease()), RESTART_PAUSE);
-            }
+            ctx.getLog().debug("demo worker {}: the agent of {} stopped, restarting it", worker, stopped.sessionId());
+            held.put(stopped.sessionId(), new Held(h.lease(), null, h.restarts() + 1));
+            Duration pause = RESTART_PAUSE.multipliedBy(1L << Math.min(h.restarts(), 5));
+            timers.startSingleTimer("restart-" + stopped.sessionId(), new Restart(stopped.sessionId(), h.lease()),
+                pause.compareTo(MAX_RESTART_PAUSE) > 0 ? MAX_RESTART_PAUSE : pause);
             return Behaviors.same();
           })
           .onMessage(Restart.class, r -> {

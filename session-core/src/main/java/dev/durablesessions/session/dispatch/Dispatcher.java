@@ -358,6 +358,8 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
       return Effect().none();
     }
     if (up.hello() && before != null && !before.ref().equals(up.ref())) before.ref().tell(new Replaced(up.worker()));
+    // A worker whose node dies sends no goodbye: its actor's death (the node downed) marks it gone.
+    if (before == null || !before.ref().equals(up.ref())) ctx.watchWith(up.ref(), new WorkerDown(up.worker(), up.ref()));
     workers.put(up.worker(), new WorkerEntry(up.worker(), up.agent(), up.pool(), up.capacity(), List.copyOf(up.sessions()), up.ref(),
         now, true));
     Map<String, Long> kept = new LinkedHashMap<>();
@@ -467,6 +469,12 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
       return Effect().none();
     }
     renewed.remove(a.sessionId());
+    LOG.info("lease {} of session {} ended ({}, {}): {}", a.epoch(), a.sessionId(), a.ending(), a.reason(),
+        a.failure() != null ? a.failure().toString() : a.outcome());
+    // Whatever the session answered, it says again what it needs: a lease it never took (an
+    // assignment that timed out) ends here without any change at the session, which would
+    // otherwise never report that it is still waiting.
+    sharding.entityRefFor(SessionEntity.TYPE_KEY, a.sessionId()).tell(SessionCommand.ReportNeed.INSTANCE);
     Lease told = current ? lease : ended;
     ToWorker message = a.ending().equals("released") ? new Released(a.sessionId(), a.epoch())
         : new Revoked(a.sessionId(), a.epoch(), a.reason());
@@ -510,7 +518,7 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
       if (asking.contains(w.sessionId())) continue;
       List<Placement.Worker> candidates = new ArrayList<>();
       for (WorkerEntry e : workers.values()) {
-        if (e.connected() && e.pool().equals(w.pool()) && SessionPatterns.covers(e.sessions(), w.sessionId())) {
+        if (alive(e, now) && e.pool().equals(w.pool()) && SessionPatterns.covers(e.sessions(), w.sessionId())) {
           candidates.add(new Placement.Worker(e.worker(), e.capacity(), holding.getOrDefault(e.worker(), 0)));
         }
       }
@@ -520,11 +528,22 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
       placed.add(new Placed(w.sessionId(), w.pool(), chosen.id(), workers.get(chosen.id()).agent(), w.epoch() + 1, w.reason(), now));
     }
     if (placed.isEmpty()) return Effect().none();
-    for (Event e : placed) asking.add(((Placed) e).sessionId());
+    for (Event e : placed) {
+      Placed pl = (Placed) e;
+      asking.add(pl.sessionId());
+      LOG.info("session {} to worker {} as lease {} ({})", pl.sessionId(), pl.worker(), pl.epoch(), pl.reason());
+    }
     return Effect().persist(placed).thenRun(st -> {
       for (Event e : placed) ask((Placed) e);
       exportGauges(st);
     });
+  }
+
+  /** Connected and heard from lately (two heartbeat intervals): a worker that went silent gets nothing new. */
+  private boolean alive(WorkerEntry e, Instant now) {
+    Pool pool = pools.get(e.pool());
+    Duration fresh = (pool == null ? pools.defaultPool() : pool).heartbeatInterval().multipliedBy(2).plusMillis(200);
+    return e.connected() && Duration.between(e.lastSeen(), now).compareTo(fresh) <= 0;
   }
 
   private void ask(Placed p) {
