@@ -25,7 +25,7 @@ class Log {
       head: this.events.length,
       since: 0,
       truncated: false,
-      control: { phase: 'agents' } as ResumePackage['control'],
+      control: { phase: 'agent_in_control' },
       turn: { number: 0, attempt: 1, open: false },
       state: {} as ResumePackage['state'],
       openRuns: { streams: [], toolCalls: [], agentStatus: {} },

@@ -14,7 +14,7 @@ const resume: ResumePackage = {
   head: 7,
   since: 0,
   truncated: false,
-  control: { phase: 'agents' } as ResumePackage['control'],
+  control: { phase: 'agent_in_control' },
   turn: { number: 1, attempt: 1, open: true },
   state: { tools_used: [], files_modified: [], decisions_made: [], pending_actions: [] } as ResumePackage['state'],
   openRuns: { streams: [], toolCalls: [], agentStatus: {} },
@@ -168,7 +168,7 @@ describe('a worker', () => {
     await w.whenReady();
     server.send(assign('s-1', 3));
     await waitFor(() => assignments.length === 1);
-    server.send({ type: 'assign', ...assign('s-2', 1) });
+    server.send(assign('s-2', 1));
     await waitFor(() => assignments.length === 2);
     expect(server.framesOf('release')).toEqual([]);
     expect(w.holdings).toHaveLength(2);
