@@ -108,6 +108,11 @@ export class AnswerLedger {
         }
         return true;
       case 'stream.started': {
+        if (this.streams.has(event.messageId)) {
+          // Announced with answering(): it answers what was announced.
+          this.streams.get(event.messageId)!.startedAt = event.offset;
+          return true;
+        }
         const answering = ANSWERING_ROLES.has(event.by.role);
         this.streams.set(event.messageId, {
           messageId: event.messageId,
@@ -151,6 +156,29 @@ export class AnswerLedger {
       default:
         return true;
     }
+  }
+
+  /**
+   * Announce that this agent's stream `messageId` answers `questions` (taken from unanswered),
+   * before starting it: they are in progress at once, and a question that arrives before the
+   * stream's `stream.started` is not counted as answered by it (the rule alone would).
+   */
+  answering(messageId: string, questions: readonly MessageEvent[], by: ParticipantRef): void {
+    const taking = new Set(questions.map((q) => q.offset));
+    const taken = this.waiting.filter((q) => taking.has(q.offset));
+    this.waiting = this.waiting.filter((q) => !taking.has(q.offset));
+    this.streams.set(messageId, { messageId, by, startedAt: 0, text: [], questions: taken, answering: true });
+  }
+
+  /**
+   * An announced stream that never started (its `stream.start` was refused): its questions are
+   * unanswered again.
+   */
+  abandon(messageId: string): void {
+    const stream = this.streams.get(messageId);
+    if (stream === undefined || stream.startedAt !== 0) return;
+    this.streams.delete(messageId);
+    this.putBack(stream.questions);
   }
 
   /** Questions without a complete or open answer, oldest first. */

@@ -81,6 +81,23 @@ describe('a hot start', () => {
     expect(start.offset).toBe(resume.head);
   });
 
+  it('counts an announced answer for what it announced, not for a question that arrived before its start', () => {
+    const log = new Log();
+    const ledger = new AnswerLedger();
+    const q1 = ask(log, 'q1');
+    ledger.apply(q1);
+    ledger.answering('a1', ledger.unanswered, agent(1));
+    expect(ledger.unanswered).toEqual([]);
+    const q2 = ask(log, 'q2'); // arrives before the answer's stream.started
+    ledger.apply(q2);
+    ledger.apply(log.write({ type: 'stream.started', messageId: 'a1' }, agent(1)));
+    ledger.apply(log.write({ type: 'stream.ended', messageId: 'a1', reason: 'complete' }, agent(1)));
+    expect(ledger.unanswered).toEqual([q2]);
+    ledger.answering('a2', [q2], agent(1));
+    ledger.abandon('a2'); // its start was refused
+    expect(ledger.unanswered).toEqual([q2]);
+  });
+
   it('ignores events it has applied already (a socket backlog overlapping the history read)', () => {
     const log = new Log();
     ask(log, 'q1');
@@ -118,6 +135,7 @@ describe('agents that answer what the ledger says is unanswered', () => {
           if (open !== undefined || ledger.unanswered.length === 0) return;
           const messageId = `a${++streams}`;
           open = { messageId, questions: ledger.unanswered.map((q) => (q as { messageId: string }).messageId) };
+          ledger.answering(messageId, ledger.unanswered, me);
           apply(log.write({ type: 'stream.started', messageId }, me));
         };
         const end = (reason: 'complete' | 'cancelled') => {
