@@ -10,6 +10,7 @@ import { DurableSessionsError } from '../errors.js';
 import type { AssignReason, LeaseRef, WorkerAssignFrame } from '../protocol/worker-frames.js';
 import type { RestClient } from '../rest/client.js';
 import type { ResumePackage } from '../rest/types.js';
+import type { SessionEvent } from '../protocol/events.js';
 import { loadHotStart, type AnswerLedger, type HotStart } from './hot-start.js';
 
 /**
@@ -61,6 +62,9 @@ export class Assignment implements LeaseRef {
   private readonly controller = new AbortController();
   private endValue: AssignmentEnd | undefined;
   private agentValue: Agent | undefined;
+  /** The session's events from join() on, until a hot start takes them over. */
+  private early: SessionEvent[] | undefined;
+  private following: ((event: SessionEvent) => void) | undefined;
 
   /** @internal created by the worker for an `assign` frame. */
   constructor(
@@ -103,10 +107,16 @@ export class Assignment implements LeaseRef {
       const base = this.host.connectOptions();
       const connection = connect({
         ...base,
-        offset: this.offset,
+        // Not after the package's head: what follows it is the socket's to deliver.
+        offset: Math.min(this.offset, this.resume.head),
         ...connectOptions,
         sessionId: this.sessionId,
         lease: this.lease,
+      });
+      this.early = [];
+      connection.on('event', (event) => {
+        if (this.following !== undefined) this.following(event);
+        else this.early?.push(event);
       });
       this.agentValue = new Agent(connection, agentOptions ?? {});
     }
@@ -115,14 +125,26 @@ export class Assignment implements LeaseRef {
   }
 
   /**
-   * What this agent has to answer: the user messages without a complete answer, the answers a
-   * failover cut off, from the session's history up to the resume package's head (see
-   * hot-start.ts). Keep applying the session's events to `ledger` to follow what is unanswered.
+   * What this agent has to answer: the user messages without a complete answer and the answers
+   * a failover cut off, from the session's history up to the resume package's head (see
+   * hot-start.ts; `from` skips history known to be answered). After join(), the returned ledger
+   * goes on following the session: every event of join()'s connection is applied to it (those
+   * that arrived during the hot start too), and `onChange` is called after each.
    */
-  hotStart(options: { from?: number } = {}): Promise<HotStart & { ledger: AnswerLedger }> {
-    const rest = this.agentValue?.connection.rest;
-    if (rest !== undefined) return loadHotStart(rest, this.resume, { ...options, signal: this.signal });
-    return loadHotStart(this.host.rest(), this.resume, { ...options, signal: this.signal });
+  async hotStart(options: { from?: number; onChange?: (ledger: AnswerLedger, event: SessionEvent) => void } = {}): Promise<HotStart & { ledger: AnswerLedger }> {
+    const rest = this.agentValue?.connection.rest ?? this.host.rest();
+    const start = await loadHotStart(rest, this.resume, { ...(options.from === undefined ? {} : { from: options.from }), signal: this.signal });
+    if (this.early !== undefined && this.following === undefined) {
+      const ledger = start.ledger;
+      const follow = (event: SessionEvent) => {
+        if (ledger.apply(event)) options.onChange?.(ledger, event);
+      };
+      for (const event of this.early.splice(0)) follow(event);
+      this.early = undefined;
+      this.following = follow;
+      return { ...start, unanswered: ledger.unanswered, interrupted: ledger.interrupted, open: ledger.open, offset: ledger.offset };
+    }
+    return start;
   }
 
   /**
