@@ -112,7 +112,8 @@ function apply(v: SessionView, e: SessionEvent): SessionView {
         ...(e.error === undefined ? {} : { error: e.error }),
       }));
       const ownerRole = v.participants[open.owner]?.participant.role;
-      const turn = v.turn.open && speaksAsAssistant(ownerRole) ? { ...v.turn, open: false } : v.turn;
+      // An answer cut off because its agent was lost does not answer the turn: the next agent does.
+      const turn = v.turn.open && speaksAsAssistant(ownerRole) && e.reason !== 'agent_lost' ? { ...v.turn, open: false } : v.turn;
       return { ...v, messages, openStreams, turn };
     }
     case 'agent.stalled': {

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -42,6 +43,7 @@ export async function startNode(options = {}) {
       `durable-sessions.http.host = "127.0.0.1"`,
       `durable-sessions.demo-agent.enabled = ${options.demoAgent === true ? 'on' : 'off'}`,
       `durable-sessions.management.enabled = off`,
+      `durable-sessions.dispatch.persistence-id = "agent-dispatcher-${randomUUID()}"`,
       `pekko.remote.artery.canonical.port = 0`,
       `pekko.loglevel = WARNING`,
       options.config ?? '',

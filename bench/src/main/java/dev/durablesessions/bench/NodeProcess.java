@@ -44,6 +44,7 @@ final class NodeProcess {
         durable-sessions.database.user = "%s"
         durable-sessions.auth.secret = "%s"
         durable-sessions.demo-agent.enabled = off
+        durable-sessions.dispatch.persistence-id = "agent-dispatcher-%s"
         durable-sessions.management.enabled = off
         durable-sessions.http.host = "127.0.0.1"
         durable-sessions.http.socket.heartbeat-timeout = 0
@@ -53,7 +54,7 @@ final class NodeProcess {
         durable-sessions.http.limits.open-sockets = 0
         pekko.remote.artery.canonical.port = 0
         pekko.loglevel = WARNING
-        """.formatted(dbUrl, dbUser, secret) + extraConfig);
+        """.formatted(dbUrl, dbUser, secret, java.util.UUID.randomUUID()) + extraConfig);
     File jar = new File("session-cluster/target/session-cluster.jar");
     if (!jar.isFile()) throw new IllegalStateException("build first: ./mvnw -q -DskipTests package");
     java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(

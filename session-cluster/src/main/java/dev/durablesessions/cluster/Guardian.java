@@ -1,7 +1,10 @@
 package dev.durablesessions.cluster;
 
 import com.typesafe.config.Config;
-import dev.durablesessions.cluster.demo.DemoAgents;
+import dev.durablesessions.cluster.demo.DemoWorker;
+import dev.durablesessions.session.dispatch.Dispatcher;
+import dev.durablesessions.session.dispatch.Pool;
+import dev.durablesessions.session.dispatch.Pools;
 import dev.durablesessions.http.HttpServer;
 import dev.durablesessions.http.auth.Tokens;
 import dev.durablesessions.http.rest.SessionRoutes;
@@ -14,7 +17,6 @@ import dev.durablesessions.durablestream.StreamSettings;
 import dev.durablesessions.http.durablestreams.StreamRoutes;
 import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
-import dev.durablesessions.session.SessionLifecycle;
 import dev.durablesessions.session.SessionSettings;
 import dev.durablesessions.session.erasure.RetentionSettings;
 import dev.durablesessions.session.erasure.RetentionSweeper;
@@ -62,12 +64,20 @@ public final class Guardian {
       ClusterSharding sharding = ClusterSharding.get(system);
       SessionJournal journal = SessionJournal.fromConfig(system);
       FollowerSettings followerSettings = FollowerSettings.fromConfig(config);
-      ActorRef<SessionLifecycle> demo = null;
+      // The dispatcher first: the sessions' proxy to it must be this one, with this node's pools.
+      Pools pools = Pools.fromConfig(config);
+      ActorRef<Dispatcher.Command> dispatcher = Dispatcher.init(system, pools, null);
+      SessionEntity.initSharding(system, SessionSettings.fromConfig(config), Clock.systemUTC(), null);
       if (config.getBoolean("durable-sessions.demo-agent.enabled")) {
         Duration interval = config.getDuration("durable-sessions.demo-agent.token-interval");
-        demo = ctx.spawn(DemoAgents.create(sharding, journal, followerSettings, interval), "demo-agents");
+        String poolName = config.getString("durable-sessions.demo-agent.pool");
+        Pool pool = poolName.isEmpty() ? pools.defaultPool() : pools.get(poolName);
+        if (pool == null) throw new IllegalArgumentException("durable-sessions.demo-agent.pool " + poolName + " is not a configured pool");
+        var self = cluster.selfMember().address();
+        String worker = "demo-agent@" + self.host().getOrElse(() -> "local") + ":" + self.port().getOrElse(() -> 0);
+        ctx.spawn(DemoWorker.create(dispatcher, pool, config.getInt("durable-sessions.demo-agent.capacity"), worker, sharding, journal,
+            followerSettings, interval), "demo-worker");
       }
-      SessionEntity.initSharding(system, SessionSettings.fromConfig(config), Clock.systemUTC(), demo);
       RetentionSweeper.init(system, RetentionSettings.fromConfig(config), Clock.systemUTC());
 
       ActorRef<Connections.Command> connections = ctx.spawn(

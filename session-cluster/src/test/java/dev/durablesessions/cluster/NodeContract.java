@@ -52,6 +52,9 @@ abstract class NodeContract {
     return startNode(httpPort, "");
   }
 
+  /** This class's own dispatcher journal (shared by its nodes, so a restarted node finds its leases): not the one earlier tests filled. */
+  final String DISPATCHER_RUN = java.util.UUID.randomUUID().toString();
+
   ActorSystem<Void> startNode(int httpPort, String extra) {
     Config config = ConfigFactory.parseString(extra).withFallback(ConfigFactory.parseString("""
             durable-sessions.http.host = "127.0.0.1"
@@ -63,7 +66,8 @@ abstract class NodeContract {
             durable-sessions.management.enabled = off
             pekko.coordinated-shutdown.exit-jvm = off
             pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-            """.formatted(httpPort, databaseUrl(), databaseUser(), SECRET)))
+            durable-sessions.dispatch.persistence-id = "agent-dispatcher-%s"
+            """.formatted(httpPort, databaseUrl(), databaseUser(), SECRET, DISPATCHER_RUN)))
         .withFallback(ConfigFactory.load())
         .resolve();
     ActorSystem<Void> node = Node.start(config);

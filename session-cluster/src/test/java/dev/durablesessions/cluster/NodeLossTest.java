@@ -105,10 +105,13 @@ class NodeLossTest {
         durable-sessions.http.socket.heartbeat-timeout = 0
         durable-sessions.presence.grace = 3s
         durable-sessions.demo-agent.token-interval = 25ms
+        durable-sessions.dispatch.persistence-id = "agent-dispatcher-%s"
+        durable-sessions.dispatch.pool-defaults.lease-timeout = 2s
+        durable-sessions.dispatch.pool-defaults.heartbeat-interval = 500ms
         pekko.cluster.seed-nodes = ["pekko://durable-sessions@127.0.0.1:%d", "pekko://durable-sessions@127.0.0.1:%d"]
         pekko.cluster.split-brain-resolver.stable-after = 3s
         pekko.loglevel = WARNING
-        """.formatted(db.url(), db.user(), SECRET, nodes[0].remote, nodes[1].remote));
+        """.formatted(db.url(), db.user(), SECRET, UUID.randomUUID(), nodes[0].remote, nodes[1].remote));
     for (Node n : nodes) n.start();
     for (Node n : nodes) awaitReady(n);
     awaitMembers(nodes[0], 3);

@@ -99,4 +99,7 @@ public sealed interface SessionCommand extends CborSerializable {
 
   /** Internal: after recovery, devices that did not re-attach are disconnected. */
   enum ReattachCheck implements SessionCommand { INSTANCE }
+
+  /** From the dispatcher: report the session's need again (after an assignment was refused). */
+  enum ReportNeed implements SessionCommand { INSTANCE }
 }

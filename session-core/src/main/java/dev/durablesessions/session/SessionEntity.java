@@ -1,5 +1,8 @@
 package dev.durablesessions.session;
 
+import dev.durablesessions.session.dispatch.Dispatcher;
+import dev.durablesessions.session.dispatch.SessionNeed;
+
 import dev.durablesessions.persistence.JournalGuard;
 import dev.durablesessions.session.AppendBody.AppendDelta;
 import dev.durablesessions.session.Outcome.Accepted;
@@ -114,18 +117,26 @@ public final class SessionEntity
   public static void initSharding(
       ActorSystem<?> system, SessionSettings settings, Clock clock, ActorRef<SessionLifecycle> lifecycle) {
     ActorRef<QueueDirectory.Command> queues = QueueDirectory.init(system);
+    ActorRef<Dispatcher.Command> dispatcher = Dispatcher.proxy(system);
     ErasureStore erasures = ErasureStore.forJournal(system);
     ClusterSharding.get(system)
         .init(
-            Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, clock, lifecycle, queues, erasures))
+            Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, clock, lifecycle, queues, dispatcher, erasures))
                 .withStopMessage(Passivate.INSTANCE));
   }
 
   public static Behavior<SessionCommand> create(
       String sessionId, SessionSettings settings, Clock clock, ActorRef<SessionLifecycle> lifecycle,
       ActorRef<QueueDirectory.Command> queues, ErasureStore erasures) {
+    return create(sessionId, settings, clock, lifecycle, queues, null, erasures);
+  }
+
+  /** @param dispatcher told the session's {@link SessionNeed} whenever it changes; may be null */
+  public static Behavior<SessionCommand> create(
+      String sessionId, SessionSettings settings, Clock clock, ActorRef<SessionLifecycle> lifecycle,
+      ActorRef<QueueDirectory.Command> queues, ActorRef<Dispatcher.Command> dispatcher, ErasureStore erasures) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-      SessionEntity entity = new SessionEntity(sessionId, settings, clock, lifecycle, queues, erasures, ctx, timers);
+      SessionEntity entity = new SessionEntity(sessionId, settings, clock, lifecycle, queues, dispatcher, erasures, ctx, timers);
       return entity.journal.around(entity, SessionCommand.class);
     }));
   }
@@ -137,6 +148,11 @@ public final class SessionEntity
   private final Clock clock;
   private final ActorRef<SessionLifecycle> lifecycle;
   private final ActorRef<QueueDirectory.Command> queues;
+  private final ActorRef<Dispatcher.Command> dispatcher;
+  /** What the dispatcher was last told (null: nothing yet in this incarnation). */
+  private SessionNeed reportedNeed;
+  /** The offset of the user message that opened the current turn, if this incarnation saw it (0: not known). */
+  private long turnOpenedAt;
   private final ErasureStore erasures;
   private final ActorContext<SessionCommand> ctx;
   private final TimerScheduler<SessionCommand> timers;
@@ -150,14 +166,15 @@ public final class SessionEntity
 
   private SessionEntity(
       String sessionId, SessionSettings settings, Clock clock, ActorRef<SessionLifecycle> lifecycle,
-      ActorRef<QueueDirectory.Command> queues, ErasureStore erasures, ActorContext<SessionCommand> ctx,
-      TimerScheduler<SessionCommand> timers) {
+      ActorRef<QueueDirectory.Command> queues, ActorRef<Dispatcher.Command> dispatcher, ErasureStore erasures,
+      ActorContext<SessionCommand> ctx, TimerScheduler<SessionCommand> timers) {
     super(persistenceId(sessionId), JournalGuard.restartBackoff(ctx.getSystem().settings().config()));
     this.sessionId = sessionId;
     this.settings = settings;
     this.clock = clock;
     this.lifecycle = lifecycle;
     this.queues = queues;
+    this.dispatcher = dispatcher;
     this.erasures = erasures;
     this.ctx = ctx;
     this.timers = timers;
@@ -226,6 +243,7 @@ public final class SessionEntity
     }
     if (!state.created()) return;
     if (lifecycle != null) lifecycle.tell(new SessionLifecycle.Active(sessionId, false));
+    reportNeed(state, true);
     applyTimers(presenceRules.recovered(state, clock.instant()).timers());
     for (String messageId : state.openStreams().keySet()) {
       if (!state.stalled().containsKey(messageId)) armStallCheck(messageId);
@@ -306,6 +324,7 @@ public final class SessionEntity
         .onCommand(ReattachCheck.class, (s, c) -> Effect().noReply())
         .onCommand(StallCheck.class, (s, c) -> Effect().noReply())
         .onCommand(FlushDeltas.class, (s, c) -> Effect().noReply())
+        .onCommand(SessionCommand.ReportNeed.class, (s, c) -> Effect().noReply())
         .onAnyCommand(SessionEntity::unknownCommand);
   }
 
@@ -331,6 +350,10 @@ public final class SessionEntity
         .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), summary(s)))
         .onCommand(SessionCommand.GetState.class, (s, c) -> Effect().reply(c.replyTo(), new StateReply.StateNow(s)))
         .onCommand(FlushDeltas.class, (s, c) -> flush(s))
+        .onCommand(SessionCommand.ReportNeed.class, (s, c) -> {
+          reportNeed(s, true);
+          return Effect().noReply();
+        })
         .onCommand(Erase.class, this::erase)
         .onCommand(SessionCommand.EndLease.class, (s, c) -> applyLease(s,
             dev.durablesessions.session.dispatch.LeaseRules.end(s, c.agent(), c.epoch(), c.ending(), c.reason()), c.replyTo()))
@@ -541,6 +564,7 @@ public final class SessionEntity
     return Effect().persist(tombstone)
         .thenRun(s -> {
           SessionMetrics.SESSIONS_ERASED.labelValues(cmd.reason().wire()).inc();
+          reportNeed(s, true);
           cutOffEverythingLive();
           purge(tombstone, cmd.replyTo());
         })
@@ -674,6 +698,10 @@ public final class SessionEntity
   /** Everything that follows a confirmed write: delivery, stall timers, the queue index, the lifecycle listener. */
   private void afterWrite(SessionState state, List<SessionEvent> events) {
     SessionMetrics.EVENTS_PERSISTED.inc(events.size());
+    for (SessionEvent e : events) {
+      if (e instanceof SessionEvent.MessagePosted m && m.by().role() == Role.USER) turnOpenedAt = m.offset();
+    }
+    reportNeed(state, false);
     for (SessionEvent e : events) if (e instanceof SessionEvent.StreamDelta) SessionMetrics.DELTA_EVENTS.inc();
     subscribers.publish(state, events);
     for (SessionEvent e : events) {
@@ -695,6 +723,15 @@ public final class SessionEntity
         }
       }
     }
+  }
+
+  /** Tells the dispatcher what this session needs of its pool, if that changed (or always, if {@code again}). */
+  private void reportNeed(SessionState state, boolean again) {
+    if (dispatcher == null || !state.created() && !state.erased()) return;
+    SessionNeed need = SessionNeed.of(sessionId, state, turnOpenedAt);
+    if (!again && need.equals(reportedNeed)) return;
+    reportedNeed = need;
+    dispatcher.tell(new Dispatcher.Report(need));
   }
 
   private void armStallCheck(String messageId) {

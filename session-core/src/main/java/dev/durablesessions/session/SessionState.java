@@ -204,7 +204,8 @@ public record SessionState(
       return stalled.containsKey(e.messageId()) ? with(b -> b.stalled = remove(stalled, e.messageId())) : this;
     } else if (event instanceof StreamEnded e) {
       Participant owner = participants.get(openStreams.get(e.messageId()));
-      boolean closesTurn = turn.open() && owner != null && owner.role().speaksAsAssistant();
+      // An answer cut off because its agent was lost does not answer the turn: the next agent does.
+      boolean closesTurn = turn.open() && owner != null && owner.role().speaksAsAssistant() && e.reason() != EndReason.AGENT_LOST;
       return with(b -> {
         b.openStreams = remove(openStreams, e.messageId());
         b.stalled = remove(stalled, e.messageId());
@@ -289,8 +290,10 @@ public record SessionState(
       return with(b -> b.audience = a.present());
     } else if (event instanceof SessionEvent.AgentAssigned a) {
       return with(b -> b.assignment = assignment.assignedTo(a.agent(), a.epoch(), at));
-    } else if (event instanceof SessionEvent.AgentReleased || event instanceof SessionEvent.AgentFailover) {
-      return with(b -> b.assignment = assignment.ended(at));
+    } else if (event instanceof SessionEvent.AgentReleased) {
+      return with(b -> b.assignment = assignment.ended(at, "released"));
+    } else if (event instanceof SessionEvent.AgentFailover) {
+      return with(b -> b.assignment = assignment.ended(at, "expired"));
     }
     throw new IllegalStateException("unhandled event " + event.getClass().getName());
   }

@@ -30,6 +30,8 @@ public final class TestSystems {
             pekko.actor.testkit.typed.system-shutdown-default = 30s
             pekko.loglevel = INFO
             """))
+        // Each test system its own dispatcher journal: sessions earlier tests left waiting for an agent are not this one's.
+        .withFallback(ConfigFactory.parseString("durable-sessions.dispatch.persistence-id = \"agent-dispatcher-" + java.util.UUID.randomUUID() + "\""))
         .withFallback(db.pekkoConfig())
         .withFallback(ConfigFactory.load())
         .resolve();

@@ -70,10 +70,12 @@ public final class DemoAgent {
 
   private enum NextToken implements Command { INSTANCE }
 
+  /** @param lease the dispatch lease this agent writes under (every write refused once it is not the session's current one) */
   public static Behavior<Command> create(
-      ClusterSharding sharding, SessionJournal journal, FollowerSettings followerSettings, String sessionId, Duration tokenInterval) {
+      ClusterSharding sharding, SessionJournal journal, FollowerSettings followerSettings, String sessionId, Duration tokenInterval,
+      long lease) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new DemoAgent(ctx, timers, sharding, journal, followerSettings, sessionId, tokenInterval).starting()));
+        new DemoAgent(ctx, timers, sharding, journal, followerSettings, sessionId, tokenInterval, lease).starting()));
   }
 
   private final ActorContext<Command> ctx;
@@ -84,17 +86,27 @@ public final class DemoAgent {
   private final String sessionId;
   private final Duration tokenInterval;
   private final EntityRef<SessionCommand> session;
+  private final long lease;
   /** A new epoch per incarnation fences whatever an older one still has in flight. */
   private final long epoch = System.currentTimeMillis();
   private long nextSeq;
   private ActorRef<SessionFollower.Command> follower;
   private final Deque<SessionEvent.MessagePosted> questions = new ArrayDeque<>();
   private String streaming;
-  /** How far before its starting head a new incarnation looks for unanswered questions. */
-  private static final int LOOK_BACK = 64;
+  /**
+   * How far before its starting head a new incarnation looks for unanswered questions: far enough
+   * to reach the question of an answer cut off by a failover (its tokens are events too).
+   */
+  private static final int LOOK_BACK = 2000;
   /** While catching up to this offset (the head at start), events are only looked at; -1 after. */
   private long replayUntil = -1;
-  private final java.util.LinkedHashMap<String, SessionEvent.MessagePosted> unanswered = new java.util.LinkedHashMap<>();
+  /** User messages before the starting head no answer followed, by offset. */
+  private final java.util.TreeMap<Long, SessionEvent.MessagePosted> unanswered = new java.util.TreeMap<>();
+  /** Every user message seen before the starting head, by offset: an answer to one that was cut off is redone. */
+  private final java.util.Map<Long, SessionEvent.MessagePosted> asked = new java.util.HashMap<>();
+  /** Questions before the starting head whose answer was started once (a redo needs a new message ID). */
+  private final java.util.Set<Long> answeredOnce = new java.util.HashSet<>();
+  private final java.util.Set<Long> redone = new java.util.HashSet<>();
   /** User messages since the human side last spoke, while this agent has not the floor: answered once it comes back. */
   private final List<SessionEvent.MessagePosted> waitingForTheFloor = new java.util.ArrayList<>();
   /** The streams this incarnation started (any other stream by this agent is a previous incarnation's). */
@@ -108,8 +120,9 @@ public final class DemoAgent {
 
   private DemoAgent(
       ActorContext<Command> ctx, TimerScheduler<Command> timers, ClusterSharding sharding, SessionJournal journal,
-      FollowerSettings followerSettings, String sessionId, Duration tokenInterval) {
+      FollowerSettings followerSettings, String sessionId, Duration tokenInterval, long lease) {
     this.ctx = ctx;
+    this.lease = lease;
     this.timers = timers;
     this.sharding = sharding;
     this.journal = journal;
@@ -152,10 +165,7 @@ public final class DemoAgent {
     return Behaviors.receive(Command.class)
         .onMessage(FromFollower.class, m -> onDelivery(m.delivery()))
         .onMessage(NextToken.class, m -> nextToken())
-        .onMessage(Answered.class, m -> {
-          onAnswered(m);
-          return Behaviors.same();
-        })
+        .onMessage(Answered.class, this::onAnswered)
         .build();
   }
 
@@ -231,11 +241,22 @@ public final class DemoAgent {
   /** Before the head this incarnation started at: note user messages, and drop those an answer followed. */
   private void lookBack(SessionEvent event) {
     if (event instanceof SessionEvent.MessagePosted m && m.by().role() == Role.USER) {
-      unanswered.put("demo-" + m.offset(), m);
+      unanswered.put(m.offset(), m);
+      asked.put(m.offset(), m);
     } else if (event instanceof SessionEvent.StreamStarted started) {
-      unanswered.remove(started.messageId());
+      Long question = questionOf(started.messageId());
+      if (question != null) {
+        unanswered.remove(question);
+        answeredOnce.add(question);
+      }
     } else if (event instanceof SessionEvent.StreamEnded ended) {
-      unanswered.remove(ended.messageId());
+      Long question = questionOf(ended.messageId());
+      // An answer cut off when its agent was lost (a failover) is answered again, from the start.
+      if (question != null && ended.reason() == EndReason.AGENT_LOST && asked.containsKey(question)) {
+        unanswered.put(question, asked.get(question));
+      } else if (question != null) {
+        unanswered.remove(question);
+      }
     } else if (event instanceof SessionEvent.SessionQueued || event instanceof SessionEvent.TransferAccepted
         || event instanceof SessionEvent.SessionClaimed || event instanceof SessionEvent.SessionClosed
         || event instanceof SessionEvent.ControlHandedBack) {
@@ -243,17 +264,37 @@ public final class DemoAgent {
     }
   }
 
+  /** The offset of the question an answer of this agent ({@code demo-<offset>}, or {@code demo-<offset>-<lease>} when redone) is for. */
+  static Long questionOf(String messageId) {
+    if (messageId == null || !messageId.startsWith("demo-")) return null;
+    String rest = messageId.substring("demo-".length());
+    int dash = rest.indexOf('-');
+    try {
+      return Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
   private void finishLookBack() {
     replayUntil = -1;
-    if (hasFloor) questions.addAll(unanswered.values());
+    if (hasFloor) {
+      for (SessionEvent.MessagePosted q : unanswered.values()) {
+        if (answeredOnce.contains(q.offset())) redone.add(q.offset());
+      }
+      questions.addAll(unanswered.values());
+    }
     unanswered.clear();
+    asked.clear();
+    answeredOnce.clear();
     if (streaming == null) startAnswer();
   }
 
   private void startAnswer() {
     SessionEvent.MessagePosted question = questions.poll();
     if (question == null) return;
-    streaming = "demo-" + question.offset();
+    // A redone answer (its first one was cut off by a failover) gets its own ID: message IDs are never reused.
+    streaming = redone.remove(question.offset()) ? "demo-" + question.offset() + "-" + lease : "demo-" + question.offset();
     startedHere.add(streaming);
     tokens.addAll(answerTo(question.text()));
     enqueue(new AppendBody.SetStatus(AgentStatus.THINKING, null));
@@ -299,7 +340,7 @@ public final class DemoAgent {
       inFlight.add(sent);
       ProducerStamp stamp = new ProducerStamp("demo-agent", epoch, sent.seq());
       ctx.ask(Outcome.class, session, Duration.ofSeconds(5),
-          replyTo -> new SessionCommand.Append(AGENT, sent.body(), stamp, replyTo),
+          replyTo -> new SessionCommand.Append(AGENT, sent.body(), stamp, lease, replyTo),
           (outcome, failure) -> new Answered(sent, outcome, failure));
     }
   }
@@ -310,8 +351,12 @@ public final class DemoAgent {
    * out: everything from it on is sent again (with the same sequence first: a duplicate if it
    * was written after all).
    */
-  private void onAnswered(Answered m) {
-    if (!inFlight.contains(m.sent())) return; // taken back already; its answer is the expected gap refusal
+  private Behavior<Command> onAnswered(Answered m) {
+    if (!inFlight.contains(m.sent())) return Behaviors.same(); // taken back already; its answer is the expected gap refusal
+    if (m.outcome() instanceof Outcome.Refused r && r.code() == dev.durablesessions.session.ErrorCode.STALE_LEASE) {
+      ctx.getLog().info("demo agent leaves {}: its lease {} moved on", sessionId, lease);
+      return Behaviors.stopped(); // fenced: another agent has the session now
+    }
     boolean ok = m.outcome() instanceof Outcome.Accepted;
     if (ok) {
       inFlight.remove(m.sent());
@@ -327,6 +372,7 @@ public final class DemoAgent {
       nextSeq = m.sent().seq();
     }
     sendNext();
+    return Behaviors.same();
   }
 
   /**

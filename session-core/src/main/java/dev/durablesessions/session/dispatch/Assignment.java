@@ -17,12 +17,16 @@ import java.util.Map;
  * @param since when the current lease (or, with no agent, the last one) began or ended
  * @param formerHolders agents that held an earlier lease, with the last epoch each held: their
  *     writes are fenced unless they hold the current lease again (bounded, oldest dropped)
+ * @param lastEnding how the latest lease ended, while nobody holds one: {@code released} or
+ *     {@code expired} (a failover: the next agent has an interrupted answer to deal with); null
+ *     while a lease is held, and before any lease
  */
-public record Assignment(String agent, long epoch, Instant since, Map<String, Long> formerHolders) implements CborSerializable {
+public record Assignment(String agent, long epoch, Instant since, Map<String, Long> formerHolders, String lastEnding)
+    implements CborSerializable {
   static final int MAX_FORMER_HOLDERS = 64;
 
   public static Assignment none() {
-    return new Assignment(null, 0, null, Map.of());
+    return new Assignment(null, 0, null, Map.of(), null);
   }
 
   public Assignment {
@@ -35,16 +39,16 @@ public record Assignment(String agent, long epoch, Instant since, Map<String, Lo
 
   /** The next lease, to {@code to}: the previous holder (if any) becomes a former one. */
   public Assignment assignedTo(String to, long newEpoch, Instant at) {
-    return new Assignment(to, newEpoch, at, formerHolders);
+    return new Assignment(to, newEpoch, at, formerHolders, null);
   }
 
-  /** The current lease ends (released or expired): its holder is fenced from now on. */
-  public Assignment ended(Instant at) {
+  /** The current lease ends ({@code released} or {@code expired}): its holder is fenced from now on. */
+  public Assignment ended(Instant at, String ending) {
     if (agent == null) return this;
     LinkedHashMap<String, Long> former = new LinkedHashMap<>(formerHolders);
     former.remove(agent);
     former.put(agent, epoch);
     while (former.size() > MAX_FORMER_HOLDERS) former.remove(former.keySet().iterator().next());
-    return new Assignment(null, epoch, at, Collections.unmodifiableMap(former));
+    return new Assignment(null, epoch, at, Collections.unmodifiableMap(former), ending);
   }
 }

@@ -22,11 +22,7 @@ public record Identity(String subject, Role role, List<String> sessions, Instant
   }
 
   public boolean mayJoin(String sessionId) {
-    for (String pattern : sessions) {
-      if (pattern.equals("*") || pattern.equals(sessionId)) return true;
-      if (pattern.endsWith("*") && sessionId.startsWith(pattern.substring(0, pattern.length() - 1))) return true;
-    }
-    return false;
+    return dev.durablesessions.session.SessionPatterns.covers(sessions, sessionId);
   }
 
   /** May create a session with a server-chosen id: only with {@code *}. */

@@ -64,6 +64,7 @@ public final class SessionRoutes extends AllDirectives {
   private final SessionJournal journal;
   private final Tokens tokens;
   private final dev.durablesessions.http.auth.Authenticated authenticated;
+  private final dev.durablesessions.http.worker.WorkerRoutes workers;
   private final ActorRef<Connections.Command> connections;
   private final Duration askTimeout;
   private final ControlRoutes control;
@@ -89,6 +90,7 @@ public final class SessionRoutes extends AllDirectives {
     this.control = new ControlRoutes(system, sharding, askTimeout);
     this.approvals = new ApprovalRoutes(sharding, askTimeout, limits);
     this.queries = new SessionQueries(sharding, journal, askTimeout, views(system, journal));
+    this.workers = new dev.durablesessions.http.worker.WorkerRoutes(system, queries, askTimeout);
     this.state = new StateRoutes(journal, queries);
     this.mcp = new dev.durablesessions.http.mcp.SessionMcp(system, tokens, queries);
     this.log = new dev.durablesessions.http.durablestreams.SessionLogRoutes(system, journal,
@@ -115,7 +117,9 @@ public final class SessionRoutes extends AllDirectives {
         pathPrefix("v1", () -> concat(
             pathPrefix("sessions", () -> authenticated(this::sessionRoutes)),
             pathPrefix("queues", () -> authenticated(control::queueRoutes)),
-            pathPrefix("erasures", () -> authenticated(erasures::routes)))));
+            pathPrefix("erasures", () -> authenticated(erasures::routes)),
+            pathPrefix("workers", () -> authenticated(workers::workers)),
+            pathPrefix("pools", () -> authenticated(workers::pools)))));
   }
 
   private Route sessionRoutes(Identity identity) {
@@ -328,7 +332,7 @@ public final class SessionRoutes extends AllDirectives {
   /** A page of history; the declared element type makes every event carry its {@code type}. */
   record HistoryPage(String sessionId, long head, List<SessionEvent> events, long next, boolean hasMore) {}
 
-  static HttpResponse json(StatusCode status, Object body) {
+  public static HttpResponse json(StatusCode status, Object body) {
     return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, Json.write(body));
   }
 }

@@ -140,7 +140,7 @@ public final class Connections {
    * A client message, read up to the size limit. Pekko HTTP 1.3 has no WebSocket frame limit of
    * its own, so an oversized message is drained (never buffered whole) and reported as such.
    */
-  static CompletionStage<Inbound> bounded(Message message, int maxBytes, Materializer mat) {
+  public static CompletionStage<Inbound> bounded(Message message, int maxBytes, Materializer mat) {
     if (message.isText()) {
       var text = message.asTextMessage();
       if (text.isStrict()) {

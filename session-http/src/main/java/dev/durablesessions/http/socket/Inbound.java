@@ -1,7 +1,7 @@
 package dev.durablesessions.http.socket;
 
 /** One WebSocket message from the client, already bounded in size. */
-sealed interface Inbound {
+public sealed interface Inbound {
   record Text(String text) implements Inbound {}
 
   record TooLarge(long bytes) implements Inbound {}
