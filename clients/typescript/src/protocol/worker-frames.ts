@@ -87,15 +87,21 @@ export interface WorkerErrorFrame {
   ref?: string;
 }
 
-export type WorkerClosingReason = 'replaced' | 'token_expired' | 'shutting_down';
+/**
+ * Why the node closes a worker socket: `replaced` (the same worker connected again),
+ * `token_expired`, `server_shutdown`, `heartbeat_timeout` (nothing heard for the lease timeout),
+ * or the code of a refused `hello` (`unknown_pool`, `invalid_frame`).
+ */
+export type WorkerClosingCode = 'replaced' | 'token_expired' | 'server_shutdown' | 'heartbeat_timeout' | 'unknown_pool' | 'invalid_frame' | (string & {});
 
 /** The last frame before the node closes the worker socket. */
 export interface WorkerClosingFrame {
   type: 'closing';
-  code: number;
-  reason: WorkerClosingReason;
+  code: WorkerClosingCode;
+  /** Human-readable. */
+  reason: string;
+  /** true: reconnecting (listing what the worker holds) works. */
   resumable: boolean;
-  message?: string;
 }
 
 export type WorkerServerFrame =

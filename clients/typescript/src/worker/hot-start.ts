@@ -1,36 +1,37 @@
 /**
  * Hot start: what a new agent of a session has to answer, so that it answers every user
- * message that has no complete answer, once, and nothing that was answered.
+ * message that has no answer, once, and nothing that was answered.
  *
  * The resume package alone does not say it: `addressed` lists the user messages but not the
- * answers (streamed answers are `stream.*` events, written by the agent itself), and `turn`
- * is closed by any end of an answer's stream, `agent_lost` included, so after a failover the
- * turn is closed while its question is unanswered. The rule therefore folds the session's
- * events, from the first message the package lists to its head:
+ * answers (streamed answers are `stream.*` events), and `turn` says only whether the latest
+ * question is open, not which earlier ones an answer cut off. The rule therefore folds the
+ * session's events, following the turn rules of PROTOCOL "Session state":
  *
  * - A `message` from a `user` is a question.
- * - An answer is a stream whose owner joined as an `agent` or a `human`, or a complete
- *   `message` from one (the roles whose answers close a turn, PROTOCOL "Session state"). A
- *   stream answers the questions waiting when it started: from `stream.started` they are in
- *   progress; `stream.ended` with `complete` answers them; any other end (`agent_lost`,
- *   `cancelled`, `error`) puts them back, and the answer is reported as interrupted. An
- *   answering `message` answers every waiting question at once.
+ * - An answer is a stream whose owner joined as an `agent` or a `human`, or a `message` from
+ *   one (the roles whose answers close a turn). A stream answers the questions waiting when it
+ *   started (or those announced with `answering()`): from `stream.started` they are in
+ *   progress. Its `stream.ended` settles them, whatever the reason, except `agent_lost`: an
+ *   answer cut off because its agent was lost (a failover) puts its questions back, and is
+ *   reported as interrupted. (`cancelled` and `error` close the turn: the user interrupted, a
+ *   transfer or close took the floor, or the agent gave up; the question is not asked again.)
+ *   An answering `message` answers every waiting question at once.
  * - `turn.retried` puts the current turn's question back: the agent is redoing it.
  *
  * Pure and incremental: `AnswerLedger.apply` takes events in offset order (events at or below
  * the last applied offset are ignored, so a socket's backlog may overlap the history read), so
  * an agent keeps one ledger from its hot start through the live events of its session.
  */
-import type { HandoffNote, ParticipantRef, StreamEndReason } from '../protocol/common.js';
+import type { HandoffNote, ParticipantRef } from '../protocol/common.js';
 import type { MessageEvent, SessionEvent } from '../protocol/events.js';
 import type { RestClient } from '../rest/client.js';
 import type { ResumePackage } from '../rest/types.js';
 
-/** An answer whose stream ended without `complete`: its questions are unanswered again. */
+/** An answer cut off because its agent was lost (`agent_lost`): its questions are unanswered again. */
 export interface InterruptedAnswer {
   messageId: string;
   by: ParticipantRef;
-  reason: Exclude<StreamEndReason, 'complete'>;
+  reason: 'agent_lost';
   error?: string;
   /** The offset of its `stream.ended`. */
   endedAt: number;
@@ -50,7 +51,7 @@ export interface OpenAnswer {
 }
 
 export interface HotStart {
-  /** User messages without a complete answer and without an open one, oldest first: answer each once. */
+  /** User messages without an answer and without an open one, oldest first: answer each once. */
   unanswered: MessageEvent[];
   /** Interrupted answers whose questions are still unanswered (say, ended `agent_lost` by a failover). */
   interrupted: InterruptedAnswer[];
@@ -132,14 +133,14 @@ export class AnswerLedger {
         if (stream === undefined) return true;
         this.streams.delete(event.messageId);
         if (!stream.answering) return true;
-        if (event.reason === 'complete') {
+        if (event.reason !== 'agent_lost') {
           this.answer(stream.questions);
         } else {
           this.putBack(stream.questions);
           this.interruptedAnswers.push({
             messageId: stream.messageId,
             by: stream.by,
-            reason: event.reason,
+            reason: 'agent_lost',
             ...(event.error === undefined ? {} : { error: event.error }),
             endedAt: event.offset,
             text: stream.text.join(''),

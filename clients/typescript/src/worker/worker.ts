@@ -319,7 +319,7 @@ export class Worker {
         return this.onError(frame);
       case 'closing':
         this.closingFrame = frame;
-        this.log('info', 'the node is closing the worker socket', { reason: frame.reason });
+        this.log('info', 'the node is closing the worker socket', { code: frame.code, reason: frame.reason });
         return;
       default:
         this.report(clientError('protocol_violation', `unknown worker frame ${String((frame as { type?: unknown }).type)}`));
@@ -440,22 +440,22 @@ export class Worker {
       this.finish(new DurableSessionsError({ code: refused.code, message: `the node refused the hello: ${refused.message}`, source: 'socket' }));
       return;
     }
-    if (closing !== undefined && closing.reason === 'replaced') {
+    if (closing?.code === 'replaced') {
       // Another process of the same subject took over this worker's leases.
-      this.finish(new DurableSessionsError({ code: 'connection_closed', message: closing.message ?? 'replaced by another connection of the same worker', source: 'closing' }));
+      this.finish(new DurableSessionsError({ code: 'connection_closed', message: `replaced: ${closing.reason}`, source: 'closing' }));
       return;
     }
-    if (closing?.reason === 'token_expired' && !this.tokens.renewable) {
-      this.finish(new DurableSessionsError({ code: 'token_expired', message: closing.message ?? 'the token expired; give getToken to renew it', source: 'closing' }));
+    if (closing?.code === 'token_expired' && !this.tokens.renewable) {
+      this.finish(new DurableSessionsError({ code: 'token_expired', message: `${closing.reason} (give getToken to renew it)`, source: 'closing' }));
       return;
     }
-    if (closing !== undefined && !closing.resumable && closing.reason !== 'token_expired') {
-      this.finish(new DurableSessionsError({ code: 'connection_closed', message: closing.message ?? closing.reason, source: 'closing' }));
+    if (closing !== undefined && !closing.resumable && closing.code !== 'token_expired') {
+      this.finish(new DurableSessionsError({ code: 'connection_closed', message: `${closing.code}: ${closing.reason}`, source: 'closing' }));
       return;
     }
     this.setState(this.everWelcomed ? 'reconnecting' : 'connecting');
     this.armLeaseExpiry();
-    if (closing?.reason === 'token_expired') {
+    if (closing?.code === 'token_expired') {
       this.tokens.refresh().then(
         () => void this.openSocket(),
         (cause) => {

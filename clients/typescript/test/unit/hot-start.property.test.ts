@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AnswerLedger, hotStart, type ParticipantRef, type ResumePackage, type SessionEvent } from '../../src/index.js';
+import { AnswerLedger, hotStart, type MessageEvent, type ParticipantRef, type ResumePackage, type SessionEvent } from '../../src/index.js';
 
 const ada: ParticipantRef = { id: 'ada', role: 'user', subject: 'ada' };
 const sam: ParticipantRef = { id: 'sam', role: 'support', subject: 'sam' };
@@ -34,7 +34,7 @@ class Log {
   }
 }
 
-const ask = (log: Log, text: string) => log.write({ type: 'message', messageId: text, text }, ada);
+const ask = (log: Log, text: string) => log.write({ type: 'message', messageId: text, text }, ada) as MessageEvent;
 
 describe('a hot start', () => {
   it('finds the question whose answer a failover cut off, though the turn is closed', () => {
@@ -56,6 +56,18 @@ describe('a hot start', () => {
     expect(start.interrupted).toHaveLength(1);
     expect(start.interrupted[0]).toMatchObject({ messageId: 'a2', reason: 'agent_lost', text: 'Half an ans', questions: [q2] });
     expect(start.open).toEqual([]);
+  });
+
+  it('settles a question with a cancelled answer (an interrupt), not with one cut off by a lost agent', () => {
+    const log = new Log();
+    ask(log, 'q1');
+    log.write({ type: 'stream.started', messageId: 'a1' }, agent(1));
+    log.write({ type: 'stream.ended', messageId: 'a1', reason: 'cancelled' }, agent(1));
+    expect(hotStart(log.resume(), log.events).unanswered).toEqual([]);
+    const q2 = ask(log, 'q2');
+    log.write({ type: 'stream.started', messageId: 'a2' }, agent(1));
+    log.write({ type: 'stream.ended', messageId: 'a2', reason: 'agent_lost' }, system);
+    expect(hotStart(log.resume(), log.events).unanswered).toEqual([q2]);
   });
 
   it('counts a human answer and not a support remark; a retry puts the question back', () => {
@@ -114,7 +126,8 @@ describe('a hot start', () => {
  * Random runs of a session: users ask at any time; the agent of the moment answers what its
  * ledger says is unanswered, one stream per answer; at any time a failover ends its open answer
  * as agent_lost, and the next agent hot-starts from the history. At the end every question is
- * answered by exactly one complete answer, and the incremental ledger agrees with a hot start.
+ * settled by exactly one answer that was not cut off (complete, or cancelled), and the
+ * incremental ledger agrees with a hot start at every step.
  */
 type Step = 'ask' | 'start' | 'delta' | 'complete' | 'cancel' | 'failover' | 'remark';
 const step = fc.constantFrom<Step>('ask', 'ask', 'start', 'delta', 'complete', 'complete', 'cancel', 'failover', 'remark');
@@ -141,7 +154,7 @@ describe('agents that answer what the ledger says is unanswered', () => {
         const end = (reason: 'complete' | 'cancelled') => {
           if (open === undefined) return;
           apply(log.write({ type: 'stream.ended', messageId: open.messageId, reason }, me));
-          if (reason === 'complete') answers.set(open.messageId, open.questions);
+          answers.set(open.messageId, open.questions); // a cancelled answer settles its questions too
           open = undefined;
         };
         for (const s of steps) {

@@ -204,8 +204,8 @@ describe('a worker', () => {
   it('stops for good when the node refuses its hello', async () => {
     server.onHello = () => [
       { type: 'error', code: 'unknown_pool', message: 'no pool support-bot' },
-      { type: 'closing', code: 4004, reason: 'subscription_refused', resumable: false, message: 'unknown_pool' },
-    ] as never;
+      { type: 'closing', code: 'unknown_pool', reason: 'the hello was refused', resumable: false },
+    ];
     const errors: string[] = [];
     const w = start();
     w.on('closed', (e) => errors.push(e?.code ?? 'none'));
@@ -227,7 +227,7 @@ describe('a worker', () => {
     await w.whenReady();
     server.send(assign('s-1', 3));
     await waitFor(() => assignments.length === 1);
-    server.send({ type: 'closing', code: 4009, reason: 'replaced', resumable: false, message: 'worker-a connected again' });
+    server.send({ type: 'closing', code: 'replaced', reason: 'this worker connected again elsewhere', resumable: false });
     server.cut();
     await waitFor(() => w.state === 'closed');
     expect(assignments[0]!.ended?.reason).toBe('worker_closed');
