@@ -29,10 +29,13 @@ let answers = 0;
 
 async function serve(assignment) {
   report('assigned', { sessionId: assignment.sessionId, lease: assignment.lease, reason: assignment.reason });
-  const agent = await assignment.join();
+  // Join and read the hot start at once: join() opens the socket at the call, and the hot
+  // start's ledger then follows that socket's events.
+  const joining = assignment.join();
   let busy = false;
   let ledger; // set once the hot start is read; events that arrive meanwhile are applied then
   const start = await assignment.hotStart({ onChange: () => void pump() });
+  const agent = await joining;
   ledger = start.ledger;
   const interrupted = start.interrupted;
   if (interrupted.length > 0) report('interrupted', { sessionId: assignment.sessionId, answers: interrupted.map((a) => a.messageId) });
