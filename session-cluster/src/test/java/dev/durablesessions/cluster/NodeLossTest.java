@@ -387,6 +387,9 @@ class NodeLossTest {
     // (connection_lost when its session lived elsewhere, not_reattached when the session moved
     // too), and never lost, since the user came back on another node within the grace period.
     for (String session : onKilledNode) awaitDisconnectedNotLost(session);
+    long agentsAt = awaitEveryoneHasOneAgent(sessions, killedAt);
+    System.out.printf("NODE-LOSS dispatch: every session held by exactly one demo agent worker %d ms after the kill (lease-timeout 2 s)%n",
+        agentsAt);
 
     // bring it back, then restart every node in turn under the same load
     nodes[2].start();
@@ -411,7 +414,53 @@ class NodeLossTest {
     long p99 = gaps.isEmpty() ? 0 : gaps.get((int) (gaps.size() * 0.99));
     System.out.printf("ROLLING-RESTART of 3 nodes under load: %d ms, zero loss; inter-event gap on devices p99 %d ms, max %d ms (%d reconnects)%n",
         rollingMs, p99, gaps.isEmpty() ? 0 : gaps.get(gaps.size() - 1), devices.stream().mapToInt(d -> d.reconnects).sum());
+    awaitEveryoneHasOneAgent(sessions, rollingStart);
     stopAndCheck(writers);
+  }
+
+  /**
+   * Dispatch through node loss: every session ends up with a lease holder, and no session ever
+   * had two agents: its leases follow one another (each assignment after the previous lease
+   * ended, epochs 1, 2, 3, ...), and no two answers by the agent were open at once.
+   */
+  long awaitEveryoneHasOneAgent(List<String> sessions, long sinceNanos) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    for (String session : sessions) {
+      while (true) {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + live(0).http + "/v1/sessions/" + session))
+            .header("Authorization", "Bearer " + user).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200 && !Json.MAPPER.readTree(r.body()).path("lease").path("agent").asText("").isEmpty()) break;
+        assertTrue(System.nanoTime() < deadline, session + " has no agent: " + r.body());
+        TimeUnit.MILLISECONDS.sleep(200); // polling other processes
+      }
+    }
+    long tookMs = (System.nanoTime() - sinceNanos) / 1_000_000;
+    for (String session : sessions) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + live(0).http + "/v1/sessions/" + session
+          + "/events?limit=1000")).header("Authorization", "Bearer " + user).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), r.body());
+      long epoch = 0;
+      boolean held = false;
+      Set<String> open = new java.util.HashSet<>();
+      for (JsonNode e : Json.MAPPER.readTree(r.body()).path("events")) {
+        String type = e.path("type").asText();
+        if (type.equals("agent.assigned")) {
+          assertTrue(!held && e.path("epoch").asLong() == epoch + 1, session + ": a second agent while one held it, at " + e);
+          epoch = e.path("epoch").asLong();
+          held = true;
+        } else if (type.equals("agent.released") || type.equals("agent.failover")) {
+          assertTrue(held && e.path("epoch").asLong() == epoch, session + ": the end of a lease nobody held, at " + e);
+          held = false;
+        } else if (type.equals("stream.started") && "demo-agent".equals(e.path("by").path("id").asText())) {
+          assertTrue(open.isEmpty(), session + ": two demo answers at once, " + open + " and " + e.path("messageId").asText());
+          open.add(e.path("messageId").asText());
+        } else if (type.equals("stream.ended")) {
+          open.remove(e.path("messageId").asText());
+        }
+      }
+      assertTrue(held, session + " ends without an agent");
+    }
+    return tookMs;
   }
 
   /**

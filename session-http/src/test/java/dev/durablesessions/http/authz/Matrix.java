@@ -143,6 +143,14 @@ final class Matrix {
             .in(FORBIDDEN, FORBIDDEN, OK200, OK200, FORBIDDEN, OK200)
             .out(FORBIDDEN, FORBIDDEN, state(409, "not_queued"), state(409, "not_queued"), FORBIDDEN, state(409, "not_queued")),
 
+        // Agent workers are agents (their token's patterns only limit which sessions they are given).
+        Row.rest("GET /v1/workers").upgrade()
+            .in(ok(101), FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)
+            .out(ok(101), FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+        Row.rest("GET /v1/pools")
+            .in(FORBIDDEN, FORBIDDEN, FORBIDDEN, OK200, FORBIDDEN, OK200)
+            .out(FORBIDDEN, FORBIDDEN, FORBIDDEN, OK200, FORBIDDEN, OK200),
+
         Row.rest("GET /v1/erasures").query("limit=1000").check(Matrix::listsOnlyCoveredErasures)
             .in(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK200)
             .out(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK200),

@@ -48,7 +48,7 @@ final class MatrixRun {
         String actual;
         HttpResponse<String> response = null;
         if (row.upgrade) {
-          actual = node.upgrade(scene.session(), node.token(caller));
+          actual = node.upgradeAt(path(row, scene, caller), node.token(caller));
         } else {
           response = node.call(row.method(), path(row, scene, caller), node.token(caller), row.body.apply(scene), row.headers.apply(scene));
           actual = Node.canonical(response.statusCode(), response.body());

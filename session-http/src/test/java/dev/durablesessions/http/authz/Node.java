@@ -242,9 +242,14 @@ final class Node implements AutoCloseable {
    * opened; it is closed at once.
    */
   String upgrade(String id, String token) {
+    return upgradeAt("/v1/sessions/" + id + "/ws", token);
+  }
+
+  /** A WebSocket upgrade request to {@code path}: "101", or the refusal's status and code. */
+  String upgradeAt(String path, String token) {
     try (Socket s = new Socket("127.0.0.1", server.port)) {
       s.setSoTimeout((int) WAIT.toMillis());
-      String request = "GET /v1/sessions/" + id + "/ws HTTP/1.1\r\n"
+      String request = "GET " + path + " HTTP/1.1\r\n"
           + "Host: 127.0.0.1:" + server.port + "\r\n"
           + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
           + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(UUID.randomUUID().toString().substring(0, 16).getBytes(StandardCharsets.US_ASCII)) + "\r\n"
