@@ -111,7 +111,9 @@ export class AnswerLedger {
       case 'stream.started': {
         if (this.streams.has(event.messageId)) {
           // Announced with answering(): it answers what was announced.
-          this.streams.get(event.messageId)!.startedAt = event.offset;
+          const announced = this.streams.get(event.messageId)!;
+          announced.startedAt = event.offset;
+          announced.by = event.by;
           return true;
         }
         const answering = ANSWERING_ROLES.has(event.by.role);
@@ -163,8 +165,9 @@ export class AnswerLedger {
    * Announce that this agent's stream `messageId` answers `questions` (taken from unanswered),
    * before starting it: they are in progress at once, and a question that arrives before the
    * stream's `stream.started` is not counted as answered by it (the rule alone would).
+   * `by` is the author until the stream's `stream.started` names it.
    */
-  answering(messageId: string, questions: readonly MessageEvent[], by: ParticipantRef): void {
+  answering(messageId: string, questions: readonly MessageEvent[], by: ParticipantRef = { id: '', role: 'agent', subject: '' }): void {
     const taking = new Set(questions.map((q) => q.offset));
     const taken = this.waiting.filter((q) => taking.has(q.offset));
     this.waiting = this.waiting.filter((q) => !taking.has(q.offset));

@@ -45,7 +45,7 @@ async function serve(assignment) {
     if (questions.length === 0) return;
     busy = true;
     const messageId = `ans-${worker.id}-${assignment.lease}-${++answers}`;
-    ledger.answering(messageId, questions, agent.me);
+    ledger.answering(messageId, questions);
     try {
       const writer = agent.startStream({ messageId });
       report('answer-start', { sessionId: assignment.sessionId, messageId, questions: questions.map((q) => q.messageId) });
