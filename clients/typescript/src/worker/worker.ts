@@ -92,6 +92,10 @@ export interface WorkerEvents {
   sent: [frame: WorkerClientFrame];
 }
 
+function releaseRef(assignment: LeaseRef): string {
+  return `release:${assignment.sessionId}:${assignment.lease}`;
+}
+
 /** Start a worker; it connects at once and stays connected until closed. */
 export function startWorker(options: WorkerOptions): Worker {
   const worker = new Worker(options);
@@ -390,6 +394,11 @@ export class Worker {
       // A refused hello: the node follows it with `closing` and will refuse the same again.
       this.refusedHello = frame;
     }
+    const released = [...this.releases.keys()].find((a) => releaseRef(a) === frame.ref);
+    if (released !== undefined && (frame.code === 'stale_lease' || frame.code === 'forbidden')) {
+      // The node says the worker does not hold that lease (it ended meanwhile): nothing to release.
+      this.endLease(released, { reason: 'lost', detail: frame.message });
+    }
     this.report(error);
   }
 
@@ -423,7 +432,13 @@ export class Worker {
   }
 
   private sendRelease(assignment: Assignment, reason: string | undefined): void {
-    this.send({ type: 'release', sessionId: assignment.sessionId, lease: assignment.lease, ...(reason === undefined ? {} : { reason: reason.slice(0, 200) }) });
+    this.send({
+      type: 'release',
+      ref: releaseRef(assignment),
+      sessionId: assignment.sessionId,
+      lease: assignment.lease,
+      ...(reason === undefined ? {} : { reason: reason.slice(0, 200) }),
+    });
   }
 
   private onSocketEnd(): void {

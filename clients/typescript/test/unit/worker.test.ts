@@ -151,7 +151,7 @@ describe('a worker', () => {
     await waitFor(() => assignments.length === 1);
     const released = assignments[0]!.release('done');
     const frame = await waitFor(() => server.framesOf('release')[0]?.frame);
-    expect(frame).toEqual({ type: 'release', sessionId: 's-1', lease: 3, reason: 'done' });
+    expect(frame).toEqual({ type: 'release', ref: 'release:s-1:3', sessionId: 's-1', lease: 3, reason: 'done' });
     let settled = false;
     void released.then(() => (settled = true));
     await new Promise((r) => setTimeout(r, 20));
@@ -160,6 +160,19 @@ describe('a worker', () => {
     await released;
     expect(assignments[0]!.ended?.reason).toBe('released');
     expect(assignments[0]!.signal.aborted).toBe(true);
+    expect(w.holdings).toEqual([]);
+  });
+
+  it('ends the assignment when the node refuses its release as a lease it does not hold', async () => {
+    const w = start();
+    await w.whenReady();
+    server.send(assign('s-1', 3));
+    await waitFor(() => assignments.length === 1);
+    const released = assignments[0]!.release('done');
+    const frame = await waitFor(() => server.framesOf('release')[0]?.frame);
+    server.send({ type: 'error', code: 'stale_lease', message: 'this worker does not hold lease 3 of s-1', ref: frame.ref });
+    await released;
+    expect(assignments[0]!.ended?.reason).toBe('lost');
     expect(w.holdings).toEqual([]);
   });
 
