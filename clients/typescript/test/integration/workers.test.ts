@@ -241,6 +241,16 @@ describe('three worker processes serving a pool', () => {
     }
     for (const count of assignedCount.values()) expect(count).toBeLessThanOrEqual(CAPACITY);
 
+    // Where a new agent's time goes (its own clock): assignment -> hot start read -> joined -> answer.
+    const steps: number[][] = [];
+    for (const w of workers.slice(1)) {
+      for (const assigned of w.of('assigned').filter((l) => l.reason === 'failover')) {
+        const at = (event: string) => w.of(event).find((l) => l.sessionId === assigned.sessionId && l.at >= assigned.at)?.at ?? NaN;
+        steps.push([at('hot-started') - assigned.at, at('joined') - assigned.at, at('answer-start') - assigned.at]);
+      }
+    }
+    const median = (i: number) => steps.map((s) => s[i]!).sort((a, b) => a - b)[Math.floor(steps.length / 2)];
+    console.log(`[dispatch] new agent, median ms after its assign frame: hot start read ${median(0)}, joined ${median(1)}, answer started ${median(2)}`);
     firstNewTokens.sort((a, b) => a - b);
     const first = firstNewTokens[0]!;
     console.log(

@@ -35,7 +35,9 @@ async function serve(assignment) {
   let busy = false;
   let ledger; // set once the hot start is read; events that arrive meanwhile are applied then
   const start = await assignment.hotStart({ onChange: () => void pump() });
+  report('hot-started', { sessionId: assignment.sessionId, unanswered: start.unanswered.length });
   const agent = await joining;
+  report('joined', { sessionId: assignment.sessionId });
   ledger = start.ledger;
   const interrupted = start.interrupted;
   if (interrupted.length > 0) report('interrupted', { sessionId: assignment.sessionId, answers: interrupted.map((a) => a.messageId) });
