@@ -17,17 +17,17 @@ import { loadHotStart, type AnswerLedger, type HotStart } from './hot-start.js';
  * Why an assignment ended:
  * - `revoked`: the node ended the lease (`revoke`: lease expired, session closed or erased);
  * - `lost`: a reconnect's `welcome` reported the lease as lost;
- * - `lease_expired`: the worker could not reach the node within the lease timeout, so the
- *   lease has ended there (the client's own judgement; the node decides the same way);
+ * - `fenced`: the session refused a write of join()'s connection with `stale_lease`: the lease
+ *   has moved on (the node's `revoke` may still be on its way);
  * - `released`: the worker released it (`release()`);
  * - `worker_closed`: the worker was closed (`close()`), or replaced by another process of the
  *   same subject.
  */
-export type AssignmentEndReason = 'revoked' | 'lost' | 'lease_expired' | 'released' | 'worker_closed';
+export type AssignmentEndReason = 'revoked' | 'lost' | 'fenced' | 'released' | 'worker_closed';
 
 export interface AssignmentEnd {
   reason: AssignmentEndReason;
-  /** The node's reason, for `revoked` (`lease_expired`, `session_closed`, …). */
+  /** The node's reason for `revoked` (`lease_expired`, `session_closed`, …), the refusal for `fenced`. */
   detail?: string;
 }
 
@@ -38,6 +38,8 @@ export type JoinOptions = Partial<Omit<ConnectOptions, 'url' | 'sessionId' | 'le
 export interface AssignmentHost {
   connectOptions(): Pick<ConnectOptions, 'url' | 'getToken' | 'WebSocket' | 'fetch' | 'device'>;
   release(assignment: Assignment, reason: string | undefined): Promise<void>;
+  /** A write under the lease was refused with `stale_lease`. */
+  fenced(assignment: Assignment, message: string): void;
   /** A REST client with the worker's token. */
   rest(): RestClient;
 }
@@ -53,7 +55,7 @@ export class Assignment implements LeaseRef {
   readonly resume: ResumePackage;
   /**
    * Aborted when the worker must stop working on the session: the lease was revoked, reported
-   * lost after a reconnect, expired while the worker could not reach the node, released, or
+   * lost after a reconnect, a write under it was refused (`stale_lease`), it was released, or
    * the worker closed. `signal.reason` is a DurableSessionsError (`stale_lease` when the lease
    * ended, `connection_closed` when the worker let go); `ended` says which.
    */
@@ -114,6 +116,9 @@ export class Assignment implements LeaseRef {
         lease: this.lease,
       });
       this.early = [];
+      connection.on('frame', (frame) => {
+        if (frame.type === 'error' && frame.code === 'stale_lease') this.host.fenced(this, frame.message);
+      });
       connection.on('event', (event) => {
         if (this.following !== undefined) this.following(event);
         else this.early?.push(event);
@@ -165,14 +170,14 @@ export class Assignment implements LeaseRef {
   end(end: AssignmentEnd): void {
     if (this.endValue !== undefined) return;
     this.endValue = end;
-    const leaseEnded = end.reason === 'revoked' || end.reason === 'lost' || end.reason === 'lease_expired';
+    const leaseEnded = end.reason === 'revoked' || end.reason === 'lost' || end.reason === 'fenced';
     const why =
       end.reason === 'revoked'
         ? `the node revoked lease ${this.lease} of ${this.sessionId} (${end.detail ?? 'no reason'})`
         : end.reason === 'lost'
           ? `lease ${this.lease} of ${this.sessionId} was lost while the worker was away`
-          : end.reason === 'lease_expired'
-            ? `the worker could not reach the node within the lease timeout; lease ${this.lease} of ${this.sessionId} has ended`
+          : end.reason === 'fenced'
+            ? `the session refused a write under lease ${this.lease} of ${this.sessionId}: ${end.detail ?? 'stale_lease'}`
             : end.reason === 'released'
               ? `lease ${this.lease} of ${this.sessionId} was released`
               : 'the worker closed';

@@ -7,8 +7,9 @@
  * - Reconnect: capped exponential backoff with full jitter, the cap held under a quarter of
  *   the lease timeout while the worker holds leases, and a `hello` that lists them in
  *   `holding`, so that a worker back in time keeps them; those the node reports `lost` are
- *   aborted. A worker that could not reach the node for the lease timeout aborts its
- *   assignments itself: the node has ended those leases by then.
+ *   aborted. Whether a lease still holds is the node's to say (`welcome`, `revoke`, or a write
+ *   refused with `stale_lease`): the worker never gives one up on its own clock, which could
+ *   disagree with the node's and leave a session held by a worker that stopped answering it.
  * - The worker never releases a session because its handler returned: a session goes on with
  *   the user's next message. The handler releases with `assignment.release()` when it is done
  *   with the session for good; `close({ release: true })` releases everything.
@@ -125,8 +126,6 @@ export class Worker {
   private refusedHello: WorkerErrorFrame | undefined;
   private attempt = 0;
   private everWelcomed = false;
-  /** When a frame last went out on a socket: the node counts the lease timeout from what it hears. */
-  private lastSent = 0;
   private readonly assignments = new Map<string, Assignment>();
   private readonly releases = new Map<Assignment, { reason: string | undefined; done: () => void }>();
   private finalError: DurableSessionsError | undefined;
@@ -134,7 +133,6 @@ export class Worker {
 
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  private expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: WorkerOptions) {
     if (!Number.isInteger(options.capacity) || options.capacity < 0 || options.capacity > 10_000) {
@@ -156,6 +154,7 @@ export class Worker {
     this.host = {
       connectOptions: () => this.connectOptions(),
       release: (assignment, reason) => this.release(assignment, reason),
+      fenced: (assignment, message) => this.endLease(assignment, { reason: 'fenced', detail: message }),
       rest: () => this.restClient,
     };
   }
@@ -335,9 +334,15 @@ export class Worker {
     this.lastWelcome = frame;
     this.everWelcomed = true;
     this.attempt = 0;
-    clearTimeout(this.expiryTimer);
-    this.expiryTimer = undefined;
     for (const lease of frame.lost) this.endLease(lease, { reason: 'lost' });
+    // A kept lease this worker no longer works on (it ended here while the socket was down):
+    // hand it back rather than hold a session nobody answers.
+    for (const lease of frame.kept) {
+      if (this.assignments.get(lease.sessionId)?.lease !== lease.lease) {
+        this.log('warn', 'the node kept a lease this worker no longer works on; releasing it', { ...lease });
+        this.send({ type: 'release', sessionId: lease.sessionId, lease: lease.lease, reason: 'not worked on any more' });
+      }
+    }
     // Anything held that the node named neither kept nor lost was not held on its side either.
     const kept = new Set(frame.kept.map((l) => `${l.sessionId}\u0000${l.lease}`));
     for (const a of [...this.assignments.values()]) {
@@ -469,7 +474,6 @@ export class Worker {
       return;
     }
     this.setState(this.everWelcomed ? 'reconnecting' : 'connecting');
-    this.armLeaseExpiry();
     if (closing?.code === 'token_expired') {
       this.tokens.refresh().then(
         () => void this.openSocket(),
@@ -481,21 +485,6 @@ export class Worker {
       return;
     }
     this.scheduleReconnect();
-  }
-
-  /**
-   * While the socket is down, the node ends every lease of the worker once it has not heard
-   * from it for the lease timeout: stop working on them then, without waiting for a welcome.
-   */
-  private armLeaseExpiry(): void {
-    const timeout = this.lastWelcome?.leaseTimeoutMs;
-    if (timeout === undefined || this.expiryTimer !== undefined || this.assignments.size === 0) return;
-    const remaining = Math.max(0, this.lastSent + timeout - Date.now());
-    this.expiryTimer = setTimeout(() => {
-      this.expiryTimer = undefined;
-      if (this.welcomed !== undefined) return;
-      for (const a of [...this.assignments.values()]) this.endLease(a, { reason: 'lease_expired' });
-    }, remaining);
   }
 
   private scheduleReconnect(): void {
@@ -519,7 +508,6 @@ export class Worker {
     } catch {
       return false; // the close event follows
     }
-    this.lastSent = Date.now();
     this.emitter.emit('sent', frame);
     return true;
   }
@@ -560,10 +548,8 @@ export class Worker {
     if (this.stateValue === 'closed') return;
     this.finalError = error;
     clearTimeout(this.reconnectTimer);
-    clearTimeout(this.expiryTimer);
     clearInterval(this.heartbeatTimer);
     this.reconnectTimer = undefined;
-    this.expiryTimer = undefined;
     this.heartbeatTimer = undefined;
     for (const a of [...this.assignments.values()]) this.endLease(a, { reason: 'worker_closed' });
     const ws = this.ws;

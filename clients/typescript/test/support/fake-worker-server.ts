@@ -18,6 +18,8 @@ export class FakeWorkerServer {
   readonly frames: ReceivedFrame[] = [];
   /** The request URL of every upgrade, in order. */
   readonly upgrades: string[] = [];
+  /** Session sockets (join()), in the order they connected. */
+  readonly sessionSockets: WebSocket[] = [];
   /** Worker sockets, in the order they connected. */
   readonly sockets: WebSocket[] = [];
   /** Refuse new worker sockets (close them at once). */
@@ -81,6 +83,7 @@ export class FakeWorkerServer {
 
   /** A session socket that attaches at once with an empty backlog, enough for join() to go live. */
   private sessionSocket(ws: WebSocket, url: string): void {
+    this.sessionSockets.push(ws);
     const params = new URL(url, 'http://x').searchParams;
     const sessionId = decodeURIComponent(url.split('/')[3] ?? '');
     const offset = Number(params.get('offset') ?? '0');
