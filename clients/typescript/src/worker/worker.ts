@@ -234,7 +234,9 @@ export class Worker {
     if (this.stateValue === 'closed') return;
     if (options.release === true && this.assignments.size > 0 && this.welcomed !== undefined) {
       const releases = [...this.assignments.values()].map((a) => a.release('worker closed'));
-      await Promise.race([Promise.all(releases), new Promise((r) => setTimeout(r, options.timeoutMs ?? 5000))]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.all(releases), new Promise((r) => (timer = setTimeout(r, options.timeoutMs ?? 5000)))]);
+      clearTimeout(timer);
     }
     this.finish(undefined);
   }
