@@ -405,6 +405,14 @@ export class Worker {
     if (released !== undefined && (frame.code === 'stale_lease' || frame.code === 'forbidden')) {
       // The node says the worker does not hold that lease (it ended meanwhile): nothing to release.
       this.endLease(released, { reason: 'lost', detail: frame.message });
+    } else if (released !== undefined && frame.code === 'unavailable') {
+      // The session did not answer the release in time: send it again (a welcome resends it too).
+      const pending = this.releases.get(released)!;
+      setTimeout(() => {
+        if (this.releases.get(released) === pending && this.welcomed !== undefined) this.sendRelease(released, pending.reason);
+      }, 500);
+      this.log('info', 'release not answered by the session; sending it again', { sessionId: released.sessionId, lease: released.lease });
+      return;
     }
     this.report(error);
   }

@@ -201,6 +201,21 @@ describe('a worker', () => {
     expect(w.holdings).toEqual([]);
   });
 
+  it('sends a release again when the node answers unavailable', async () => {
+    const w = start();
+    await w.whenReady();
+    server.send(assign('s-1', 3));
+    await waitFor(() => assignments.length === 1);
+    const released = assignments[0]!.release('done');
+    const first = await waitFor(() => server.framesOf('release')[0]?.frame);
+    server.send({ type: 'error', code: 'unavailable', message: 'the session did not answer', ref: first.ref });
+    const again = await waitFor(() => server.framesOf('release')[1]?.frame, { what: 'the release sent again' });
+    expect(again).toEqual(first);
+    server.send({ type: 'released', sessionId: 's-1', lease: 3 });
+    await released;
+    expect(assignments[0]!.ended?.reason).toBe('released');
+  });
+
   it('does not release when the handler returns', async () => {
     const w = start({ handler: async (a) => void assignments.push(a) });
     await w.whenReady();
