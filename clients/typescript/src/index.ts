@@ -5,11 +5,14 @@
  * - SessionStore / reduceSession(): the session view folded from events
  * - Agent / Participant / StreamWriter: writing as an agent or a person
  * - RestClient: every REST endpoint
+ * - startWorker(): an agent worker of a pool (assignments, leases, failover); hotStart(): what
+ *   a new agent of a session has to answer
  */
 export * from './protocol/common.js';
 export * from './protocol/events.js';
 export * from './protocol/frames.js';
 export * from './protocol/errors.js';
+export type * from './protocol/worker-frames.js';
 
 export { DurableSessionsError, isDurableSessionsError } from './errors.js';
 export type { DurableSessionsErrorInit, ErrorSource } from './errors.js';
@@ -53,3 +56,10 @@ export type { StreamEnd, StreamWriterOptions } from './agent/stream-writer.js';
 export { RestClient, errorOf, parseRetryAfter } from './rest/client.js';
 export type { AuditFilter, FetchLike, HistoryOptions, RestClientOptions } from './rest/client.js';
 export type * from './rest/types.js';
+
+export { startWorker, Worker } from './worker/worker.js';
+export type { WorkerEvents, WorkerLogger, WorkerOptions, WorkerState } from './worker/worker.js';
+export { Assignment } from './worker/assignment.js';
+export type { AssignmentEnd, AssignmentEndReason, JoinOptions } from './worker/assignment.js';
+export { AnswerLedger, hotStart, loadHotStart } from './worker/hot-start.js';
+export type { HotStart, InterruptedAnswer, OpenAnswer } from './worker/hot-start.js';

@@ -19,6 +19,7 @@ import type {
   PostMessageResult,
   QueueClaimResult,
   QueueListing,
+  PoolsListing,
   QueuesListing,
   ReceiptCheck,
   ReceiptList,
@@ -178,6 +179,13 @@ export class RestClient {
 
   claimFromQueue(queue: string): Promise<QueueClaimResult> {
     return this.json(`/v1/queues/${encodeURIComponent(queue)}/claim`, { method: 'POST', body: {} });
+  }
+
+  // ---- pools (admin, support) ----
+
+  /** The pools, their connected workers and the sessions waiting for an agent (§4 `GET /v1/pools`). */
+  listPools(): Promise<PoolsListing> {
+    return this.json('/v1/pools', {});
   }
 
   // ---- state (§3 session state endpoints) ----

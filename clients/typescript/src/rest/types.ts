@@ -119,6 +119,21 @@ export interface QueueEntry {
   note: HandoffNote;
 }
 
+/** `GET /v1/pools`: pools, their workers and the sessions waiting for an agent. */
+export interface PoolsListing {
+  pools: PoolListing[];
+}
+export interface PoolListing {
+  name: string;
+  mode: 'workers' | 'webhook';
+  leaseTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  /** The workers connected now. */
+  workers: { worker: string; capacity: number; holding: number; lastSeen: string; /** false while its leases wait out the lease timeout. */ connected?: boolean }[];
+  /** Sessions waiting for an agent, oldest first. */
+  waiting: { sessionId: string; since: string; reason: string }[];
+}
+
 export interface QueuesListing {
   queues: Record<string, QueueEntry[]>;
 }
