@@ -3,6 +3,7 @@ package dev.durablesessions.cluster.demo;
 import dev.durablesessions.session.AgentStatus;
 import dev.durablesessions.session.AppendBody;
 import dev.durablesessions.session.EndReason;
+import dev.durablesessions.session.ErrorCode;
 import dev.durablesessions.session.Outcome;
 import dev.durablesessions.session.Participant;
 import dev.durablesessions.session.Role;
@@ -40,6 +41,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  */
 public final class DemoAgent {
   public static final Participant AGENT = Participant.of("demo-agent", Role.AGENT);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DemoAgent.class);
 
   interface Command {}
 
@@ -69,6 +71,8 @@ public final class DemoAgent {
   }
 
   private enum NextToken implements Command { INSTANCE }
+
+  private enum Resend implements Command { INSTANCE }
 
   /** @param lease the dispatch lease this agent writes under (every write refused once it is not the session's current one) */
   public static Behavior<Command> create(
@@ -137,11 +141,12 @@ public final class DemoAgent {
     return Behaviors.receive(Command.class)
         .onMessage(Started.class, started -> {
           if (!(started.reply() instanceof SummaryReply.Summary summary)) {
-            ctx.getLog().warn("demo agent could not start in {}: {}", sessionId, started);
+            LOG.warn("demo agent could not start in {}: {}", sessionId, started);
             return Behaviors.stopped();
           }
           if (summary.control() instanceof dev.durablesessions.session.transfer.Control.Closed) return Behaviors.stopped();
           hasFloor = summary.control().floorAllows(AGENT);
+          LOG.debug("demo agent starts in {} under lease {} at head {} (open streams {})", sessionId, lease, summary.head(), summary.openStreams());
           // A previous incarnation of this agent may have died mid-answer: close what it left open.
           for (String open : summary.openStreams()) {
             if (open.startsWith("demo-")) outbox.add(new AppendBody.EndStream(open, EndReason.ERROR, "agent restarted"));
@@ -166,6 +171,10 @@ public final class DemoAgent {
         .onMessage(FromFollower.class, m -> onDelivery(m.delivery()))
         .onMessage(NextToken.class, m -> nextToken())
         .onMessage(Answered.class, this::onAnswered)
+        .onMessage(Resend.class, m -> {
+          sendNext();
+          return Behaviors.same();
+        })
         .build();
   }
 
@@ -174,7 +183,7 @@ public final class DemoAgent {
       for (SessionEvent event : d.events()) onEvent(event);
       if (d.wantsReady()) follower.tell(SessionFollower.Ready.INSTANCE);
     } else if (delivery instanceof SessionFollower.Failed f) {
-      ctx.getLog().info("demo agent leaves {}: {}", sessionId, f.message());
+      LOG.info("demo agent leaves {}: {}", sessionId, f.message());
       return Behaviors.stopped();
     }
     return Behaviors.same();
@@ -353,23 +362,39 @@ public final class DemoAgent {
    */
   private Behavior<Command> onAnswered(Answered m) {
     if (!inFlight.contains(m.sent())) return Behaviors.same(); // taken back already; its answer is the expected gap refusal
-    if (m.outcome() instanceof Outcome.Refused r && r.code() == dev.durablesessions.session.ErrorCode.STALE_LEASE) {
-      ctx.getLog().info("demo agent leaves {}: its lease {} moved on", sessionId, lease);
+    Outcome.Refused refused = m.outcome() instanceof Outcome.Refused r ? r : null;
+    if (refused != null && refused.code() == ErrorCode.STALE_LEASE) {
+      LOG.info("demo agent leaves {}: its lease {} moved on", sessionId, lease);
       return Behaviors.stopped(); // fenced: another agent has the session now
     }
-    boolean ok = m.outcome() instanceof Outcome.Accepted;
-    if (ok) {
+    if (m.outcome() instanceof Outcome.Accepted) {
       inFlight.remove(m.sent());
-    } else {
-      if (m.outcome() instanceof Outcome.Refused r) ctx.getLog().debug("demo agent append refused in {}: {}", sessionId, r);
-      boolean retry = m.failure() != null;
-      Deque<AppendBody> takenBack = new ArrayDeque<>();
-      while (!inFlight.isEmpty() && inFlight.peekLast().seq() >= m.sent().seq()) {
-        InFlight last = inFlight.pollLast();
-        if (last != m.sent() || retry) takenBack.addFirst(last.body());
-      }
-      while (!takenBack.isEmpty()) outbox.addFirst(takenBack.pollLast());
-      nextSeq = m.sent().seq();
+      sendNext();
+      return Behaviors.same();
+    }
+    // Not written. A gap (appends before it were lost on the way, say while the session moved),
+    // an unanswered ask, or a session that could not write now: the append itself is fine and is
+    // sent again, in order. Any other refusal is of this append: it is dropped.
+    boolean gap = refused != null && refused.code() == ErrorCode.SEQUENCE_GAP;
+    boolean later = refused != null && (refused.code() == ErrorCode.UNAVAILABLE || refused.code() == ErrorCode.TIMEOUT);
+    boolean keep = m.failure() != null || gap || later;
+    if (!gap) {
+      LOG.info("demo agent append {} in {} {}", m.sent().seq(), sessionId,
+          refused != null ? "refused: " + refused : "unanswered: " + m.failure());
+    }
+    Deque<AppendBody> takenBack = new ArrayDeque<>();
+    while (!inFlight.isEmpty() && inFlight.peekLast().seq() >= m.sent().seq()) {
+      InFlight last = inFlight.pollLast();
+      if (last != m.sent() || keep) takenBack.addFirst(last.body());
+    }
+    while (!takenBack.isEmpty()) outbox.addFirst(takenBack.pollLast());
+    nextSeq = m.sent().seq();
+    // After a gap, the earlier appends still out decide: written (then these follow) or
+    // unanswered (then everything from there is sent again). After a refusal for now, pause.
+    if (gap && !inFlight.isEmpty()) return Behaviors.same();
+    if (later || gap) {
+      timers.startSingleTimer(Resend.INSTANCE, Duration.ofMillis(500));
+      return Behaviors.same();
     }
     sendNext();
     return Behaviors.same();

@@ -42,6 +42,7 @@ public final class DemoWorker {
 
   private record Restart(String sessionId, long lease) implements Command {}
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DemoWorker.class);
   private static final Duration RESTART_PAUSE = Duration.ofMillis(500);
   private static final Duration MAX_RESTART_PAUSE = Duration.ofSeconds(10);
 
@@ -67,7 +68,7 @@ public final class DemoWorker {
           })
           .onMessage(FromDispatcher.class, m -> {
             Dispatcher.ToWorker message = m.message();
-            ctx.getLog().debug("demo worker {}: {}", worker, message);
+            LOG.debug("demo worker {}: {}", worker, message);
             if (message instanceof Dispatcher.Assigned a) {
               Held before = held.remove(a.sessionId());
               if (before != null && before.agent() != null) ctx.stop(before.agent());
@@ -86,7 +87,7 @@ public final class DemoWorker {
           .onMessage(AgentStopped.class, stopped -> {
             Held h = held.get(stopped.sessionId());
             if (h == null || h.agent() == null || !h.agent().equals(stopped.agent())) return Behaviors.same();
-            ctx.getLog().debug("demo worker {}: the agent of {} stopped, restarting it", worker, stopped.sessionId());
+            LOG.info("demo worker {}: the agent of {} stopped, restarting it", worker, stopped.sessionId());
             held.put(stopped.sessionId(), new Held(h.lease(), null, h.restarts() + 1));
             Duration pause = RESTART_PAUSE.multipliedBy(1L << Math.min(h.restarts(), 5));
             timers.startSingleTimer("restart-" + stopped.sessionId(), new Restart(stopped.sessionId(), h.lease()),
