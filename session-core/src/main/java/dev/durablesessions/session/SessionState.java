@@ -291,6 +291,8 @@ public record SessionState(
       return with(b -> b.assignment = assignment.assignedTo(a.agent(), a.epoch(), at));
     } else if (event instanceof SessionEvent.AgentReleased || event instanceof SessionEvent.AgentFailover) {
       return with(b -> b.assignment = assignment.ended(at));
+    } else if (event instanceof SessionEvent.AgentWebhookFailed) {
+      return this; // a record for people and alerts; the session waits for its agent as before
     }
     throw new IllegalStateException("unhandled event " + event.getClass().getName());
   }
