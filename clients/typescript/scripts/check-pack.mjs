@@ -106,6 +106,35 @@ void [transport, loaded, answer];
   process.stdout.write(
     run('node', ['--input-type=module', '-e', "const ai = await import('@durable-sessions/client/ai'); if (typeof ai.SessionChatTransport !== 'function' || typeof ai.streamAnswer !== 'function') throw new Error('missing AI SDK exports'); console.log('ai entry point ok: types check, it loads with ai ' + (await import('ai/package.json', { with: { type: 'json' } })).default.version);"], consumer),
   );
+  // The webhook receiver entry point (Node only): packed, its declarations type-check a consumer
+  // that hands it to node:http, and it verifies what it signs.
+  for (const needed of ['package/dist/webhook/index.js', 'package/dist/webhook/index.d.ts']) {
+    if (!listing.includes(needed)) throw new Error(`the tarball lacks ${needed}`);
+  }
+  const nodeTypes = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies['@types/node'];
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `@types/node@${nodeTypes}`], consumer);
+  writeFileSync(
+    join(consumer, 'tsconfig.webhook.json'),
+    JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, lib: ['ES2022'], types: ['node'] },
+      include: ['consumer-webhook.ts'],
+    }),
+  );
+  writeFileSync(
+    join(consumer, 'consumer-webhook.ts'),
+    `import { createServer } from 'node:http';
+import { verifyWebhookSignature, webhookHandler, WebhookSignatureError, type WebhookPayload } from '@durable-sessions/client/webhook';
+
+const server = createServer(webhookHandler({ secret: 's', handle: async (p: WebhookPayload, d) => { void [p.sessionId, p.token, p.resume.head, d.attempt]; } }));
+const check = (raw: string, header: string): WebhookPayload => verifyWebhookSignature({ secret: 's', header, rawBody: raw });
+const isCode = (e: unknown) => e instanceof WebhookSignatureError && e.code === 'signature_mismatch';
+void [server, check, isCode];
+`,
+  );
+  run(join(root, 'node_modules/.bin/tsc'), ['-p', join(consumer, 'tsconfig.webhook.json')], consumer);
+  process.stdout.write(
+    run('node', ['--input-type=module', '-e', "const w = await import('@durable-sessions/client/webhook'); const body = JSON.stringify({ sessionId: 's', pool: 'p', fromOffset: 1, idempotencyKey: 'k', token: 't' }); const t = Math.floor(Date.now() / 1000); const p = w.verifyWebhookSignature({ secret: 'x', header: 't=' + t + ',v1=' + w.webhookSignature('x', t, body), rawBody: body }); if (p.sessionId !== 's' || typeof w.webhookHandler !== 'function') throw new Error('webhook entry point broken'); console.log('webhook entry point ok: types check, it verifies');"], consumer),
+  );
   console.log(`1 passed, 0 failed: npm pack gives a typed package (${tarball})`);
 } finally {
   rmSync(work, { recursive: true, force: true });

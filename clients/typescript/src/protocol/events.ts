@@ -202,6 +202,19 @@ export interface AgentFailover extends EventBase<'agent.failover'> {
   reason: string;
 }
 
+/**
+ * A webhook pool's call for this session's need failed for good: `attempts` made (0 if none
+ * could be), `lastStatus` of the last answer (absent when there was none), `error` what went
+ * wrong. The session still waits for its agent.
+ */
+export interface AgentWebhookFailed extends EventBase<'agent.webhook_failed'> {
+  pool: string;
+  attempts: number;
+  lastStatus?: number;
+  error: string;
+  idempotencyKey: string;
+}
+
 export type SessionEvent =
   | SessionCreated
   | ParticipantJoined
@@ -236,7 +249,8 @@ export type SessionEvent =
   | ToolApprovalAnswered
   | AgentAssigned
   | AgentReleased
-  | AgentFailover;
+  | AgentFailover
+  | AgentWebhookFailed;
 
 export type SessionEventType = SessionEvent['type'];
 
@@ -279,4 +293,5 @@ export const SESSION_EVENT_TYPES: readonly SessionEventType[] = [
   'agent.assigned',
   'agent.released',
   'agent.failover',
+  'agent.webhook_failed',
 ];

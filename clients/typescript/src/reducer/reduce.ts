@@ -243,6 +243,7 @@ function apply(v: SessionView, e: SessionEvent): SessionView {
     case 'agent.assigned':
     case 'agent.released':
     case 'agent.failover':
+    case 'agent.webhook_failed':
       return v;
     default:
       return ignoreUnknown(v, e);

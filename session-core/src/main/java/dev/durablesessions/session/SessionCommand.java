@@ -38,6 +38,13 @@ public sealed interface SessionCommand extends CborSerializable {
       ActorRef<Outcome> replyTo) implements SessionCommand {}
 
   /**
+   * Dispatch: a webhook pool's call for need {@code idempotencyKey} failed for good; the session
+   * records it as {@code agent.webhook_failed} (refused, like any write, once closed or erased).
+   */
+  record RecordWebhookFailure(String pool, int attempts, Integer lastStatus, String error, String idempotencyKey,
+      ActorRef<Outcome> replyTo) implements SessionCommand {}
+
+  /**
    * Deliver every event after {@code afterOffset}, then live, to {@code subscriber}. The session
    * replays a backlog from its tail only if it is at most {@code maxReplay} events; a larger one
    * is left to the subscriber to read from the journal at its own pace.

@@ -279,12 +279,14 @@ public final class SessionEntity
     live(builder.forState(SessionState::closed)
         .onCommand(Append.class, this::appendWhenClosed)
         .onCommand(SessionCommand.Assign.class, (s, c) -> Effect().reply(c.replyTo(), closedRefusal()))
+        .onCommand(SessionCommand.RecordWebhookFailure.class, (s, c) -> Effect().reply(c.replyTo(), closedRefusal()))
         .onCommand(ChangeControl.class, (s, c) -> Effect().reply(c.replyTo(), closedRefusal())));
     live(builder.forState(SessionState::created)
         .onCommand(Append.class, this::append)
         .onCommand(SessionCommand.Assign.class, (s, c) -> applyLease(s,
             dev.durablesessions.session.dispatch.LeaseRules.assign(s, c.agent(), c.expectedEpoch(), c.reason()), c.replyTo()))
-        .onCommand(ChangeControl.class, this::changeControl));
+        .onCommand(ChangeControl.class, this::changeControl)
+        .onCommand(SessionCommand.RecordWebhookFailure.class, this::recordWebhookFailure));
     return builder.build();
   }
 
@@ -308,6 +310,7 @@ public final class SessionEntity
         .onCommand(ChangeControl.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
         .onCommand(SessionCommand.Assign.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
         .onCommand(SessionCommand.EndLease.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
+        .onCommand(SessionCommand.RecordWebhookFailure.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
         .onCommand(GetSummary.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
         .onCommand(SessionCommand.GetState.class, (s, c) -> Effect().reply(c.replyTo(), refusal.get()))
         .onCommand(Subscribe.class, (s, c) -> refuseSubscriber(c.subscriber(), refusal.get()))
@@ -450,6 +453,11 @@ public final class SessionEntity
       SessionState state, dev.durablesessions.session.dispatch.LeaseRules.Decision decision, ActorRef<Outcome> replyTo) {
     if (decision.refused() != null) return Effect().reply(replyTo, decision.refused());
     return persist(state, decision.events(), replyTo, null, false);
+  }
+
+  private ReplyEffect<SessionEvent, SessionState> recordWebhookFailure(SessionState state, SessionCommand.RecordWebhookFailure c) {
+    return persist(state, List.of((o, at) -> new SessionEvent.AgentWebhookFailed(o, Participant.SESSION, at, null, c.pool(),
+        c.attempts(), c.lastStatus(), c.error(), c.idempotencyKey())), c.replyTo(), null, false);
   }
 
   private ReplyEffect<SessionEvent, SessionState> changeControl(SessionState state, ChangeControl cmd) {
@@ -799,6 +807,7 @@ public final class SessionEntity
     else if (command instanceof ChangeControl c) c.replyTo().tell(unavailable);
     else if (command instanceof SessionCommand.Assign c) c.replyTo().tell(unavailable);
     else if (command instanceof SessionCommand.EndLease c) c.replyTo().tell(unavailable);
+    else if (command instanceof SessionCommand.RecordWebhookFailure c) c.replyTo().tell(unavailable);
     else if (command instanceof GetSummary c) c.replyTo().tell(unavailable);
     else if (command instanceof SessionCommand.GetState c) c.replyTo().tell(unavailable);
     else if (command instanceof Subscribe || command instanceof KeepAlive || command instanceof SessionCommand.Acknowledge) {

@@ -57,6 +57,7 @@ import java.util.List;
   @JsonSubTypes.Type(value = SessionEvent.AgentAssigned.class, name = "agent.assigned"),
   @JsonSubTypes.Type(value = SessionEvent.AgentReleased.class, name = "agent.released"),
   @JsonSubTypes.Type(value = SessionEvent.AgentFailover.class, name = "agent.failover"),
+  @JsonSubTypes.Type(value = SessionEvent.AgentWebhookFailed.class, name = "agent.webhook_failed"),
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface SessionEvent extends CborSerializable {
@@ -264,5 +265,15 @@ public sealed interface SessionEvent extends CborSerializable {
    * agent_lost, its writes are fenced from now on, and the session waits for its next agent.
    */
   record AgentFailover(long offset, Participant by, Instant at, SeqRange producer, String agent, long epoch, String reason)
+      implements SessionEvent {}
+
+  /**
+   * The node called webhook pool {@code pool} for this session's need ({@code idempotencyKey},
+   * one user message unanswered) and gave up after {@code attempts}: {@code lastStatus} is the
+   * HTTP status of the last answer (absent if there was none), {@code error} what went wrong
+   * (a status, a timeout, a refused connection). The session waits for its agent still.
+   */
+  record AgentWebhookFailed(long offset, Participant by, Instant at, SeqRange producer, String pool, int attempts,
+      Integer lastStatus, String error, String idempotencyKey)
       implements SessionEvent {}
 }

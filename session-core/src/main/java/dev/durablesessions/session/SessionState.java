@@ -294,6 +294,8 @@ public record SessionState(
       return with(b -> b.assignment = assignment.ended(at, "released"));
     } else if (event instanceof SessionEvent.AgentFailover) {
       return with(b -> b.assignment = assignment.ended(at, "expired"));
+    } else if (event instanceof SessionEvent.AgentWebhookFailed) {
+      return this; // a record for people and alerts; the session waits for its agent as before
     }
     throw new IllegalStateException("unhandled event " + event.getClass().getName());
   }

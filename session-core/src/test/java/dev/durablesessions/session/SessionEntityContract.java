@@ -166,6 +166,28 @@ abstract class SessionEntityContract {
   }
 
   @Test
+  void aFailedWebhookCallIsRecordedInTheOpenSessionAndRefusedOnceItIsClosedOrUnknown() {
+    String id = newSession();
+    Accepted recorded = assertInstanceOf(Accepted.class,
+        ask(id, r -> new SessionCommand.RecordWebhookFailure("billing-fn", 5, 503, "503 Service Unavailable", id + ":1:1", r)));
+    assertEquals(3, recorded.offset());
+    TestProbe<Feed> feed = subscribe(id, 2);
+    SessionEvent.AgentWebhookFailed failed = assertInstanceOf(SessionEvent.AgentWebhookFailed.class,
+        feed.expectMessageClass(Feed.Events.class, TestSystems.TIMEOUT).events().get(0));
+    assertEquals(List.of("billing-fn", 5, 503, id + ":1:1"),
+        List.of(failed.pool(), failed.attempts(), failed.lastStatus(), failed.idempotencyKey()));
+    assertEquals(Participant.SESSION, failed.by());
+    assertInstanceOf(Accepted.class, ask(id, r -> new SessionCommand.ChangeControl(Participant.of("sam", Role.SUPPORT),
+        new dev.durablesessions.session.transfer.ControlRequest.Close("done"), r)));
+    long head = summary(id).head();
+    assertEquals(ErrorCode.SESSION_CLOSED, assertInstanceOf(Refused.class,
+        ask(id, r -> new SessionCommand.RecordWebhookFailure("billing-fn", 5, null, "timeout", id + ":2:1", r))).code());
+    assertEquals(head, summary(id).head(), "a closed session records nothing");
+    assertEquals(ErrorCode.SESSION_NOT_FOUND, assertInstanceOf(Refused.class,
+        ask("s-" + UUID.randomUUID(), r -> new SessionCommand.RecordWebhookFailure("p", 1, null, "timeout", "k", r))).code());
+  }
+
+  @Test
   void twoDispatchersRacingForOneSessionGiveItExactlyOneAgent() {
     String id = newSession();
     TestProbe<Outcome> first = kit.createTestProbe();

@@ -94,6 +94,16 @@ class WireSerializationTest {
         new ErasureReply.Erased(new ErasureRecord("s", "root", "admin", ErasureReason.RETENTION,
             Instant.parse("2026-01-01T00:00:00Z"), 7, 7, 1), true));
     for (Object message : others) assertEquals(message, roundTrip(message));
+    // Webhook pools: the dispatcher's call, the failure record, and its event with and without a last status.
+    Instant failedAt = Instant.parse("2026-01-01T00:00:00Z");
+    for (Object message : List.of(
+        new dev.durablesessions.session.dispatch.WebhookCall("s", "fn", 3, "s:1:1", "needs_agent"),
+        new SessionCommand.RecordWebhookFailure("fn", 5, 503, "HTTP 503", "s:1:1", outcomes),
+        new SessionCommand.RecordWebhookFailure("fn", 0, null, "no secret", "s:1:1", outcomes),
+        new SessionEvent.AgentWebhookFailed(9, Participant.SESSION, failedAt, null, "fn", 5, 503, "HTTP 503", "s:1:1"),
+        new SessionEvent.AgentWebhookFailed(9, Participant.SESSION, failedAt, null, "fn", 3, null, "no answer within 5000ms", "s:1:1"))) {
+      assertEquals(message, roundTrip(message));
+    }
     // Tool approvals: both events in the journal, the pending ones in a snapshot and a summary.
     Instant at = Instant.parse("2026-01-01T00:00:00Z");
     SessionState state = SessionState.empty()

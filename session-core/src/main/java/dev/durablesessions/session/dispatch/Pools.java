@@ -30,8 +30,9 @@ public final class Pools {
     Map<String, Pool> byName = new TreeMap<>();
     for (String name : pools.root().keySet()) {
       Config c = pools.getConfig(quoted(name)).withFallback(defaults);
-      byName.put(name, new Pool(name, mode(name, c.getString("mode")), c.getDuration("lease-timeout"),
-          c.getDuration("heartbeat-interval")));
+      Pool.Mode mode = mode(name, c.getString("mode"));
+      Pool.Webhook webhook = mode == Pool.Mode.WEBHOOK ? webhook(name, c.getConfig("webhook")) : null;
+      byName.put(name, new Pool(name, mode, c.getDuration("lease-timeout"), c.getDuration("heartbeat-interval"), webhook));
     }
     String defaultName = dispatch.getString("default-pool");
     Pool defaultPool = byName.get(defaultName);
@@ -45,7 +46,30 @@ public final class Pools {
   private static Pool.Mode mode(String pool, String mode) {
     for (Pool.Mode m : Pool.Mode.values()) if (m.wire().equals(mode.toLowerCase(Locale.ROOT))) return m;
     throw new ConfigException.BadValue("durable-sessions.dispatch.pools." + pool + ".mode",
-        "mode " + mode + " is not supported (supported: workers)");
+        "mode " + mode + " is not supported (supported: workers, webhook)");
+  }
+
+  /** A webhook pool's {@code url} and {@code secret} have no default: missing or bad, the node does not start. */
+  private static Pool.Webhook webhook(String pool, Config c) {
+    String at = "durable-sessions.dispatch.pools." + pool + ".webhook.";
+    for (String required : new String[] {"url", "secret"}) {
+      if (!c.hasPath(required) || c.getString(required).isBlank()) {
+        throw new ConfigException.BadValue(at + required, "webhook pool " + pool + " needs a " + required
+            + (required.equals("secret") ? " (for example secret = ${?DS_WEBHOOK_SECRET})" : ""));
+      }
+    }
+    java.net.URI url;
+    try {
+      url = new java.net.URI(c.getString("url"));
+    } catch (java.net.URISyntaxException e) {
+      throw new ConfigException.BadValue(at + "url", "not a URL: " + e.getMessage());
+    }
+    try {
+      return new Pool.Webhook(url, c.getString("secret"), c.getDuration("timeout"), c.getInt("max-attempts"),
+          c.getDuration("min-backoff"), c.getDuration("max-backoff"), c.getDuration("token-ttl"));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException.BadValue(at.substring(0, at.length() - 1), "webhook pool " + pool + ": " + e.getMessage());
+    }
   }
 
   private static String quoted(String key) {

@@ -59,4 +59,43 @@ class PoolsTest {
     assertThrows(IllegalArgumentException.class,
         () -> Pools.fromConfig(config("durable-sessions.dispatch.pools.default { heartbeat-interval = 5s, lease-timeout = 5s }")));
   }
+
+  static final String SECRET = "webhook-secret-webhook-secret-0123456789";
+
+  @Test
+  void aWebhookPoolHasItsUrlAndSecretAndTheDefaultsOfEverythingElse() {
+    Pools pools = Pools.fromConfig(config("durable-sessions.dispatch.pools { billing-fn { mode = webhook, webhook { "
+        + "url = \"https://fn.example.com/agent\", secret = \"" + SECRET + "\", max-attempts = 3 } } }"));
+    Pool pool = pools.get("billing-fn");
+    assertEquals(Pool.Mode.WEBHOOK, pool.mode());
+    assertEquals("https://fn.example.com/agent", pool.webhook().url().toString());
+    assertEquals(SECRET, pool.webhook().secret());
+    assertEquals(3, pool.webhook().maxAttempts());
+    assertEquals(Duration.ofSeconds(5), pool.webhook().timeout());
+    assertEquals(Duration.ofMillis(200), pool.webhook().minBackoff());
+    assertEquals(Duration.ofSeconds(5), pool.webhook().maxBackoff());
+    assertEquals(Duration.ofMinutes(5), pool.webhook().tokenTtl());
+    assertNull(pools.get("default").webhook(), "a workers pool has no webhook settings");
+    assertTrue(!pool.toString().contains(SECRET), "a pool printed or logged never shows its secret");
+  }
+
+  @Test
+  void aWebhookPoolWithoutAGoodUrlOrSecretStopsTheNodeAtStartNamingTheKey() {
+    String noUrl = "durable-sessions.dispatch.pools { fn { mode = webhook, webhook.secret = \"" + SECRET + "\" } }";
+    ConfigException missingUrl = assertThrows(ConfigException.BadValue.class, () -> Pools.fromConfig(config(noUrl)));
+    assertTrue(missingUrl.getMessage().contains("durable-sessions.dispatch.pools.fn.webhook.url"), missingUrl.getMessage());
+    // The documented env substitution, with the variable unset: the key is missing, and says so.
+    String noSecret = "durable-sessions.dispatch.pools { fn { mode = webhook, webhook { url = \"https://x.example\", "
+        + "secret = ${?DS_WEBHOOK_SECRET_SURELY_UNSET} } } }";
+    ConfigException missingSecret = assertThrows(ConfigException.BadValue.class, () -> Pools.fromConfig(config(noSecret)));
+    assertTrue(missingSecret.getMessage().contains("durable-sessions.dispatch.pools.fn.webhook.secret"), missingSecret.getMessage());
+    for (String url : new String[] {"not a url", "ftp://x.example/", "/relative", "https://"}) {
+      String bad = "durable-sessions.dispatch.pools { fn { mode = webhook, webhook { url = \"" + url + "\", secret = \""
+          + SECRET + "\" } } }";
+      assertThrows(ConfigException.BadValue.class, () -> Pools.fromConfig(config(bad)), url);
+    }
+    String shortSecret = "durable-sessions.dispatch.pools { fn { mode = webhook, webhook { url = \"https://x.example\", "
+        + "secret = short } } }";
+    assertThrows(ConfigException.BadValue.class, () -> Pools.fromConfig(config(shortSecret)));
+  }
 }
