@@ -2,7 +2,10 @@ package dev.durablesessions.cluster;
 
 import com.typesafe.config.Config;
 import dev.durablesessions.cluster.demo.DemoWorker;
+import dev.durablesessions.http.rest.SessionQueries;
+import dev.durablesessions.http.webhook.WebhookCaller;
 import dev.durablesessions.session.dispatch.Dispatcher;
+import dev.durablesessions.session.dispatch.WebhookCall;
 import dev.durablesessions.session.dispatch.Pool;
 import dev.durablesessions.session.dispatch.Pools;
 import dev.durablesessions.http.HttpServer;
@@ -64,9 +67,14 @@ public final class Guardian {
       ClusterSharding sharding = ClusterSharding.get(system);
       SessionJournal journal = SessionJournal.fromConfig(system);
       FollowerSettings followerSettings = FollowerSettings.fromConfig(config);
-      // The dispatcher first: the sessions' proxy to it must be this one, with this node's pools.
+      // The dispatcher first: the sessions' proxy to it must be this one, with this node's pools
+      // and this node's webhook caller (which reads sessions through the same queries as the API).
       Pools pools = Pools.fromConfig(config);
-      ActorRef<Dispatcher.Command> dispatcher = Dispatcher.init(system, pools, null);
+      Tokens tokens = Tokens.fromConfig(config);
+      SessionQueries queries = new SessionQueries(sharding, journal, config.getDuration("durable-sessions.http.ask-timeout"),
+          SessionRoutes.views(system, journal));
+      ActorRef<WebhookCall> webhooks = ctx.spawn(WebhookCaller.create(pools, tokens, queries), "webhooks");
+      ActorRef<Dispatcher.Command> dispatcher = Dispatcher.init(system, pools, webhooks);
       SessionEntity.initSharding(system, SessionSettings.fromConfig(config), Clock.systemUTC(), null);
       if (config.getBoolean("durable-sessions.demo-agent.enabled")) {
         Duration interval = config.getDuration("durable-sessions.demo-agent.token-interval");
@@ -82,7 +90,6 @@ public final class Guardian {
 
       ActorRef<Connections.Command> connections = ctx.spawn(
           Connections.create(SocketSettings.fromConfig(config), followerSettings, sharding, journal), "connections");
-      Tokens tokens = Tokens.fromConfig(config);
       StreamSettings streamSettings = StreamSettings.fromConfig(config);
       StreamEntity.initSharding(system, streamSettings, Clock.systemUTC());
       SessionRoutes sessionRoutes = new SessionRoutes(system, journal, tokens, connections);

@@ -33,14 +33,29 @@ public final class TestServer implements AutoCloseable {
 
   /** With the clock the tokens' JWKS cache counts its refresh and refetch intervals on. */
   public TestServer(Database db, String overrides, Clock tokenClock) {
+    this(db, overrides, tokenClock, false);
+  }
+
+  /**
+   * @param webhooks whether the node's dispatcher calls webhook pools (as a node does); off in
+   *     most tests, which drive a webhook caller of their own or none
+   */
+  public TestServer(Database db, String overrides, Clock tokenClock, boolean webhooks) {
     kit = TestSystems.start("http", db, overrides + "\ndurable-sessions.auth.secret = \"" + SECRET + "\"");
     var system = kit.system();
     var config = system.settings().config();
-    SessionEntity.initSharding(system, SessionSettings.fromConfig(config), Clock.systemUTC(), null);
     SessionJournal journal = SessionJournal.fromConfig(system);
+    tokens = Tokens.fromConfig(config, tokenClock);
+    if (webhooks) {
+      var queries = new dev.durablesessions.http.rest.SessionQueries(ClusterSharding.get(system), journal,
+          config.getDuration("durable-sessions.http.ask-timeout"), SessionRoutes.views(system, journal));
+      var pools = dev.durablesessions.session.dispatch.Pools.fromConfig(config);
+      dev.durablesessions.session.dispatch.Dispatcher.init(system, pools,
+          kit.spawn(dev.durablesessions.http.webhook.WebhookCaller.create(pools, tokens, queries), "node-webhooks"));
+    }
+    SessionEntity.initSharding(system, SessionSettings.fromConfig(config), Clock.systemUTC(), null);
     var connections = kit.spawn(Connections.create(
         SocketSettings.fromConfig(config), FollowerSettings.fromConfig(config), ClusterSharding.get(system), journal), "connections");
-    tokens = Tokens.fromConfig(config, tokenClock);
     var streamSettings = dev.durablesessions.durablestream.StreamSettings.fromConfig(config);
     dev.durablesessions.durablestream.StreamEntity.initSharding(system, streamSettings, Clock.systemUTC());
     var routes = org.apache.pekko.http.javadsl.server.Directives.concat(
