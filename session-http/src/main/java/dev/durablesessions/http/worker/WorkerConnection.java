@@ -79,8 +79,6 @@ public final class WorkerConnection {
     private final ActorRef<Dispatcher.ToWorker> self;
     /** Sessions this worker holds now, with their leases. */
     private final Map<String, Long> holding = new LinkedHashMap<>();
-    /** Sessions whose assign frame the worker got: a lease that ends before its frame went out is never mentioned. */
-    private final java.util.Set<String> announced = new java.util.HashSet<>();
     private Pool pool;
     private int capacity;
     private Instant lastHeard = Instant.now();
@@ -271,8 +269,6 @@ public final class WorkerConnection {
       if (message instanceof Dispatcher.Welcome w) {
         holding.clear();
         holding.putAll(w.kept());
-        announced.clear();
-        announced.addAll(w.kept().keySet());
         ObjectNode f = frame("welcome");
         f.put("worker", w.worker()).put("pool", w.pool()).put("capacity", w.capacity())
             .put("leaseTimeoutMs", w.leaseTimeoutMs()).put("heartbeatIntervalMs", w.heartbeatIntervalMs());
@@ -284,14 +280,13 @@ public final class WorkerConnection {
         // The worker gets the session's resume package with its assignment: what is open, what is unanswered.
         ctx.pipeToSelf(queries.resume(a.sessionId(), identity, Optional.of(0L)), (answer, failure) -> new ResumeRead(a, answer, failure));
       } else if (message instanceof Dispatcher.Revoked r) {
-        if (holding.remove(r.sessionId(), r.lease()) && announced.remove(r.sessionId())) {
+        if (holding.remove(r.sessionId(), r.lease())) {
           ObjectNode f = frame("revoke");
           f.put("sessionId", r.sessionId()).put("lease", r.lease()).put("reason", r.reason());
           send(f);
         }
       } else if (message instanceof Dispatcher.Released r) {
         holding.remove(r.sessionId(), r.lease());
-        announced.remove(r.sessionId());
         ObjectNode f = frame("released");
         f.put("sessionId", r.sessionId()).put("lease", r.lease());
         send(f);
@@ -317,7 +312,6 @@ public final class WorkerConnection {
             read.failure() != null ? read.failure().toString() : read.answer());
         f.putNull("resume");
       }
-      announced.add(a.sessionId());
       send(f);
       return Behaviors.same();
     }
