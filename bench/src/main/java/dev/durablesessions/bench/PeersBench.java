@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  * java -jar bench/target/bench.jar peers [--runs=3] [--streams=100 --events=200 --concurrency=50]
  *     [--peers=/work/shared/peers] [--write-doc=docs/PERFORMANCE.md|none] [--warmup-runs=2]
  *     [--max-seconds=300] [--pg-url=jdbc:postgresql://127.0.0.1:5432/test] [--pg-user=postgres] [--node=node]
- *     [--baseline=on|off]
+ *     [--baseline=on|off] [--servers=ours,baseline,reference-memory,reference-file]
  * </pre>
  *
  * After ours, the same load runs against the bare-stack baseline ({@code BareAppends}: a Pekko
@@ -146,7 +146,7 @@ final class PeersBench {
 
   void run() throws Exception {
     String loadAverage = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-    preparePeers();
+    preparePeers(selected("reference-memory") || selected("reference-file"));
     Files.createDirectories(logs);
     String version = PeersReport.referenceVersion(peersDir);
     List<Peer> peers = List.of(
@@ -160,6 +160,7 @@ final class PeersBench {
       peers.add(new Peer(BASELINE, "Bare Pekko HTTP route asking a no-op sharded entity (baseline, stores nothing)",
           "no (stores nothing)", false, this::startBaseline));
     }
+    peers = peers.stream().filter(p -> selected(p.key())).toList();
     System.out.printf("# peers: %d run(s) per server, %d streams x %d events, concurrency %d, %d cores, load average %s%n",
         runs, streams, events, concurrency, Runtime.getRuntime().availableProcessors(), loadAverage);
     List<PeerResult> results = new ArrayList<>();
@@ -173,10 +174,20 @@ final class PeersBench {
     }
   }
 
-  /** {@code --write-doc=PATH}; by default docs/PERFORMANCE.md when it exists; {@code none} to skip. */
+  /**
+   * {@code --servers=ours,baseline}: only these (a short check); ours is always among them.
+   * Without it, every server.
+   */
+  boolean selected(String key) {
+    String servers = options.get("servers");
+    return servers == null || key.equals("ours") || List.of(servers.split(",")).contains(key);
+  }
+
+  /** {@code --write-doc=PATH}; by default docs/PERFORMANCE.md when it exists and every server ran; {@code none} to skip. */
   Path docPath() {
     String value = options.get("write-doc");
     if (value == null) {
+      if (options.containsKey("servers")) return null; // a partial run never replaces the section
       Path fallback = Path.of("docs/PERFORMANCE.md");
       return Files.isRegularFile(fallback) ? fallback : null;
     }
@@ -187,7 +198,7 @@ final class PeersBench {
    * Copies the (read-only) peers folder next to the build output and installs its pinned
    * packages there; an install is reused until package.json changes.
    */
-  void preparePeers() throws Exception {
+  void preparePeers(boolean reference) throws Exception {
     if (!Files.isRegularFile(peersSource.resolve("bench-ds.mjs"))) {
       throw new IllegalStateException("no bench-ds.mjs in " + peersSource + " (set --peers=)");
     }
@@ -201,7 +212,7 @@ final class PeersBench {
         if (source.getFileName().toString().equals("package.json")) packagesChanged = true;
       }
     }
-    if (!packagesChanged && Files.isDirectory(peersDir.resolve("node_modules/@durable-streams/server"))) return;
+    if (!reference || !packagesChanged && Files.isDirectory(peersDir.resolve("node_modules/@durable-streams/server"))) return;
     System.out.println("# npm install in " + peersDir);
     ProcessBuilder npm = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund")
         .directory(peersDir.toFile()).redirectErrorStream(true).redirectOutput(peersDir.resolve("npm-install.log").toFile());

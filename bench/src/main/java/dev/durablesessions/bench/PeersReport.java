@@ -40,7 +40,7 @@ final class PeersReport {
     this.results = results;
     this.loadAverage = loadAverage;
     this.ours = find(results, "ours");
-    this.referenceMemory = find(results, "reference-memory");
+    this.referenceMemory = results.stream().filter(r -> r.peer().key().equals("reference-memory")).findFirst().orElse(null);
     this.baseline = results.stream().filter(r -> r.peer().key().equals(PeersBench.BASELINE)).findFirst().orElse(null);
   }
 
@@ -78,12 +78,14 @@ final class PeersReport {
     Double p99 = quotient(ours, referenceMemory, Figures::p99Ms);
     Double read = quotient(ours, referenceMemory, Figures::readEventsPerS);
     boolean everyRunClean = ours.clean() == ours.runs().size() && !ours.runs().isEmpty();
-    List<String> targets = new ArrayList<>(List.of(
+    List<String> targets = new ArrayList<>();
+    if (referenceMemory != null) targets.addAll(List.of(
         "appends/s >= 2x the reference memory store's: " + verdict(appends != null && appends >= 2) + " (" + evidence(appends) + ")",
         "append p99 <= the reference memory store's: " + verdict(p99 != null && p99 <= 1) + " (" + evidence(p99) + ")",
         "catch-up read events/s >= the reference memory store's: " + verdict(read != null && read >= 1) + " (" + evidence(read) + ")",
         "lost=0 dup=0 in every run: " + verdict(everyRunClean)
             + " (" + ours.clean() + " of " + ours.runs().size() + " runs completed clean)"));
+    else targets.add("lost=0 dup=0 in every run: " + verdict(everyRunClean) + " (" + ours.clean() + " of " + ours.runs().size() + " runs completed clean)");
     if (baseline != null) {
       Double ofBaseline = quotient(ours, baseline, Figures::appendsPerS);
       targets.add("appends/s >= 80% of the no-op sharded baseline's (issue 15): " + verdict(ofBaseline != null && ofBaseline >= 0.8)
@@ -126,7 +128,7 @@ final class PeersReport {
         .append("starts; the load client runs on the same cores. Each server gets ")
         .append(bench.warmupRuns > 0 ? bench.warmupRuns + " unmeasured warm-up run(s) of the same size (the JVM compiles its hot paths over the first tens of thousands of requests), then " : "")
         .append(bench.runs).append(" measured run(s), each bounded to ").append(bench.maxSeconds).append(" s. ")
-        .append("Base URL `http://127.0.0.1:PORT/v1/stream` for all three (the reference serves the protocol under any path); ")
+        .append("Base URL `http://127.0.0.1:PORT/v1/stream` for every server (the reference serves the protocol under any path); ")
         .append("the reference file store writes under `bench/target/peers-store`").append(filesystem("bench/target")).append(".\n\n");
 
     md.append("Medians:\n\n");
@@ -233,7 +235,9 @@ final class PeersReport {
     return r == ours && !value.startsWith("-") ? "**" + value + "**" : value;
   }
 
+  /** a / b of the metric's medians; null when either server did not run or has no figures. */
   static Double quotient(PeerResult a, PeerResult b, ToDoubleFunction<Figures> metric) {
+    if (a == null || b == null) return null;
     Double x = a.median(metric);
     Double y = b.median(metric);
     return x == null || y == null || y == 0 ? null : x / y;
