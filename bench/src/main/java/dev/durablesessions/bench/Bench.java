@@ -34,12 +34,15 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Load harness for the WebSocket path. Starts a node from the packaged jar in its own JVM and
- * runs scenarios against it over real sockets, printing one RESULT line each:
+ * runs scenarios against it over real sockets, printing one RESULT line each. {@code tokens}
+ * then runs again, same options, against a bare Pekko HTTP relay in its own JVM (the
+ * baseline; {@code --baseline=off} to skip) and prints the node's figures as ratios to it:
  *
  * <pre>
  * ./mvnw -q -DskipTests package
  * java -jar bench/target/bench.jar [all|backlog|recovery|idle|tokens] [--db=h2|postgres] [--sessions=1000]
- *     [--rate=50] [--seconds=10] [--backlog=10000] [--events=100000] [--connections=10000]
+ *     [--rate=50] [--seconds=10] [--devices=1] [--batch=0|40ms] [--baseline=on|off]
+ *     [--backlog=10000] [--events=100000] [--connections=10000]
  * java -jar bench/target/bench.jar peers [--runs=3] ...   (not part of all; see {@link PeersBench})
  * </pre>
  */
@@ -52,10 +55,13 @@ public final class Bench {
   final HttpClient http = HttpClient.newHttpClient();
   final String userToken;
   final String agentToken;
+  /** Where sessions are created and sockets opened: the node, or for a baseline run the bare relay. */
+  String target;
 
   Bench(Map<String, String> options, NodeProcess node) {
     this.options = options;
     this.node = node;
+    this.target = node.base();
     this.userToken = token("bench-user", "user");
     this.agentToken = token("bench-agent", "agent");
   }
@@ -87,14 +93,41 @@ public final class Bench {
     node.start();
     Bench bench = new Bench(options, node);
     System.out.printf("# node %s, journal %s, %d cores%n", node.base(), pg ? "PostgreSQL" : "H2 file", Runtime.getRuntime().availableProcessors());
+    TokenFigures tokens = null;
     try {
       if (scenario.equals("all") || scenario.equals("backlog")) bench.backlog();
       if (scenario.equals("all") || scenario.equals("idle")) bench.idle();
-      if (scenario.equals("all") || scenario.equals("tokens")) bench.tokens();
+      if (scenario.equals("all") || scenario.equals("tokens")) tokens = bench.tokens("node");
       if (scenario.equals("all") || scenario.equals("recovery")) bench.recovery();
     } finally {
       node.stop();
     }
+    // The same load against the bare relay, once the node has stopped: one server at a time.
+    if (tokens != null && !"off".equals(options.getOrDefault("baseline", "on"))) bench.tokensAgainstBareRelay(tokens, dir);
+  }
+
+  void tokensAgainstBareRelay(TokenFigures node, Path dir) throws Exception {
+    BaselineProcess relay = new BaselineProcess(BaselineProcess.RELAY, dir.resolve("bare-relay.log"));
+    relay.start();
+    System.out.printf("# baseline: bare Pekko HTTP WebSocket relay %s (no persistence, sharding, auth or coalescing)%n", relay.base());
+    TokenFigures baseline;
+    try {
+      target = relay.base();
+      baseline = tokens("baseline");
+    } finally {
+      relay.stop();
+      target = this.node.base();
+    }
+    compare("p50", node.p50Ms(), baseline.p50Ms(), "ms");
+    compare("p99", node.p99Ms(), baseline.p99Ms(), "ms");
+    compare("delivered/s", node.deliveredPerS(), baseline.deliveredPerS(), "");
+  }
+
+  /** One figure of the node beside the bare relay's, as node / baseline. */
+  static void compare(String figure, double node, double baseline, String unit) {
+    String suffix = unit.isEmpty() ? "" : " " + unit;
+    System.out.printf("RESULT tokens node %s %.1f%s | baseline %s %.1f%s | ratio %s%n", figure, node, suffix, figure, baseline, suffix,
+        baseline == 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.2fx", node / baseline));
   }
 
   int option(String name, int fallback) {
@@ -103,7 +136,7 @@ public final class Bench {
 
   String newSession() throws Exception {
     String id = "bench-" + UUID.randomUUID();
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(node.base() + "/v1/sessions"))
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(target + "/v1/sessions"))
         .header("Authorization", "Bearer " + userToken).POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"" + id + "\"}")).build(),
         HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 201) throw new IllegalStateException(r.body());
@@ -111,7 +144,7 @@ public final class Bench {
   }
 
   String ws(String session, long offset, String token) {
-    return node.base().replace("http", "ws") + "/v1/sessions/" + session + "/ws?offset=" + offset + "&access_token=" + token;
+    return target.replace("http", "ws") + "/v1/sessions/" + session + "/ws?offset=" + offset + "&access_token=" + token;
   }
 
   /** Writes {@code count} messages over one agent socket, pipelined with producer stamps; returns appends/s. */
@@ -213,37 +246,57 @@ public final class Bench {
     for (SocketChannel c : channels) c.close();
   }
 
-  /** S sessions, each with an agent streaming R tokens/s and one device; latency agent send -> device receive. */
-  void tokens() throws Exception {
+  /** What {@link #tokens} measured, for the comparison with the baseline. */
+  record TokenFigures(long sent, long delivered, double deliveredPerS, double p50Ms, double p99Ms) { }
+
+  /**
+   * S sessions, each with an agent streaming R tokens/s and D devices; latency agent send ->
+   * device receive, per token and device. With {@code --batch=40ms} an agent sends its tokens
+   * as the SDK's writer does: the first token of an empty buffer starts a 40 ms linger, then
+   * every token buffered so far goes in one {@code stream.delta} frame; without it (or
+   * {@code --batch=0}) one frame per token. {@code envelope_chars} is a delta frame's size
+   * less its text, to check that the node and the relay send frames of the same shape.
+   */
+  TokenFigures tokens(String label) throws Exception {
     int sessions = option("sessions", 1000);
     int rate = option("rate", 50);
     int seconds = option("seconds", 10);
+    int devicesPerSession = option("devices", 1);
+    long lingerNanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(options.getOrDefault("batch", "0").replace("ms", "")));
     List<Socket> agents = new ArrayList<>();
     List<Socket> devices = new ArrayList<>();
-    long[] latencies = new long[sessions * rate * (seconds + 2)];
+    long[] latencies = new long[sessions * devicesPerSession * rate * (seconds + 2)];
     AtomicLong received = new AtomicLong();
     AtomicLong sent = new AtomicLong();
+    AtomicLong frames = new AtomicLong();
+    java.util.concurrent.atomic.AtomicInteger envelope = new java.util.concurrent.atomic.AtomicInteger(-1);
     List<HttpClient> clients = new ArrayList<>();
     for (int i = 0; i < 4; i++) clients.add(HttpClient.newHttpClient());
     for (int s = 0; s < sessions; s++) {
       String session = newSession();
-      devices.add(new Socket(clients.get(s % 4), ws(session, 0, userToken), frame -> {
-        if (!frame.startsWith("{\"type\":\"stream.delta\"")) return;
-        long now = System.nanoTime();
-        int at = frame.indexOf("\"text\":\"");
-        if (at < 0) return;
-        String text = frame.substring(at + 8, frame.indexOf('"', at + 8));
-        for (String token : text.split(" ")) {
-          if (!token.startsWith("t")) continue;
-          long i = received.getAndIncrement();
-          if (i < latencies.length) latencies[(int) i] = now - Long.parseLong(token.substring(1));
-        }
-      }));
+      for (int d = 0; d < devicesPerSession; d++) {
+        devices.add(new Socket(clients.get((s + d) % 4), ws(session, 0, userToken) + "&device=d" + d, frame -> {
+          if (!frame.startsWith("{\"type\":\"stream.delta\"")) return;
+          long now = System.nanoTime();
+          int at = frame.indexOf("\"text\":\"");
+          if (at < 0) return;
+          String text = frame.substring(at + 8, frame.indexOf('"', at + 8));
+          envelope.compareAndSet(-1, frame.length() - text.length());
+          for (String token : text.split(" ")) {
+            if (!token.startsWith("t")) continue;
+            long i = received.getAndIncrement();
+            if (i < latencies.length) latencies[(int) i] = now - Long.parseLong(token.substring(1));
+          }
+        }));
+      }
       Socket agent = new Socket(clients.get((s + 2) % 4), ws(session, 0, agentToken), frame -> { });
       agent.send("{\"type\":\"stream.start\",\"messageId\":\"m\"}");
       agents.add(agent);
     }
-    ScheduledExecutorService ticks = Executors.newScheduledThreadPool(2);
+    StringBuilder[] buffered = new StringBuilder[sessions];
+    long[] lingerStart = new long[sessions];
+    for (int s = 0; s < sessions; s++) buffered[s] = new StringBuilder();
+    ScheduledExecutorService ticks = Executors.newScheduledThreadPool(3);
     long periodMicros = 1_000_000L / rate;
     int half = sessions / 2;
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
@@ -253,20 +306,53 @@ public final class Bench {
       ticks.scheduleAtFixedRate(() -> {
         if (System.nanoTime() > end) return;
         for (int s = from; s < to; s++) {
-          agents.get(s).ws.sendText("{\"type\":\"stream.delta\",\"messageId\":\"m\",\"text\":\"t" + System.nanoTime() + " \"}", true);
+          String token = "t" + System.nanoTime() + " ";
           sent.incrementAndGet();
+          if (lingerNanos == 0) {
+            sendDelta(agents.get(s), token, frames);
+            continue;
+          }
+          synchronized (buffered[s]) {
+            if (buffered[s].length() == 0) lingerStart[s] = System.nanoTime();
+            buffered[s].append(token);
+          }
         }
       }, 0, periodMicros, TimeUnit.MICROSECONDS);
+    }
+    if (lingerNanos > 0) { // the writer's linger timer, checked every millisecond for every session
+      ticks.scheduleAtFixedRate(() -> {
+        long now = System.nanoTime();
+        for (int s = 0; s < sessions; s++) {
+          String text = null;
+          synchronized (buffered[s]) {
+            if (buffered[s].length() > 0 && (now - lingerStart[s] >= lingerNanos || now > end)) {
+              text = buffered[s].toString();
+              buffered[s].setLength(0);
+            }
+          }
+          if (text != null) sendDelta(agents.get(s), text, frames);
+        }
+      }, 0, 1, TimeUnit.MILLISECONDS);
     }
     TimeUnit.SECONDS.sleep(seconds + 3);
     ticks.shutdownNow();
     int n = (int) Math.min(received.get(), latencies.length);
     long[] sorted = Arrays.copyOf(latencies, n);
     Arrays.sort(sorted);
-    System.out.printf("RESULT tokens sessions=%d rate_per_session=%d sent=%d delivered=%d delivered_per_s=%.0f latency_p50_ms=%.1f latency_p99_ms=%.1f%n",
-        sessions, rate, sent.get(), received.get(), received.get() / (double) (seconds + 3),
+    TokenFigures figures = new TokenFigures(sent.get(), received.get(), received.get() / (double) (seconds + 3),
         n == 0 ? 0 : sorted[n / 2] / 1e6, n == 0 ? 0 : sorted[(int) (n * 0.99)] / 1e6);
+    System.out.printf("RESULT tokens %s sessions=%d devices_per_session=%d rate_per_session=%d batch_ms=%d sent=%d frames=%d "
+            + "expected=%d delivered=%d delivered_per_s=%.0f latency_p50_ms=%.1f latency_p99_ms=%.1f envelope_chars=%d%n",
+        label, sessions, devicesPerSession, rate, TimeUnit.NANOSECONDS.toMillis(lingerNanos), figures.sent(), frames.get(),
+        figures.sent() * devicesPerSession, figures.delivered(), figures.deliveredPerS(), figures.p50Ms(), figures.p99Ms(), envelope.get());
     agents.forEach(Socket::close);
     devices.forEach(Socket::close);
+    return figures;
+  }
+
+  /** One {@code stream.delta} frame; its text is one token or a linger's worth, each "t<send nanos> ". */
+  static void sendDelta(Socket agent, String text, AtomicLong frames) {
+    agent.ws.sendText("{\"type\":\"stream.delta\",\"messageId\":\"m\",\"text\":\"" + text + "\"}", true);
+    frames.incrementAndGet();
   }
 }

@@ -29,6 +29,15 @@ final class NodeProcess {
     this.secret = secret;
   }
 
+  /** The java command and flags for a server under test: the node and its baselines start alike. */
+  static java.util.List<String> jvm() {
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
+        ProcessHandle.current().info().command().orElse("java"), "-Xms1g", "-Xmx2g", "-XX:+UseParallelGC"));
+    String extra = System.getenv("BENCH_NODE_OPTS"); // e.g. -XX:StartFlightRecording=... to profile the node
+    if (extra != null && !extra.isBlank()) command.addAll(java.util.List.of(extra.trim().split("\\s+")));
+    return command;
+  }
+
   static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
@@ -57,27 +66,29 @@ final class NodeProcess {
         """.formatted(dbUrl, dbUser, secret, java.util.UUID.randomUUID()) + extraConfig);
     File jar = new File("session-cluster/target/session-cluster.jar");
     if (!jar.isFile()) throw new IllegalStateException("build first: ./mvnw -q -DskipTests package");
-    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
-        ProcessHandle.current().info().command().orElse("java"), "-Xms1g", "-Xmx2g", "-XX:+UseParallelGC"));
-    String extra = System.getenv("BENCH_NODE_OPTS"); // e.g. -XX:StartFlightRecording=... to profile the node
-    if (extra != null && !extra.isBlank()) command.addAll(java.util.List.of(extra.trim().split("\\s+")));
+    java.util.List<String> command = jvm();
     command.addAll(java.util.List.of("-jar", jar.getPath()));
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().put("DS_CONFIG", conf.toString());
     pb.environment().put("DS_HTTP_PORT", String.valueOf(httpPort));
     pb.redirectErrorStream(true).redirectOutput(dir.resolve("node.log").toFile());
     process = pb.start();
+    awaitHealthy(base(), process, dir.resolve("node.log"));
+  }
+
+  /** Waits for 200 on {@code /health}; fails when the process exits or a minute passes. */
+  static void awaitHealthy(String base, Process process, Path log) throws Exception {
     HttpClient http = HttpClient.newHttpClient();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
+    while (System.nanoTime() < deadline && process.isAlive()) {
       try {
-        if (http.send(HttpRequest.newBuilder(URI.create(base() + "/health")).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) return;
+        if (http.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) return;
       } catch (IOException notYet) {
         // still starting
       }
       TimeUnit.MILLISECONDS.sleep(100);
     }
-    throw new IllegalStateException("node did not start; see " + dir.resolve("node.log"));
+    throw new IllegalStateException("server did not start; see " + log);
   }
 
   void stop() throws InterruptedException {

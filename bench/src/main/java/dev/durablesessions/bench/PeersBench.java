@@ -29,7 +29,12 @@ import java.util.stream.Stream;
  * java -jar bench/target/bench.jar peers [--runs=3] [--streams=100 --events=200 --concurrency=50]
  *     [--peers=/work/shared/peers] [--write-doc=docs/PERFORMANCE.md|none] [--warmup-runs=2]
  *     [--max-seconds=300] [--pg-url=jdbc:postgresql://127.0.0.1:5432/test] [--pg-user=postgres] [--node=node]
+ *     [--baseline=on|off] [--servers=ours,baseline,reference-memory,reference-file]
  * </pre>
+ *
+ * After ours, the same load runs against the bare-stack baseline ({@code BareAppends}: a Pekko
+ * HTTP route asking a no-op sharded entity), and our appends/s and p99 are printed as ratios
+ * to its; its read phase finds nothing, by design, and is not compared.
  *
  * One server at a time, each stopped before the next starts, so no two servers compete for
  * the cores; the load client shares them with the server, as in the peers' own figures. A
@@ -37,6 +42,7 @@ import java.util.stream.Stream;
  * and the bench carries on with the next.
  */
 final class PeersBench {
+  static final String BASELINE = "baseline";
   /** The last line of bench-ds.mjs (exit 0 clean, 1 loss or duplicates, 2 aborted). */
   static final Pattern RESULT = Pattern.compile(
       "^RESULT appends_per_s=(\\S+) p99_ms=(\\S+) read_events_per_s=(\\S+) lost=(\\d+) dup=(\\d+)");
@@ -47,7 +53,7 @@ final class PeersBench {
   /** One measured run; {@code figures} is null when the run printed no RESULT line. */
   record Run(int number, int exitCode, Figures figures, String failure) {
     boolean clean() {
-      return figures != null && exitCode == 0;
+      return figures != null && failure == null;
     }
   }
 
@@ -62,8 +68,15 @@ final class PeersBench {
     Server start() throws Exception;
   }
 
-  /** A server to measure: a short key for console lines, a label and durability for the doc. */
-  record Peer(String key, String label, String durable, Starter starter) { }
+  /**
+   * A server to measure: a short key for console lines, a label and durability for the doc;
+   * {@code stores} false for the no-op baseline, whose reads find nothing by design.
+   */
+  record Peer(String key, String label, String durable, boolean stores, Starter starter) {
+    Peer(String key, String label, String durable, Starter starter) {
+      this(key, label, durable, true, starter);
+    }
+  }
 
   /** Every run of one peer, with medians over the runs that produced figures. */
   record PeerResult(Peer peer, List<Run> runs) {
@@ -133,7 +146,7 @@ final class PeersBench {
 
   void run() throws Exception {
     String loadAverage = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-    preparePeers();
+    preparePeers(selected("reference-memory") || selected("reference-file"));
     Files.createDirectories(logs);
     String version = PeersReport.referenceVersion(peersDir);
     List<Peer> peers = List.of(
@@ -142,6 +155,12 @@ final class PeersBench {
         new Peer("reference-file", "Durable Streams reference " + version + ", file store (fdatasync per append)", "yes",
             () -> startReference(Path.of("bench/target/peers-store"))),
         new Peer("ours", "Durable Sessions node, PostgreSQL journal", "yes (PostgreSQL commit)", this::startOurs));
+    if (!"off".equals(options.getOrDefault("baseline", "on"))) { // the limit of the stack, right after ours
+      peers = new ArrayList<>(peers);
+      peers.add(new Peer(BASELINE, "Bare Pekko HTTP route asking a no-op sharded entity (baseline, stores nothing)",
+          "no (stores nothing)", false, this::startBaseline));
+    }
+    peers = peers.stream().filter(p -> selected(p.key())).toList();
     System.out.printf("# peers: %d run(s) per server, %d streams x %d events, concurrency %d, %d cores, load average %s%n",
         runs, streams, events, concurrency, Runtime.getRuntime().availableProcessors(), loadAverage);
     List<PeerResult> results = new ArrayList<>();
@@ -155,10 +174,20 @@ final class PeersBench {
     }
   }
 
-  /** {@code --write-doc=PATH}; by default docs/PERFORMANCE.md when it exists; {@code none} to skip. */
+  /**
+   * {@code --servers=ours,baseline}: only these (a short check); ours is always among them.
+   * Without it, every server.
+   */
+  boolean selected(String key) {
+    String servers = options.get("servers");
+    return servers == null || key.equals("ours") || List.of(servers.split(",")).contains(key);
+  }
+
+  /** {@code --write-doc=PATH}; by default docs/PERFORMANCE.md when it exists and every server ran; {@code none} to skip. */
   Path docPath() {
     String value = options.get("write-doc");
     if (value == null) {
+      if (options.containsKey("servers")) return null; // a partial run never replaces the section
       Path fallback = Path.of("docs/PERFORMANCE.md");
       return Files.isRegularFile(fallback) ? fallback : null;
     }
@@ -169,7 +198,7 @@ final class PeersBench {
    * Copies the (read-only) peers folder next to the build output and installs its pinned
    * packages there; an install is reused until package.json changes.
    */
-  void preparePeers() throws Exception {
+  void preparePeers(boolean reference) throws Exception {
     if (!Files.isRegularFile(peersSource.resolve("bench-ds.mjs"))) {
       throw new IllegalStateException("no bench-ds.mjs in " + peersSource + " (set --peers=)");
     }
@@ -183,7 +212,7 @@ final class PeersBench {
         if (source.getFileName().toString().equals("package.json")) packagesChanged = true;
       }
     }
-    if (!packagesChanged && Files.isDirectory(peersDir.resolve("node_modules/@durable-streams/server"))) return;
+    if (!reference || !packagesChanged && Files.isDirectory(peersDir.resolve("node_modules/@durable-streams/server"))) return;
     System.out.println("# npm install in " + peersDir);
     ProcessBuilder npm = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund")
         .directory(peersDir.toFile()).redirectErrorStream(true).redirectOutput(peersDir.resolve("npm-install.log").toFile());
@@ -265,6 +294,22 @@ final class PeersBench {
     };
   }
 
+  /** The bare route and no-op sharded entity, in its own JVM with the node's flags; the protocol under /v1/stream. */
+  Server startBaseline() throws Exception {
+    BaselineProcess baseline = new BaselineProcess(BaselineProcess.APPENDS, logs.resolve("baseline.log"));
+    children.track(() -> baseline.process);
+    baseline.start();
+    return new Server() {
+      public String base() {
+        return baseline.base() + "/v1/stream";
+      }
+
+      public void stop() {
+        baseline.stop();
+      }
+    };
+  }
+
   /** Starts the peer's server, runs the load against it {@code runs} times, stops it. */
   PeerResult measure(Peer peer) throws Exception {
     System.out.printf("# %s: %s%n", peer.key(), peer.label());
@@ -335,7 +380,9 @@ final class PeersBench {
       for (String line : lines) if (!line.startsWith("RESULT")) System.out.printf("  %s %s | %s%n", peer.key(), name, line);
       if (number > 0) System.out.printf("%s %s exit=%d%n", peer.key(), lines.stream().filter(l -> l.startsWith("RESULT")).reduce((a, b) -> b).get(), exit);
       else System.out.printf("  %s warm-up done (not counted)%n", peer.key());
-      return new Run(number, exit, figures, exit == 0 ? null : "loss, duplicates, disorder or append errors (exit " + exit + ")");
+      // The baseline stores nothing, so its reads find every event lost (exit 1); only exit 2 (aborted) fails it.
+      boolean failed = peer.stores() ? exit != 0 : exit != 0 && exit != 1;
+      return new Run(number, exit, figures, failed ? "loss, duplicates, disorder or append errors (exit " + exit + ")" : null);
     }
     String failure = !finished ? "killed after " + (maxSeconds + 60) + " s"
         : lines.stream().filter(l -> l.startsWith("bench aborted")).findFirst().orElse("exit " + exit + ", no RESULT line");

@@ -32,13 +32,16 @@ final class PeersReport {
   final String loadAverage;
   final PeerResult ours;
   final PeerResult referenceMemory;
+  /** The no-op sharded baseline, or null when run with --baseline=off. */
+  final PeerResult baseline;
 
   PeersReport(PeersBench bench, List<PeerResult> results, String loadAverage) {
     this.bench = bench;
     this.results = results;
     this.loadAverage = loadAverage;
     this.ours = find(results, "ours");
-    this.referenceMemory = find(results, "reference-memory");
+    this.referenceMemory = results.stream().filter(r -> r.peer().key().equals("reference-memory")).findFirst().orElse(null);
+    this.baseline = results.stream().filter(r -> r.peer().key().equals(PeersBench.BASELINE)).findFirst().orElse(null);
   }
 
   static PeerResult find(List<PeerResult> results, String key) {
@@ -50,14 +53,21 @@ final class PeersReport {
         bench.runs, bench.streams, bench.events, bench.concurrency);
     System.out.printf("%-18s %12s %10s %16s %6s %6s %9s%n", "server", "appends/s", "p99 ms", "read events/s", "lost", "dup", "clean");
     for (PeerResult r : results) {
+      boolean reads = r.peer().stores() && !r.figures().isEmpty();
       System.out.printf("%-18s %12s %10s %16s %6s %6s %9s%n", r.peer().key(), number(r.median(Figures::appendsPerS)),
-          millis(r.median(Figures::p99Ms)), number(r.median(Figures::readEventsPerS)),
-          r.figures().isEmpty() ? "-" : r.lost(), r.figures().isEmpty() ? "-" : r.dup(), r.clean() + "/" + r.runs().size());
+          millis(r.median(Figures::p99Ms)), r.peer().stores() ? number(r.median(Figures::readEventsPerS)) : "n/a",
+          reads ? r.lost() : "-", reads ? r.dup() : "-", r.clean() + "/" + r.runs().size());
     }
     for (PeerResult peer : results) {
       if (peer == ours) continue;
       System.out.printf("# ours / %s: appends/s %s, p99 %s, read %s%n", peer.peer().key(),
-          ratio(ours, peer, Figures::appendsPerS), ratio(ours, peer, Figures::p99Ms), ratio(ours, peer, Figures::readEventsPerS));
+          ratio(ours, peer, Figures::appendsPerS), ratio(ours, peer, Figures::p99Ms), readRatio(peer));
+    }
+    if (baseline != null) {
+      System.out.printf("RESULT appends node %s/s | baseline %s/s | ratio %s%n", number(ours.median(Figures::appendsPerS)),
+          number(baseline.median(Figures::appendsPerS)), ratio(ours, baseline, Figures::appendsPerS));
+      System.out.printf("RESULT appends node p99 %s ms | baseline p99 %s ms | ratio %s%n", millis(ours.median(Figures::p99Ms)),
+          millis(baseline.median(Figures::p99Ms)), ratio(ours, baseline, Figures::p99Ms));
     }
     for (String target : targets()) System.out.println("# target: " + target.replace("**", ""));
   }
@@ -68,12 +78,25 @@ final class PeersReport {
     Double p99 = quotient(ours, referenceMemory, Figures::p99Ms);
     Double read = quotient(ours, referenceMemory, Figures::readEventsPerS);
     boolean everyRunClean = ours.clean() == ours.runs().size() && !ours.runs().isEmpty();
-    return List.of(
+    List<String> targets = new ArrayList<>();
+    if (referenceMemory != null) targets.addAll(List.of(
         "appends/s >= 2x the reference memory store's: " + verdict(appends != null && appends >= 2) + " (" + evidence(appends) + ")",
         "append p99 <= the reference memory store's: " + verdict(p99 != null && p99 <= 1) + " (" + evidence(p99) + ")",
         "catch-up read events/s >= the reference memory store's: " + verdict(read != null && read >= 1) + " (" + evidence(read) + ")",
         "lost=0 dup=0 in every run: " + verdict(everyRunClean)
-            + " (" + ours.clean() + " of " + ours.runs().size() + " runs completed clean)");
+            + " (" + ours.clean() + " of " + ours.runs().size() + " runs completed clean)"));
+    else targets.add("lost=0 dup=0 in every run: " + verdict(everyRunClean) + " (" + ours.clean() + " of " + ours.runs().size() + " runs completed clean)");
+    if (baseline != null) {
+      Double ofBaseline = quotient(ours, baseline, Figures::appendsPerS);
+      targets.add("appends/s >= 80% of the no-op sharded baseline's (issue 15): " + verdict(ofBaseline != null && ofBaseline >= 0.8)
+          + " (" + (ofBaseline != null ? times(ofBaseline) : baseline.figures().isEmpty() ? "no run of the baseline completed" : evidence(null)) + ")");
+    }
+    return targets;
+  }
+
+  /** Ours / a peer for catch-up reads; none against the baseline, which stores nothing to read. */
+  String readRatio(PeerResult peer) {
+    return peer.peer().stores() ? ratio(ours, peer, Figures::readEventsPerS) : "n/a";
   }
 
   void writeSection(Path doc) throws Exception {
@@ -105,17 +128,18 @@ final class PeersReport {
         .append("starts; the load client runs on the same cores. Each server gets ")
         .append(bench.warmupRuns > 0 ? bench.warmupRuns + " unmeasured warm-up run(s) of the same size (the JVM compiles its hot paths over the first tens of thousands of requests), then " : "")
         .append(bench.runs).append(" measured run(s), each bounded to ").append(bench.maxSeconds).append(" s. ")
-        .append("Base URL `http://127.0.0.1:PORT/v1/stream` for all three (the reference serves the protocol under any path); ")
+        .append("Base URL `http://127.0.0.1:PORT/v1/stream` for every server (the reference serves the protocol under any path); ")
         .append("the reference file store writes under `bench/target/peers-store`").append(filesystem("bench/target")).append(".\n\n");
 
     md.append("Medians:\n\n");
     md.append("| server | appends/s | append p99 | catch-up read events/s | lost | dup | runs clean | durable |\n");
     md.append("|---|---|---|---|---|---|---|---|\n");
     for (PeerResult r : results) {
+      boolean reads = r.peer().stores() && !r.figures().isEmpty();
       md.append("| ").append(r.peer().label()).append(" | ").append(bold(r, number(r.median(Figures::appendsPerS))))
           .append(" | ").append(bold(r, milliseconds(r.median(Figures::p99Ms)))).append(" | ")
-          .append(bold(r, number(r.median(Figures::readEventsPerS)))).append(" | ")
-          .append(r.figures().isEmpty() ? "-" : r.lost()).append(" | ").append(r.figures().isEmpty() ? "-" : r.dup())
+          .append(r.peer().stores() ? bold(r, number(r.median(Figures::readEventsPerS))) : "n/a").append(" | ")
+          .append(reads ? r.lost() : "-").append(" | ").append(reads ? r.dup() : "-")
           .append(" | ").append(r.clean()).append(" of ").append(r.runs().size()).append(" | ").append(r.peer().durable()).append(" |\n");
     }
 
@@ -129,8 +153,10 @@ final class PeersReport {
         if (f == null) {
           md.append("- | - | - | - | - | ");
         } else {
+          boolean reads = r.peer().stores();
           md.append(number(f.appendsPerS())).append(" | ").append(milliseconds(f.p99Ms())).append(" | ")
-              .append(number(f.readEventsPerS())).append(" | ").append(f.lost()).append(" | ").append(f.dup()).append(" | ");
+              .append(reads ? number(f.readEventsPerS()) : "n/a").append(" | ").append(reads ? f.lost() : "-").append(" | ")
+              .append(reads ? f.dup() : "-").append(" | ");
         }
         md.append(run.failure() == null ? "ok" : "failed: " + cell(run.failure())).append(" |\n");
       }
@@ -141,10 +167,16 @@ final class PeersReport {
     for (PeerResult peer : results) {
       if (peer == ours) continue;
       md.append("| ").append(peer.peer().label()).append(" | ").append(ratio(ours, peer, Figures::appendsPerS)).append(" | ")
-          .append(ratio(ours, peer, Figures::p99Ms)).append(" | ").append(ratio(ours, peer, Figures::readEventsPerS)).append(" |\n");
+          .append(ratio(ours, peer, Figures::p99Ms)).append(" | ").append(readRatio(peer)).append(" |\n");
     }
 
-    md.append("\nTargets (issue 5), against the reference memory store measured in the same run:\n\n");
+    if (baseline != null) {
+      md.append("\nThe baseline is the bare stack under the same client: a Pekko HTTP route that asks a no-op entity ")
+          .append("through Cluster Sharding on a one-node cluster (`dev.durablesessions.bench.baseline.BareAppends`, its own JVM ")
+          .append("with the node's flags), answering each append at once and storing nothing, so its reads find nothing and ")
+          .append("are not compared.\n");
+    }
+    md.append("\nTargets (issues 5 and 15), against the reference memory store and the baseline measured in the same run:\n\n");
     for (String target : targets()) md.append("- ").append(target).append('\n');
     md.append(END);
     return md.toString();
@@ -203,7 +235,9 @@ final class PeersReport {
     return r == ours && !value.startsWith("-") ? "**" + value + "**" : value;
   }
 
+  /** a / b of the metric's medians; null when either server did not run or has no figures. */
   static Double quotient(PeerResult a, PeerResult b, ToDoubleFunction<Figures> metric) {
+    if (a == null || b == null) return null;
     Double x = a.median(metric);
     Double y = b.median(metric);
     return x == null || y == null || y == 0 ? null : x / y;
