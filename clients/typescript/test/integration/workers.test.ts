@@ -232,14 +232,22 @@ describe('three worker processes serving a pool', () => {
     expect(interrupted).toBeGreaterThan(0);
     // Every session: every question exactly one complete answer, no answer counted twice.
     for (const id of sessions) expect(answeredOnce(await historyOf(id)), id).toBe(true);
-    // The survivors never held more than their capacity, by the history either.
-    const assignedCount = new Map<string, number>();
+    // No worker ever held more than its capacity at once, by the history either: replay every
+    // session's lease events in time order (an assignment takes room, a release or failover frees it).
+    const leaseEvents: { at: number; agent: string; delta: number }[] = [];
     for (const id of sessions) {
       for (const e of await historyOf(id)) {
-        if (e.type === 'agent.assigned') assignedCount.set(e.agent, (assignedCount.get(e.agent) ?? 0) + 1);
+        if (e.type === 'agent.assigned') leaseEvents.push({ at: Date.parse(e.at), agent: e.agent, delta: 1 });
+        else if (e.type === 'agent.released' || e.type === 'agent.failover') leaseEvents.push({ at: Date.parse(e.at), agent: e.agent, delta: -1 });
       }
     }
-    for (const count of assignedCount.values()) expect(count).toBeLessThanOrEqual(CAPACITY);
+    leaseEvents.sort((x, y) => x.at - y.at || x.delta - y.delta);
+    const holding = new Map<string, number>();
+    for (const l of leaseEvents) {
+      const now = (holding.get(l.agent) ?? 0) + l.delta;
+      holding.set(l.agent, now);
+      expect(now, `${l.agent} at ${new Date(l.at).toISOString()}`).toBeLessThanOrEqual(CAPACITY);
+    }
 
     // Where a new agent's time goes (its own clock): assignment -> hot start read -> joined -> answer.
     const steps: number[][] = [];
