@@ -25,6 +25,7 @@ import type {
   ErrorFrame,
   LeaveFrame,
   ServerAckFrame,
+  EventsFrame,
   ServerFrame,
 } from '../protocol/frames.js';
 import { RestClient } from '../rest/client.js';
@@ -272,6 +273,7 @@ export class SessionConnection {
       `${wsBaseUrl(this.options.url)}/v1/sessions/${encodeURIComponent(this.sessionId)}/ws` +
       `?offset=${this.delivered}&device=${encodeURIComponent(this.device)}` +
       (this.options.lease === undefined ? '' : `&lease=${this.options.lease}`) +
+      (this.options.batch === false ? '' : '&batch=true') +
       `&access_token=${encodeURIComponent(token)}`;
     let ws: WebSocketLike;
     try {
@@ -287,14 +289,23 @@ export class SessionConnection {
     ws.onmessage = (event) => {
       if (this.ws !== ws) return;
       const text = messageText(event.data);
-      let frame: ServerFrame;
+      let frame: ServerFrame | EventsFrame;
       try {
-        frame = JSON.parse(text ?? '') as ServerFrame;
+        frame = JSON.parse(text ?? '') as ServerFrame | EventsFrame;
       } catch (cause) {
         this.emitter.emit('error', clientError('protocol_violation', 'the server sent a frame that is not JSON', cause));
         return;
       }
-      this.onFrame(frame);
+      if (frame.type !== 'events') return this.onFrame(frame);
+      if (!Array.isArray(frame.events)) {
+        this.emitter.emit('error', clientError('protocol_violation', 'the server sent an events frame without an events array'));
+        return;
+      }
+      // Each event as if it had come alone; a listener may close the connection in between.
+      for (const event of frame.events) {
+        if (this.ws !== ws) return;
+        this.onFrame(event);
+      }
     };
     ws.onclose = () => {
       if (this.ws !== ws) return;

@@ -56,6 +56,12 @@ export interface ConnectOptions extends TokenOptions {
    * connection is made under it and refused with `stale_lease` once the session's lease moved on.
    */
   lease?: number;
+  /**
+   * Ask for `events` frames (default true): the server sends events that are ready together
+   * (a catch-up, a write of several events) in one frame, which the connection unpacks. false
+   * asks for one frame per event, as servers before the frame send.
+   */
+  batch?: boolean;
   /** Where the last delivered offset is kept (default: in memory, this object only). */
   offsetStore?: OffsetStore;
   /** The key in the store (default `sessionId/device`). */

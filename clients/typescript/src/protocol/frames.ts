@@ -203,6 +203,17 @@ export interface ClosingFrame {
   message: string;
 }
 
+/**
+ * Several events in one frame, in offset order, exactly as if each had come in its own frame:
+ * sent to a socket opened with `batch=true` whenever two or more events are ready at once (a
+ * catch-up page, the session's tail, a write of several events). The connection unpacks it:
+ * its `frame` and `event` listeners see each event on its own.
+ */
+export interface EventsFrame {
+  type: 'events';
+  events: SessionEvent[];
+}
+
 export type ServerControlFrame = AttachedFrame | ServerAckFrame | ErrorFrame | ClosingFrame;
 export type ServerFrame = ServerControlFrame | SessionEvent;
 

@@ -11,6 +11,11 @@ export interface SocketPlan {
   cutAfter?: number;
   /** Before the backlog, resend this many events at or below the requested offset. */
   replayOverlap?: number;
+  /**
+   * To a socket opened with `batch=true`, send the backlog in `events` frames of this many
+   * events (the last one may hold fewer; a lone event goes in its own frame, as the server does).
+   */
+  batch?: number;
 }
 
 export class FakeSessionServer {
@@ -23,6 +28,10 @@ export class FakeSessionServer {
   /** History requests answered (a client that has `visibleHead` needs none to go live). */
   historyReads = 0;
   readonly clientFrames: unknown[] = [];
+  /** `events` frames sent. */
+  eventsFrames = 0;
+  /** The URL of every socket opened. */
+  readonly urls: string[] = [];
   /** Whether `attached` carries `visibleHead`, as today's servers send it (older ones did not). */
   private readonly announceVisibleHead: boolean;
 
@@ -145,7 +154,9 @@ class FakeSocket implements WebSocketLike {
     url: string,
   ) {
     const offset = Number(new URL(url).searchParams.get('offset') ?? '0');
+    const batching = new URL(url).searchParams.get('batch') === 'true';
     server.connects++;
+    server.urls.push(url);
     this.plan = server.plans.shift() ?? {};
     server.open(this);
     setTimeout(() => {
@@ -156,16 +167,34 @@ class FakeSocket implements WebSocketLike {
       this.attached = true;
       const overlap = this.plan.replayOverlap ?? 0;
       const backlog = server.log.slice(Math.max(0, offset - overlap), server.head);
-      for (const e of backlog) {
-        if (this.readyState !== 1) return;
-        if (server.isVisible(e)) this.push(e);
+      const size = batching ? (this.plan.batch ?? 1) : 1;
+      if (size < 2) {
+        for (const e of backlog) {
+          if (this.readyState !== 1) return;
+          if (server.isVisible(e)) this.push(e);
+        }
+        return;
+      }
+      const visible = backlog.filter((e) => server.isVisible(e));
+      for (let i = 0; i < visible.length && this.readyState === 1; i += size) {
+        const chunk = visible.slice(i, i + size);
+        if (chunk.length === 1) this.push(chunk[0]!);
+        else {
+          this.server.eventsFrames++;
+          this.counted({ type: 'events', events: chunk });
+        }
       }
     }, 0);
   }
 
   push(event: SessionEvent): void {
     if (this.readyState !== 1 || !this.server.isVisible(event)) return;
-    this.frame(event);
+    this.counted(event);
+  }
+
+  /** Sends a frame that carries events, and cuts the socket when the plan says so. */
+  private counted(frame: unknown): void {
+    this.frame(frame);
     this.sent++;
     if (this.plan.cutAfter !== undefined && this.sent >= this.plan.cutAfter) this.drop();
   }

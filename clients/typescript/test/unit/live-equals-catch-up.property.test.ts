@@ -27,6 +27,7 @@ const moveArb: fc.Arbitrary<Move> = fc.tuple(fc.nat(21), fc.nat(1000), fc.consta
 const planArb: fc.Arbitrary<SocketPlan> = fc.record({
   cutAfter: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
   replayOverlap: fc.integer({ min: 0, max: 5 }),
+  batch: fc.option(fc.integer({ min: 2, max: 6 }), { nil: undefined }),
 });
 
 function deepFreeze<T>(value: T): T {
@@ -80,8 +81,15 @@ describe('the session view', () => {
           const live = new FakeSessionServer(log, reader, isVisible, { initiallyReleased: released % (log.length + 1), plans, announceVisibleHead: announce });
           const liveRun = await followToTheEnd(live, lastVisible, true);
 
-          const catchUp = new FakeSessionServer(log, reader, isVisible, { initiallyReleased: log.length, plans: [], announceVisibleHead: !announce });
+          // The one catch-up comes in events frames (the connection asks for them by default).
+          const catchUp = new FakeSessionServer(log, reader, isVisible, {
+            initiallyReleased: log.length,
+            plans: [{ batch: 2 + (released % 5) }],
+            announceVisibleHead: !announce,
+          });
           const catchUpRun = await followToTheEnd(catchUp, lastVisible, false);
+          expect(catchUp.urls[0]).toContain('batch=true');
+          if (visible.length >= 2) expect(catchUp.eventsFrames).toBeGreaterThan(0);
           // With visibleHead the client knows where the backlog ends: it reads no history to go live.
           expect((announce ? live : catchUp).historyReads).toBe(0);
 
@@ -95,6 +103,16 @@ describe('the session view', () => {
       ),
       { seed: SEED, numRuns: 120 },
     );
+  });
+
+  it('asks for one frame per event with batch: false', async () => {
+    const log = buildLog([[0, 1, 'a'], [1, 2, 'b'], [2, 3, 'c']]);
+    const server = new FakeSessionServer(log, reader, () => true, { initiallyReleased: log.length, plans: [{ batch: 3 }], announceVisibleHead: true });
+    const connection = connect({ url: 'http://fake.invalid', sessionId: 's', token: 't', WebSocket: server.WebSocket(), fetch: server.fetch, batch: false });
+    await waitFor(() => connection.state === 'live', { timeoutMs: 5_000, what: 'live' });
+    connection.close();
+    expect(server.urls[0]).not.toContain('batch=');
+    expect(server.eventsFrames).toBe(0);
   });
 
   it('ignores events at or below its offset, so duplicates never change it', () => {

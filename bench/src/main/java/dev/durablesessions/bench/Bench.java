@@ -175,14 +175,28 @@ public final class Bench {
     String session = newSession();
     double appendRate = write(session, count);
     long head = head(session);
+    // One frame per event, then events frames (batch=true), each from a cold socket on the same session.
+    double[] single = catchUp(session, head, false);
+    double[] batched = catchUp(session, head, true);
+    System.out.printf("RESULT backlog events=%d catch_up_ms=%.0f catch_up_events_per_s=%.0f frames=%.0f"
+            + " batched_catch_up_ms=%.0f batched_events_per_s=%.0f batched_frames=%.0f single_socket_appends_per_s=%.0f%n",
+        head, single[0], head / (single[0] / 1000), single[1], batched[0], head / (batched[0] / 1000), batched[1], appendRate);
+  }
+
+  /** Reads the whole session over a fresh socket; returns {milliseconds to the head, frames received}. */
+  double[] catchUp(String session, long head, boolean batch) throws Exception {
     AtomicLong last = new AtomicLong();
+    AtomicLong frames = new AtomicLong();
     CountDownLatch caughtUp = new CountDownLatch(1);
     long start = System.nanoTime();
-    Socket device = new Socket(http, ws(session, 0, userToken), frame -> {
+    Socket device = new Socket(http, ws(session, 0, userToken) + (batch ? "&batch=true" : ""), frame -> {
       try {
         JsonNode f = JSON.readTree(frame);
-        if (f.has("offset") && !"ack".equals(f.path("type").asText())) {
-          last.set(f.path("offset").asLong());
+        String type = f.path("type").asText();
+        JsonNode event = "events".equals(type) ? f.path("events").get(f.path("events").size() - 1) : f;
+        if (event.has("offset") && !"ack".equals(type)) {
+          frames.incrementAndGet();
+          last.set(event.path("offset").asLong());
           if (last.get() >= head) caughtUp.countDown();
         }
       } catch (Exception e) {
@@ -190,10 +204,9 @@ public final class Bench {
       }
     });
     if (!caughtUp.await(300, TimeUnit.SECONDS)) throw new IllegalStateException("catch-up stalled at " + last.get());
-    double seconds = (System.nanoTime() - start) / 1e9;
+    double ms = (System.nanoTime() - start) / 1e6;
     device.close();
-    System.out.printf("RESULT backlog events=%d catch_up_ms=%.0f catch_up_events_per_s=%.0f single_socket_appends_per_s=%.0f%n",
-        head, seconds * 1000, head / seconds, appendRate);
+    return new double[] {ms, frames.get()};
   }
 
   void recovery() throws Exception {

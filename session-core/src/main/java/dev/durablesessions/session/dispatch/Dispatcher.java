@@ -207,6 +207,12 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
   }
 
   private static final Duration TICK = Duration.ofMillis(200);
+  /**
+   * Of a gap between two ticks longer than the tick, only this much more counts against leases:
+   * a longer one means this actor did not run (a GC pause, a starved CPU, a slow journal write
+   * it waited on), and the heartbeats that arrived meanwhile are still queued behind the tick.
+   */
+  static final Duration LONGEST_COUNTED_LATENESS = Duration.ofMillis(300);
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Dispatcher.class);
 
   private final ActorContext<Command> ctx;
@@ -225,6 +231,7 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
   /** Leases whose end was asked for, by session: the answer tells their worker (released, or revoked with the reason). */
   private final Map<String, Lease> ending = new HashMap<>();
   private Instant startedAt;
+  private Instant lastTick;
   private boolean placeQueued;
 
   private record WorkerEntry(String worker, String agent, String pool, int capacity, List<String> sessions, ActorRef<ToWorker> ref,
@@ -427,6 +434,7 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
 
   private Effect<Event, State> tick(State state, Tick t) {
     Instant now = clock.instant();
+    forgivePause(now);
     for (Lease lease : state.leases().values()) {
       if (asking.contains(lease.sessionId())) continue;
       Pool pool = pools.get(lease.pool());
@@ -438,6 +446,21 @@ public final class Dispatcher extends EventSourcedBehavior<Dispatcher.Command, D
     workers.values().removeIf(w -> !w.connected() && state.holding(w.worker()) == 0
         && Duration.between(w.lastSeen(), now).compareTo(Duration.ofMinutes(1)) > 0);
     return Effect().none();
+  }
+
+  /**
+   * A tick that comes much later than its interval finds this actor was not running: that time
+   * is not held against the workers (their renewals are moved forward by it), so a pause of the
+   * node never ends leases whose workers kept sending heartbeats.
+   */
+  private void forgivePause(Instant now) {
+    Instant previous = lastTick;
+    lastTick = now;
+    if (previous == null) return;
+    Duration late = Duration.between(previous, now).minus(TICK).minus(LONGEST_COUNTED_LATENESS);
+    if (late.isNegative() || late.isZero()) return;
+    renewed.replaceAll((session, at) -> at.plus(late));
+    LOG.info("the dispatcher did not run for {} ms; that time does not count against leases", late.toMillis());
   }
 
   /** Asks the session to end the lease; {@code ending} is released or expired. */

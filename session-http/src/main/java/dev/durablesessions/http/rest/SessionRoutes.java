@@ -6,6 +6,7 @@ import dev.durablesessions.http.Json;
 import dev.durablesessions.http.auth.Identity;
 import dev.durablesessions.http.auth.Tokens;
 import dev.durablesessions.http.limits.RateLimits;
+import dev.durablesessions.http.socket.ConnectionActor;
 import dev.durablesessions.http.socket.Connections;
 import dev.durablesessions.session.AppendBody;
 import dev.durablesessions.session.ErrorCode;
@@ -270,7 +271,7 @@ public final class SessionRoutes extends AllDirectives {
   private Route socket(String sessionId, Identity identity) {
     // Only a real upgrade request gets as far as a connection actor.
     return extractWebSocketUpgrade(upgrade -> parameterOptional("device", deviceParam -> parameterOptional("offset", offsetParam ->
-        parameterOptional("lease", leaseParam -> {
+        parameterOptional("lease", leaseParam -> parameterOptional("batch", batchParam -> {
       String device = deviceParam.filter(d -> !d.isBlank()).orElse("conn-" + UUID.randomUUID());
       if (device.length() > 128) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "device is at most 128 characters"));
       Long lease;
@@ -280,6 +281,11 @@ public final class SessionRoutes extends AllDirectives {
         return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "lease is an integer"));
       }
       if (lease != null && lease < 1) return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "lease must be >= 1"));
+      String batchText = batchParam.orElse("false");
+      if (!batchText.equals("true") && !batchText.equals("false")) {
+        return complete(ApiError.response(ErrorCode.INVALID_REQUEST, "batch is true or false"));
+      }
+      ConnectionActor.Opening opening;
       long after;
       try {
         after = offsetParam.map(Long::parseLong).orElse(0L);
@@ -287,6 +293,7 @@ public final class SessionRoutes extends AllDirectives {
         return complete(ApiError.response(ErrorCode.INVALID_OFFSET, "offset is an integer"));
       }
       if (after < 0) return complete(ApiError.response(ErrorCode.INVALID_OFFSET, "offset must be >= 0"));
+      opening = new ConnectionActor.Opening(after, lease, batchText.equals("true"));
       return onSuccess(askSummary(sessionId), reply -> {
         if (reply instanceof Outcome.Refused refused) return complete(ApiError.response(refused.code(), refused.message()));
         long head = ((SummaryReply.Summary) reply).head();
@@ -294,13 +301,13 @@ public final class SessionRoutes extends AllDirectives {
           return complete(ApiError.response(ErrorCode.OFFSET_BEYOND_HEAD, "offset " + after + " is beyond the head " + head));
         }
         CompletionStage<Connections.Opened> opened = AskPattern.ask(connections,
-            r -> new Connections.Open(sessionId, identity, tokens, device, after, lease, r), askTimeout, system.scheduler());
+            r -> new Connections.Open(sessionId, identity, tokens, device, opening, r), askTimeout, system.scheduler());
         return onSuccess(opened, o -> o instanceof Connections.Socket socket
             ? complete(upgrade.handleMessagesWith(socket.flow()))
             : complete(RateLimits.tooManyRequests(identity.subject() + " holds " + ((Connections.TooManySockets) o).limit()
                 + " open sockets on this node, the most allowed; close one first", RateLimits.SOCKET_RETRY_AFTER_SECONDS)));
       });
-    }))));
+    })))));
   }
 
   // ---------------------------------------------------------------- helpers

@@ -117,24 +117,29 @@ public final class ConnectionActor {
       FollowerSettings followerSettings,
       ClusterSharding sharding,
       SessionJournal journal) {
-    return create(sessionId, identity, tokens, device, afterOffset, null, outbound, settings, followerSettings, sharding, journal);
+    return create(sessionId, identity, tokens, device, new Opening(afterOffset, null, false), outbound, settings, followerSettings,
+        sharding, journal);
   }
 
-  /** With {@code lease}: the dispatch lease epoch this socket writes under (null: none); every append carries it. */
+  /**
+   * How the client opened the socket: resume after {@code afterOffset}; {@code lease}, the dispatch
+   * lease epoch every append is made under (null: none); {@code batch}, events frames wanted.
+   */
+  public record Opening(long afterOffset, Long lease, boolean batch) {}
+
   public static Behavior<Command> create(
       String sessionId,
       Identity identity,
       Tokens tokens,
       String device,
-      long afterOffset,
-      Long lease,
+      Opening opening,
       Outbound outbound,
       SocketSettings settings,
       FollowerSettings followerSettings,
       ClusterSharding sharding,
       SessionJournal journal) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new ConnectionActor(
-        ctx, timers, sessionId, identity, tokens, device, afterOffset, lease, outbound, settings, followerSettings, sharding, journal)
+        ctx, timers, sessionId, identity, tokens, device, opening, outbound, settings, followerSettings, sharding, journal)
         .behavior()));
   }
 
@@ -176,22 +181,22 @@ public final class ConnectionActor {
       Identity identity,
       Tokens tokens,
       String device,
-      long afterOffset,
-      Long lease,
+      Opening opening,
       Outbound outbound,
       SocketSettings settings,
       FollowerSettings followerSettings,
       ClusterSharding sharding,
       SessionJournal journal) {
+    long afterOffset = opening.afterOffset();
     this.ctx = ctx;
-    this.lease = lease;
+    this.lease = opening.lease();
     this.sessionId = sessionId;
     this.tokens = tokens;
     this.identity = identity;
     this.timers = timers;
     this.participant = identity.participant();
     this.device = device;
-    this.outbox = new Outbox(outbound, settings, afterOffset);
+    this.outbox = new Outbox(outbound, settings, afterOffset, opening.batch());
     this.settings = settings;
     this.followerSettings = followerSettings;
     this.journal = journal;

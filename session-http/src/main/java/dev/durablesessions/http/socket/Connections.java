@@ -43,7 +43,7 @@ public final class Connections {
   public sealed interface Command {}
 
   /** Open a socket for {@code identity} on {@code sessionId}, resuming after {@code afterOffset}. */
-  public record Open(String sessionId, Identity identity, Tokens tokens, String device, long afterOffset, Long lease,
+  public record Open(String sessionId, Identity identity, Tokens tokens, String device, ConnectionActor.Opening opening,
       ActorRef<Opened> replyTo)
       implements Command {}
 
@@ -113,8 +113,8 @@ public final class Connections {
     ConnectionActor.Outbound outbound = new ConnectionActor.Outbound(frames.first(), control.first(), out.first());
 
     ActorRef<ConnectionActor.Command> connection = ctx.spawnAnonymous(
-        Behaviors.supervise(ConnectionActor.create(open.sessionId(), open.identity(), open.tokens(), open.device(), open.afterOffset(), open.lease(), outbound,
-                settings, pagedFor(settings, followerSettings), sharding, journal))
+        Behaviors.supervise(ConnectionActor.create(open.sessionId(), open.identity(), open.tokens(), open.device(), open.opening(), outbound,
+                settings, pagedFor(settings, followerSettings, open.opening().batch()), sharding, journal))
             .onFailure(SupervisorStrategy.stop()));
     ctx.watchWith(connection, new SocketEnded(open.identity().subject()));
 
@@ -131,8 +131,12 @@ public final class Connections {
     return Flow.fromSinkAndSourceCoupled(in, out.second());
   }
 
-  /** A backlog page, or a tail replay, must fit in half the socket's queue with room to spare for live events. */
-  static FollowerSettings pagedFor(SocketSettings settings, FollowerSettings followerSettings) {
+  /**
+   * A backlog page, or a tail replay, must fit in half the socket's queue with room to spare for
+   * live events: one frame per event, or on a batching socket a few events frames per page.
+   */
+  static FollowerSettings pagedFor(SocketSettings settings, FollowerSettings followerSettings, boolean batch) {
+    if (batch) return followerSettings.withPageSize(Math.min(settings.batchPageSize(), settings.outboundBuffer() / 2 * settings.batchMaxEvents()));
     return followerSettings.withPageSize(Math.min(followerSettings.pageSize(), settings.outboundBuffer() / 2));
   }
 

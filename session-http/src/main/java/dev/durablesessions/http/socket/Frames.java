@@ -10,6 +10,7 @@ import dev.durablesessions.session.AppendBody;
 import dev.durablesessions.session.ErrorCode;
 import dev.durablesessions.session.producer.ProducerStamp;
 import java.util.Iterator;
+import java.util.List;
 
 /** The socket's codec: client frames in ({@link #parse}), server frames out ({@link #write}); docs/PROTOCOL.md shows each. */
 public final class Frames {
@@ -100,6 +101,16 @@ public final class Frames {
   private static Bad invalid(String ref, String type, Exception e) {
     String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
     return new Bad(ref, ErrorCode.INVALID_FRAME, "invalid " + type + " frame: " + why);
+  }
+
+  /** An {@code events} frame around the JSON texts of events, in order ({@code chars}: about their length, to size the buffer). */
+  static String events(List<String> texts, int chars) {
+    StringBuilder frame = new StringBuilder(chars + 32).append("{\"type\":\"events\",\"events\":[");
+    for (int i = 0; i < texts.size(); i++) {
+      if (i > 0) frame.append(',');
+      frame.append(texts.get(i));
+    }
+    return frame.append("]}").toString();
   }
 
   /** The JSON text of a server frame; absent optional fields are left out. */

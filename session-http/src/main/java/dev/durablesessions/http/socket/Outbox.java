@@ -6,6 +6,7 @@ import dev.durablesessions.session.metrics.SessionMetrics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import org.apache.pekko.http.javadsl.model.ws.Message;
@@ -31,6 +32,8 @@ final class Outbox {
 
   private final ConnectionActor.Outbound lanes;
   private final SocketSettings settings;
+  /** The client asked for {@code events} frames ({@code batch=true}). */
+  private final boolean batching;
   /** The highest offset queued for the client or filtered out as not visible: the follower hands events over contiguously. */
   private long passed;
   /** Events were dropped for a full queue; the follower was told to rewind and waits for room. */
@@ -41,8 +44,9 @@ final class Outbox {
   /** While waiting for room: is the client reading the queue down? */
   private final StallWatch stallWatch;
 
-  Outbox(ConnectionActor.Outbound lanes, SocketSettings settings, long afterOffset) {
+  Outbox(ConnectionActor.Outbound lanes, SocketSettings settings, long afterOffset, boolean batching) {
     this.lanes = lanes;
+    this.batching = batching;
     this.settings = settings;
     this.passed = afterOffset;
     this.stallWatch = new StallWatch(settings.stallTimeout(), LONGEST_COUNTED_GAP);
@@ -77,26 +81,77 @@ final class Outbox {
    * Queues the events {@code viewer} may see, skipping those already queued (handed over again
    * after a rewind). An event that does not fit is dropped with everything after it: OVERFLOWED,
    * and the follower must rewind to {@link #passed()}. Events arriving while a rewind is pending
-   * are DROPPED: they come again in order.
+   * are DROPPED: they come again in order. On a socket that asked for batches, two or more
+   * visible events go out as {@code events} frames of at most {@link SocketSettings#batchMaxEvents}
+   * events and about {@link SocketSettings#batchMaxChars} characters; a lone event as its own frame.
    */
   Delivery deliver(List<SessionEvent> events, boolean fromJournal, Participant viewer) {
     Instant now = Instant.now();
+    Batch batch = new Batch();
     for (SessionEvent event : events) {
       long offset = event.offset();
-      if (offset <= passed) continue;
+      if (offset <= batch.covered) continue;
       if (overflowed) return Delivery.DROPPED;
       // Sent before the follower took our rewind; it comes again in order.
-      if (offset != passed + 1) return overflow();
+      if (offset != batch.covered + 1) {
+        Delivery flushed = batch.flush();
+        return flushed != null ? flushed : overflow();
+      }
       if (event.visibleTo(viewer)) {
-        QueueOfferResult result = lanes.frames().offer(TextMessage.create(Frames.write(new ServerFrame.Event(event))));
-        if (result == QueueOfferResult.dropped()) return overflow();
-        if (result != QueueOfferResult.enqueued()) return Delivery.GONE;
+        String json = fromJournal ? EventJson.once(event) : EventJson.shared(event);
+        if (batch.full(json)) {
+          Delivery flushed = batch.flush();
+          if (flushed != null) return flushed;
+        }
+        batch.add(json);
         if (!fromJournal) SessionMetrics.DELIVERY_LAG.observe(Math.max(0, Duration.between(event.at(), now).toNanos()) / 1e9);
       }
-      passed = offset;
+      batch.covered = offset;
+      if (batch.isEmpty()) passed = offset;
     }
+    Delivery flushed = batch.flush();
+    if (flushed != null) return flushed;
     if (fromJournal) followerWantsRoom = true;
     return Delivery.DELIVERED;
+  }
+
+  /**
+   * Events waiting to go out as one frame. {@code covered} is the last offset looked at (queued,
+   * waiting here, or not visible); {@link #passed} moves up to it whenever nothing is waiting.
+   */
+  private final class Batch {
+    private final List<String> texts = new ArrayList<>();
+    private int chars;
+    long covered = passed;
+
+    boolean isEmpty() {
+      return texts.isEmpty();
+    }
+
+    /** True if {@code json} must start the next frame. */
+    boolean full(String json) {
+      if (texts.isEmpty()) return false;
+      if (!batching) return true;
+      return texts.size() >= settings.batchMaxEvents() || chars + json.length() > settings.batchMaxChars();
+    }
+
+    void add(String json) {
+      texts.add(json);
+      chars += json.length() + 1;
+    }
+
+    /** Offers what waits as one frame; null if it went out (or nothing waited), else what became of the delivery. */
+    Delivery flush() {
+      if (texts.isEmpty()) return null;
+      String frame = texts.size() == 1 ? texts.get(0) : Frames.events(texts, chars);
+      texts.clear();
+      chars = 0;
+      QueueOfferResult result = lanes.frames().offer(TextMessage.create(frame));
+      if (result == QueueOfferResult.dropped()) return overflow();
+      if (result != QueueOfferResult.enqueued()) return Delivery.GONE;
+      passed = covered;
+      return null;
+    }
   }
 
   private Delivery overflow() {

@@ -61,6 +61,8 @@ public final class WorkerConnection {
   static final int MAX_CAPACITY = 10_000;
   private static final Duration HELLO_WITHIN = Duration.ofSeconds(10);
   private static final Duration RENEW_EVERY = Duration.ofMillis(200);
+  /** Lateness of the silence check that still counts as the worker's silence; beyond it, the node itself did not run. */
+  private static final Duration PAUSE_TOLERANCE = Duration.ofMillis(300);
 
   public static Behavior<Command> create(
       Identity identity, BoundedSourceQueue<Message> out, ActorRef<Dispatcher.Command> dispatcher, Pools pools, SessionQueries queries) {
@@ -82,6 +84,8 @@ public final class WorkerConnection {
     private Pool pool;
     private int capacity;
     private Instant lastHeard = Instant.now();
+    /** When the silence check last ran: a check far later than its interval means this node paused, which is not the worker's silence. */
+    private Instant lastChecked;
     private Instant lastRenewed = Instant.EPOCH;
     private boolean closed;
 
@@ -256,7 +260,13 @@ public final class WorkerConnection {
     private Behavior<Command> checkSilence() {
       if (closed) return Behaviors.same();
       if (pool == null) return close("invalid_frame", "no hello within " + HELLO_WITHIN.toSeconds() + " s", false);
-      if (Duration.between(lastHeard, Instant.now()).compareTo(pool.leaseTimeout()) > 0) {
+      Instant now = Instant.now();
+      if (lastChecked != null) {
+        Duration late = Duration.between(lastChecked, now).minus(pool.heartbeatInterval()).minus(PAUSE_TOLERANCE);
+        if (late.compareTo(Duration.ZERO) > 0) lastHeard = lastHeard.plus(late);
+      }
+      lastChecked = now;
+      if (Duration.between(lastHeard, now).compareTo(pool.leaseTimeout()) > 0) {
         return close("heartbeat_timeout", "nothing heard for the pool's lease timeout; reconnect, listing what you hold", true);
       }
       return Behaviors.same();

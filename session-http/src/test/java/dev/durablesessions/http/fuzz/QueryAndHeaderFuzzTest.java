@@ -159,7 +159,7 @@ class QueryAndHeaderFuzzTest {
             "2026-11-22T17:00:00Z", "+999999999-12-31T23:59:59Z", "-999999999-01-01T00:00:00Z", "2026-13-45T99:99:99Z",
             "1970-01-01T00:00:00Z", "message,,", ",", "state.committed", "/files_modified/-", "files", "~", "/~")));
     Arbitrary<String> names = Arbitraries.of("after", "limit", "at", "turn", "from", "to", "attempt", "vs", "tool", "path",
-        "lastTurns", "participant", "offset", "type", "live", "cursor", "device", "access_token", "Limit", "", "x", "%00", "a b");
+        "lastTurns", "participant", "offset", "type", "live", "cursor", "device", "batch", "access_token", "Limit", "", "x", "%00", "a b");
     return Arbitraries.frequencyOf(
         Tuple.of(8, Combinators.combine(where, value).as((w, v) -> new Change("value", w, v))),
         Tuple.of(2, where.map(w -> new Change("drop", w, null))),
