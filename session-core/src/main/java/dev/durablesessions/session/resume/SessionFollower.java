@@ -23,9 +23,10 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  * <p>It subscribes through sharding, watches the incarnation that answered, and renews the
  * subscription with keep-alives that carry the last delivered offset, so a new incarnation
  * (passivation, rebalance, node loss) learns about it again and back-fills it. Journal pages
- * are read only when the consumer says it is {@link Ready}, so a slow consumer never makes it
- * read ahead, and a consumer that could not keep what it was handed {@link Rewind rewinds} it
- * instead of losing events. Spawn it as the consumer's child: it stops with the consumer.
+ * are handed over only when the consumer says it is {@link Ready}; the next page is read while
+ * the consumer works through the last one, and held (one page at most) until it is ready, so a
+ * slow consumer never makes it read further ahead. A consumer that could not keep what it was
+ * handed {@link Rewind rewinds} it instead of losing events. Spawn it as the consumer's child: it stops with the consumer.
  */
 public final class SessionFollower {
 
@@ -101,7 +102,8 @@ public final class SessionFollower {
   private ActorRef<SessionCommand> incarnation;
   private boolean attached;
   private boolean awaitingReady;
-  private ResumeCursor.Read deferredRead;
+  /** A page read ahead while the consumer was not ready: handed to the cursor when it is. */
+  private List<SessionEvent> readAhead;
 
   private SessionFollower(
       ActorContext<Command> ctx,
@@ -135,13 +137,11 @@ public final class SessionFollower {
     return Behaviors.receive(Command.class)
         .onMessage(FromSession.class, m -> onFeed(m.feed()))
         .onMessage(PageRead.class, m -> {
-          List<SessionEvent> page = m.events();
-          if (page.isEmpty()) {
-            // The journal has not got what the session announced yet (a lagging replica): retry shortly.
-            retryLater(cursor.onReadFailed());
+          if (awaitingReady) {
+            readAhead = m.events();
             return Behaviors.same();
           }
-          return perform(cursor.onJournalPage(page), true);
+          return onPage(m.events());
         })
         .onMessage(PageFailed.class, m -> {
           ctx.getLog().warn("journal read for session {} failed, retrying: {}", sessionId, m.cause().toString());
@@ -154,18 +154,17 @@ public final class SessionFollower {
         })
         .onMessage(Ready.class, m -> {
           awaitingReady = false;
-          if (deferredRead != null) {
-            ResumeCursor.Read next = deferredRead;
-            deferredRead = null;
-            read(next);
-          }
-          return Behaviors.same();
+          if (readAhead == null) return Behaviors.same();
+          List<SessionEvent> page = readAhead;
+          readAhead = null;
+          return onPage(page);
         })
         .onMessage(Rewind.class, m -> {
           ResumeCursor.Step step = cursor.rewind(m.offset());
           // Nothing more until the consumer has room again; a rewind never hands out events at once.
+          // (A page read ahead before it still goes to the cursor, which ignores what no longer fits.)
           awaitingReady = true;
-          if (step.read() != null) deferredRead = step.read();
+          if (step.read() != null) read(step.read());
           return Behaviors.same();
         })
         .onMessage(SessionStopped.class, m -> {
@@ -247,11 +246,18 @@ public final class SessionFollower {
       consumer.tell(new Deliver(step.deliver(), fromJournal));
       if (fromJournal) awaitingReady = true;
     }
-    if (step.read() != null) {
-      if (awaitingReady) deferredRead = step.read();
-      else read(step.read());
-    }
+    if (step.read() != null) read(step.read());
     return Behaviors.same();
+  }
+
+  /** A journal page for the cursor (the consumer is ready for it). */
+  private Behavior<Command> onPage(List<SessionEvent> page) {
+    if (page.isEmpty()) {
+      // The journal has not got what the session announced yet (a lagging replica): retry shortly.
+      retryLater(cursor.onReadFailed());
+      return Behaviors.same();
+    }
+    return perform(cursor.onJournalPage(page), true);
   }
 
   private void retryLater(ResumeCursor.Step step) {

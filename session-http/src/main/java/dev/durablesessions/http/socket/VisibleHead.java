@@ -10,7 +10,9 @@ import java.util.List;
  * delivering it (or at once, if it is {@code after}) the socket's backlog is done, even when the
  * head itself is an event the reader never receives (a receipt, another participant's
  * suggestion). Found by reading the journal backwards from the head, a page at a time, until an
- * event the viewer may see turns up; usually the first page ends the search.
+ * event the viewer may see turns up; usually the first page ends the search. The first page is
+ * small (it holds the head, almost always visible), later ones grow to {@code pageSize}: the
+ * attached frame, which waits for this, should not wait for a catch-up-sized read.
  */
 final class VisibleHead {
   sealed interface Step {}
@@ -24,6 +26,10 @@ final class VisibleHead {
   private final long after;
   private final long head;
   private final int pageSize;
+  private int nextSize;
+
+  /** The first page's size, at most. */
+  static final int FIRST_PAGE = 16;
 
   VisibleHead(Participant viewer, long after, long head, int pageSize) {
     if (pageSize < 1) throw new IllegalArgumentException("pageSize must be >= 1");
@@ -31,6 +37,7 @@ final class VisibleHead {
     this.after = after;
     this.head = head;
     this.pageSize = pageSize;
+    this.nextSize = Math.min(FIRST_PAGE, pageSize);
   }
 
   Step start() {
@@ -51,6 +58,8 @@ final class VisibleHead {
   }
 
   private Read pageEndingAt(long to) {
-    return new Read(Math.max(after + 1, to - pageSize + 1), to);
+    Read read = new Read(Math.max(after + 1, to - nextSize + 1), to);
+    nextSize = (int) Math.min(pageSize, nextSize * 4L);
+    return read;
   }
 }

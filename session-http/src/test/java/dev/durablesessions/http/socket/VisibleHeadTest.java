@@ -35,12 +35,12 @@ class VisibleHeadTest {
   void findsTheLastEventUpToTheHeadTheReaderMaySee() {
     Random random = new Random(11);
     for (int trial = 0; trial < 2000; trial++) {
-      int head = 1 + random.nextInt(60);
+      int head = 1 + random.nextInt(200);
       List<SessionEvent> log = new ArrayList<>();
       // mostly invisible events, so that the search often has to go back more than a page
       for (long o = 1; o <= head; o++) log.add(random.nextInt(10) == 0 ? new SessionEvent.AgentStalled(o, BOT, AT, null, "bot", "m", 1) : event(o, random.nextInt(3)));
       long after = random.nextInt(head + 1);
-      int pageSize = 1 + random.nextInt(8);
+      int pageSize = 1 + random.nextInt(40);
       for (Participant viewer : List.of(ADA, BOT, SAM)) {
         long expected = after;
         for (SessionEvent e : log) if (e.offset() > after && e.visibleTo(viewer)) expected = e.offset();
