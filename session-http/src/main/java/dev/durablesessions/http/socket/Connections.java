@@ -103,14 +103,15 @@ public final class Connections {
       ActorContext<Command> ctx, Open open, SocketSettings settings, FollowerSettings followerSettings,
       ClusterSharding sharding, SessionJournal journal) {
     Materializer mat = Materializer.matFromSystem(ctx.getSystem());
-    Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> frames =
-        Source.<Message>queue(settings.outboundBuffer()).preMaterialize(mat);
-    Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> control = Source.<Message>queue(4).preMaterialize(mat);
-    Pair<UniqueKillSwitch, Source<Message, NotUsed>> out = frames.second()
-        .mergePreferred(control.second(), true, true)
-        .viaMat(KillSwitches.single(), Keep.right())
-        .preMaterialize(mat);
-    ConnectionActor.Outbound outbound = new ConnectionActor.Outbound(frames.first(), control.first(), out.first());
+    // The outbound side, materialized once (one stream actor per socket, not one per stage):
+    // the frames queue, the control lane that goes ahead of it, and the kill switch.
+    Pair<Pair<Pair<BoundedSourceQueue<Message>, BoundedSourceQueue<Message>>, UniqueKillSwitch>, Source<Message, NotUsed>> out =
+        Source.<Message>queue(settings.outboundBuffer())
+            .mergePreferredMat(Source.<Message>queue(4), true, true, Keep.both())
+            .viaMat(KillSwitches.single(), Keep.both())
+            .preMaterialize(mat);
+    var lanes = out.first().first();
+    ConnectionActor.Outbound outbound = new ConnectionActor.Outbound(lanes.first(), lanes.second(), out.first().second());
 
     ActorRef<ConnectionActor.Command> connection = ctx.spawnAnonymous(
         Behaviors.supervise(ConnectionActor.create(open.sessionId(), open.identity(), open.tokens(), open.device(), open.opening(), outbound,
