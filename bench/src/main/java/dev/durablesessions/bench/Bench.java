@@ -360,7 +360,10 @@ public final class Bench {
     for (int s = 0; s < sessions; s++) buffered[s] = new StringBuilder();
     ScheduledExecutorService ticks = Executors.newScheduledThreadPool(3);
     long periodMicros = 1_000_000L / rate;
-    double persistedBefore = label.equals("node") ? metric("ds_events_persisted_total") : 0;
+    boolean onNode = label.equals("node");
+    double persistedBefore = onNode ? metric("ds_events_persisted_total") : 0;
+    double persistSecondsBefore = onNode ? metric("ds_persist_latency_seconds_sum") : 0;
+    double persistsBefore = onNode ? metric("ds_persist_latency_seconds_count") : 0;
     long startedAt = System.nanoTime();
     int half = sessions / 2;
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
@@ -401,8 +404,10 @@ public final class Bench {
     TimeUnit.SECONDS.sleep(seconds + 3);
     ticks.shutdownNow();
     // What reached the journal meanwhile (sessions' events, coalesced deltas), per second of the run.
-    double persistedPerS = label.equals("node")
-        ? (metric("ds_events_persisted_total") - persistedBefore) / ((System.nanoTime() - startedAt) / 1e9) : 0;
+    double persistedPerS = onNode ? (metric("ds_events_persisted_total") - persistedBefore) / ((System.nanoTime() - startedAt) / 1e9) : 0;
+    // A session's mean time from persist call to the journal's confirmation (its deltas wait this long, plus the linger).
+    double persists = onNode ? metric("ds_persist_latency_seconds_count") - persistsBefore : 0;
+    double persistMs = persists == 0 ? 0 : (metric("ds_persist_latency_seconds_sum") - persistSecondsBefore) / persists * 1000;
     int n = (int) Math.min(received.get(), latencies.length);
     long[] sorted = Arrays.copyOf(latencies, n);
     Arrays.sort(sorted);
@@ -410,10 +415,10 @@ public final class Bench {
         n == 0 ? 0 : sorted[n / 2] / 1e6, n == 0 ? 0 : sorted[(int) (n * 0.99)] / 1e6);
     System.out.printf("RESULT tokens %s sessions=%d devices_per_session=%d rate_per_session=%d batch_ms=%d sent=%d frames=%d "
             + "expected=%d delivered=%d delivered_per_s=%.0f latency_p50_ms=%.1f latency_p99_ms=%.1f envelope_chars=%d"
-            + " journal_events_per_s=%.0f%n",
+            + " journal_events_per_s=%.0f persist_mean_ms=%.1f%n",
         label, sessions, devicesPerSession, rate, TimeUnit.NANOSECONDS.toMillis(lingerNanos), figures.sent(), frames.get(),
         figures.sent() * devicesPerSession, figures.delivered(), figures.deliveredPerS(), figures.p50Ms(), figures.p99Ms(), envelope.get(),
-        persistedPerS);
+        persistedPerS, persistMs);
     agents.forEach(Socket::close);
     devices.forEach(Socket::close);
     return figures;
