@@ -265,7 +265,7 @@ public final class SessionFollower {
   }
 
   private void read(ResumeCursor.Read read) {
-    ctx.pipeToSelf(journal.read(sessionId, read.from(), read.to()),
+    ctx.pipeToSelf(journal.readConcurrently(sessionId, read.from(), read.to()),
         (events, failure) -> failure == null ? new PageRead(events) : new PageFailed(failure));
   }
 }

@@ -2,7 +2,9 @@ package dev.durablesessions.session.resume;
 
 import dev.durablesessions.session.SessionEntity;
 import dev.durablesessions.session.SessionEvent;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.persistence.query.EventEnvelope;
@@ -20,10 +22,19 @@ public final class SessionJournal {
   private final org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery ids;
 
   public SessionJournal(ActorSystem<?> system, String readJournalPluginId) {
+    this(system, PersistenceQuery.get(system.classicSystem())
+        .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, readJournalPluginId));
+  }
+
+  private SessionJournal(ActorSystem<?> system, CurrentEventsByPersistenceIdQuery query) {
+    this(system, query, (org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery) query);
+  }
+
+  private SessionJournal(ActorSystem<?> system, CurrentEventsByPersistenceIdQuery query,
+      org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery ids) {
     this.system = system;
-    this.query = PersistenceQuery.get(system.classicSystem())
-        .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, readJournalPluginId);
-    this.ids = (org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery) query;
+    this.query = query;
+    this.ids = ids;
   }
 
   public static SessionJournal fromConfig(ActorSystem<?> system) {
@@ -47,6 +58,54 @@ public final class SessionJournal {
         .currentEventsByPersistenceId(SessionEntity.persistenceId(sessionId).id(), from, to)
         .map(EventEnvelope::event)
         .map(SessionEvent.class::cast);
+  }
+
+  /** A catch-up read of more events than this runs as several queries at once. */
+  static final int CHUNK = 500;
+  static final int MAX_QUERIES = 4;
+
+  private int chunk = CHUNK;
+  private int maxQueries = MAX_QUERIES;
+
+  /** The same journal, splitting catch-up reads of more than {@code chunk} events into up to {@code maxQueries} queries (tests). */
+  public SessionJournal withChunks(int chunk, int maxQueries) {
+    SessionJournal j = new SessionJournal(system, query, ids);
+    j.chunk = chunk;
+    j.maxQueries = maxQueries;
+    return j;
+  }
+
+  /**
+   * The same as {@link #read}, for long catch-up pages: more than {@link #CHUNK} events are read
+   * as up to {@link #MAX_QUERIES} queries of consecutive ranges at once (a read's cost is mostly
+   * per event, in the query plugin and deserialization, and one query keeps one thread busy).
+   * The answer is the events of the first ranges that came back whole, then those of the first
+   * range that did not: never a gap, so a log that ends (or a replica that lags) inside the page
+   * gives what one query would have given up to there.
+   */
+  public CompletionStage<List<SessionEvent>> readConcurrently(String sessionId, long from, long to) {
+    long count = to - from + 1;
+    if (count <= chunk) return read(sessionId, from, to);
+    int queries = (int) Math.min(maxQueries, (count + chunk - 1) / chunk);
+    long size = (count + queries - 1) / queries;
+    List<CompletableFuture<List<SessionEvent>>> reads = new ArrayList<>();
+    List<Long> ends = new ArrayList<>();
+    for (long start = from; start <= to; start += size) {
+      long end = Math.min(to, start + size - 1);
+      reads.add(read(sessionId, start, end).toCompletableFuture());
+      ends.add(end);
+    }
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(done -> {
+      List<SessionEvent> events = new ArrayList<>((int) count);
+      for (int i = 0; i < reads.size(); i++) {
+        List<SessionEvent> part = reads.get(i).join();
+        events.addAll(part);
+        boolean whole = !part.isEmpty() && part.get(part.size() - 1).offset() == ends.get(i)
+            && part.size() == ends.get(i) - (i == 0 ? from : ends.get(i - 1) + 1) + 1;
+        if (!whole) break;
+      }
+      return events;
+    });
   }
 
   /** Events with offsets in [from, to], in order; fewer if the log ends earlier. */

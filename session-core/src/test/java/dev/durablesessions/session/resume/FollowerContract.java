@@ -65,7 +65,8 @@ abstract class FollowerContract {
         durable-sessions.follower.keep-alive-interval = 300ms
         """);
     SessionEntity.initSharding(kit.system(), SessionSettings.fromConfig(kit.system().settings().config()), Clock.systemUTC(), null);
-    journal = SessionJournal.fromConfig(kit.system());
+    // Catch-up pages of more than 3 events are read as up to 3 queries at once, as long pages are in production.
+    journal = SessionJournal.fromConfig(kit.system()).withChunks(3, 3);
     followerSettings = FollowerSettings.fromConfig(kit.system().settings().config());
   }
 
@@ -168,6 +169,21 @@ abstract class FollowerContract {
       for (int f = 0; f < followers.size(); f++) {
         awaitOffsets(followers.get(f), starts.get(f), last, "trial " + trial + " follower from " + starts.get(f));
       }
+    }
+  }
+
+  @Test
+  void aReadSplitIntoConcurrentQueriesGivesWhatOneQueryGives() {
+    String id = newSession();
+    writeInBackground(id, 40, 1).join();
+    long head = journal.read(id, 1, Long.MAX_VALUE).toCompletableFuture().join().size();
+    Random random = new Random(7);
+    for (int i = 0; i < 60; i++) {
+      long from = 1 + random.nextInt((int) head + 5);
+      long to = from + random.nextInt(30);
+      List<SessionEvent> one = journal.read(id, from, to).toCompletableFuture().join();
+      List<SessionEvent> split = journal.readConcurrently(id, from, to).toCompletableFuture().join();
+      assertEquals(one, split, "events " + from + ".." + to + " of " + head);
     }
   }
 
