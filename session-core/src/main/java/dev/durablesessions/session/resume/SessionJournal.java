@@ -64,6 +64,18 @@ public final class SessionJournal {
   static final int CHUNK = 500;
   static final int MAX_QUERIES = 4;
 
+  /** Queries of split reads running at once on this node, at most {@link #MAX_SPLIT_QUERIES}. */
+  private static final java.util.concurrent.atomic.AtomicInteger SPLIT_QUERIES = new java.util.concurrent.atomic.AtomicInteger();
+  static final int MAX_SPLIT_QUERIES = 4;
+
+  private static boolean reserve(int queries) {
+    while (true) {
+      int now = SPLIT_QUERIES.get();
+      if (now + queries > MAX_SPLIT_QUERIES) return false;
+      if (SPLIT_QUERIES.compareAndSet(now, now + queries)) return true;
+    }
+  }
+
   private int chunk = CHUNK;
   private int maxQueries = MAX_QUERIES;
 
@@ -81,12 +93,16 @@ public final class SessionJournal {
    * per event, in the query plugin and deserialization, and one query keeps one thread busy).
    * The answer is the events of the first ranges that came back whole, then those of the first
    * range that did not: never a gap, so a log that ends (or a replica that lags) inside the page
-   * gives what one query would have given up to there.
+   * gives what one query would have given up to there. At most {@link #MAX_SPLIT_QUERIES} such
+   * queries run at once on a node; a read that finds them taken runs as one query.
    */
   public CompletionStage<List<SessionEvent>> readConcurrently(String sessionId, long from, long to) {
     long count = to - from + 1;
     if (count <= chunk) return read(sessionId, from, to);
     int queries = (int) Math.min(maxQueries, (count + chunk - 1) / chunk);
+    // Many catch-ups at once (a node's devices reconnecting after a restart) read one query
+    // each, as before: the journal's connection pool is shared with the writes.
+    if (!reserve(queries)) return read(sessionId, from, to);
     long size = (count + queries - 1) / queries;
     List<CompletableFuture<List<SessionEvent>>> reads = new ArrayList<>();
     List<Long> ends = new ArrayList<>();
@@ -95,7 +111,9 @@ public final class SessionJournal {
       reads.add(read(sessionId, start, end).toCompletableFuture());
       ends.add(end);
     }
-    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(done -> {
+    CompletableFuture<Void> all = CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new));
+    all.whenComplete((done, failure) -> SPLIT_QUERIES.addAndGet(-queries));
+    return all.thenApply(done -> {
       List<SessionEvent> events = new ArrayList<>((int) count);
       for (int i = 0; i < reads.size(); i++) {
         List<SessionEvent> part = reads.get(i).join();
