@@ -11,10 +11,13 @@ import dev.durablesessions.session.dispatch.Pool;
 import dev.durablesessions.session.dispatch.Pools;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -64,10 +67,21 @@ public final class WorkerConnection {
   /** Lateness of the silence check that still counts as the worker's silence; beyond it, the node itself did not run. */
   private static final Duration PAUSE_TOLERANCE = Duration.ofMillis(300);
 
+  /** Reads the resume package an assignment carries (a seam for tests; the node reads it through {@link SessionQueries}). */
+  @FunctionalInterface
+  interface ResumeReader {
+    CompletionStage<SessionQueries.Answer> resume(String sessionId, Identity identity);
+  }
+
   public static Behavior<Command> create(
       Identity identity, BoundedSourceQueue<Message> out, ActorRef<Dispatcher.Command> dispatcher, Pools pools, SessionQueries queries) {
+    return create(identity, out, dispatcher, pools, (sessionId, who) -> queries.resume(sessionId, who, Optional.of(0L)));
+  }
+
+  static Behavior<Command> create(
+      Identity identity, BoundedSourceQueue<Message> out, ActorRef<Dispatcher.Command> dispatcher, Pools pools, ResumeReader resumes) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new WorkerConnection.Socket(ctx, timers, identity, out, dispatcher, pools, queries).behavior()));
+        new WorkerConnection.Socket(ctx, timers, identity, out, dispatcher, pools, resumes).behavior()));
   }
 
   private static final class Socket {
@@ -77,10 +91,17 @@ public final class WorkerConnection {
     private final BoundedSourceQueue<Message> out;
     private final ActorRef<Dispatcher.Command> dispatcher;
     private final Pools pools;
-    private final SessionQueries queries;
+    private final ResumeReader resumes;
     private final ActorRef<Dispatcher.ToWorker> self;
     /** Sessions this worker holds now, with their leases. */
     private final Map<String, Long> holding = new LinkedHashMap<>();
+    /**
+     * Sessions of {@link #holding} the worker knows it holds: their {@code assign} went out, or the
+     * {@code welcome} listed them as kept. A lease that ends before its {@code assign} went out
+     * (the resume read is still running) ends silently: a {@code revoke} for a lease the worker
+     * never saw would only confuse it.
+     */
+    private final Set<String> announced = new HashSet<>();
     private Pool pool;
     private int capacity;
     private Instant lastHeard = Instant.now();
@@ -90,14 +111,14 @@ public final class WorkerConnection {
     private boolean closed;
 
     Socket(ActorContext<Command> ctx, TimerScheduler<Command> timers, Identity identity, BoundedSourceQueue<Message> out,
-        ActorRef<Dispatcher.Command> dispatcher, Pools pools, SessionQueries queries) {
+        ActorRef<Dispatcher.Command> dispatcher, Pools pools, ResumeReader resumes) {
       this.ctx = ctx;
       this.timers = timers;
       this.identity = identity;
       this.out = out;
       this.dispatcher = dispatcher;
       this.pools = pools;
-      this.queries = queries;
+      this.resumes = resumes;
       this.self = ctx.messageAdapter(Dispatcher.ToWorker.class, FromDispatcher::new);
       timers.startSingleTimer(CheckSilence.INSTANCE, HELLO_WITHIN);
       if (identity.expiresAt() != null) {
@@ -279,6 +300,8 @@ public final class WorkerConnection {
       if (message instanceof Dispatcher.Welcome w) {
         holding.clear();
         holding.putAll(w.kept());
+        announced.clear();
+        announced.addAll(w.kept().keySet());
         ObjectNode f = frame("welcome");
         f.put("worker", w.worker()).put("pool", w.pool()).put("capacity", w.capacity())
             .put("leaseTimeoutMs", w.leaseTimeoutMs()).put("heartbeatIntervalMs", w.heartbeatIntervalMs());
@@ -287,16 +310,17 @@ public final class WorkerConnection {
         send(f);
       } else if (message instanceof Dispatcher.Assigned a) {
         holding.put(a.sessionId(), a.lease());
+        announced.remove(a.sessionId());
         // The worker gets the session's resume package with its assignment: what is open, what is unanswered.
-        ctx.pipeToSelf(queries.resume(a.sessionId(), identity, Optional.of(0L)), (answer, failure) -> new ResumeRead(a, answer, failure));
+        ctx.pipeToSelf(resumes.resume(a.sessionId(), identity), (answer, failure) -> new ResumeRead(a, answer, failure));
       } else if (message instanceof Dispatcher.Revoked r) {
-        if (holding.remove(r.sessionId(), r.lease())) {
+        if (holding.remove(r.sessionId(), r.lease()) && announced.remove(r.sessionId())) {
           ObjectNode f = frame("revoke");
           f.put("sessionId", r.sessionId()).put("lease", r.lease()).put("reason", r.reason());
           send(f);
         }
       } else if (message instanceof Dispatcher.Released r) {
-        holding.remove(r.sessionId(), r.lease());
+        if (holding.remove(r.sessionId(), r.lease())) announced.remove(r.sessionId());
         ObjectNode f = frame("released");
         f.put("sessionId", r.sessionId()).put("lease", r.lease());
         send(f);
@@ -322,6 +346,7 @@ public final class WorkerConnection {
             read.failure() != null ? read.failure().toString() : read.answer());
         f.putNull("resume");
       }
+      announced.add(a.sessionId());
       send(f);
       return Behaviors.same();
     }
