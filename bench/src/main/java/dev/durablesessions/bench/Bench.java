@@ -42,7 +42,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * ./mvnw -q -DskipTests package
  * java -jar bench/target/bench.jar [all|backlog|recovery|idle|tokens] [--db=h2|postgres] [--sessions=1000]
  *     [--rate=50] [--seconds=10] [--devices=1] [--batch=0|40ms] [--baseline=on|off]
- *     [--backlog=10000] [--events=100000] [--connections=10000]
+ *     [--backlog=10000] [--warm-catch-ups=3] [--events=100000] [--connections=10000]
  * java -jar bench/target/bench.jar peers [--runs=3] ...   (not part of all; see {@link PeersBench})
  * </pre>
  */
@@ -184,6 +184,21 @@ public final class Bench {
     System.out.printf("RESULT backlog events=%d catch_up_ms=%.0f catch_up_events_per_s=%.0f frames=%.0f"
             + " batched_catch_up_ms=%.0f batched_events_per_s=%.0f batched_frames=%.0f single_socket_appends_per_s=%.0f%n",
         head, single[0], head / (single[0] / 1000), single[1], batched[0], head / (batched[0] / 1000), batched[1], appendRate);
+    // The same catch-ups again on the now warm node (its code compiled): what a long-running node does.
+    int warmRuns = option("warm-catch-ups", 3);
+    double[] warmSingle = new double[warmRuns];
+    double[] warmBatched = new double[warmRuns];
+    for (int i = 0; i < warmRuns; i++) {
+      warmSingle[i] = catchUp(session, head, false)[0];
+      warmBatched[i] = catchUp(session, head, true)[0];
+    }
+    if (warmRuns > 0) {
+      Arrays.sort(warmSingle);
+      Arrays.sort(warmBatched);
+      System.out.printf("RESULT backlog_warm events=%d runs=%d catch_up_ms_min=%.0f catch_up_ms_median=%.0f"
+              + " batched_catch_up_ms_min=%.0f batched_catch_up_ms_median=%.0f%n",
+          head, warmRuns, warmSingle[0], warmSingle[warmRuns / 2], warmBatched[0], warmBatched[warmRuns / 2]);
+    }
   }
 
   /** Reads the whole session over a fresh socket; returns {milliseconds to the head, frames received}. */
@@ -192,13 +207,17 @@ public final class Bench {
     AtomicLong frames = new AtomicLong();
     CountDownLatch caughtUp = new CountDownLatch(1);
     long start = System.nanoTime();
+    List<String> arrivals = java.util.Collections.synchronizedList(new ArrayList<>()); // "ms:offset" of the first frames
     Socket device = new Socket(http, ws(session, 0, userToken) + (batch ? "&batch=true" : ""), frame -> {
       try {
         JsonNode f = JSON.readTree(frame);
         String type = f.path("type").asText();
+        if (arrivals.size() < 3 && !"events".equals(type) && !f.has("offset")) {
+          arrivals.add(String.format("%.0f:%s", (System.nanoTime() - start) / 1e6, type));
+        }
         JsonNode event = "events".equals(type) ? f.path("events").get(f.path("events").size() - 1) : f;
         if (event.has("offset") && !"ack".equals(type)) {
-          frames.incrementAndGet();
+          if (frames.incrementAndGet() <= 40) arrivals.add(String.format("%.0f:%d", (System.nanoTime() - start) / 1e6, event.path("offset").asLong()));
           last.set(event.path("offset").asLong());
           if (last.get() >= head) caughtUp.countDown();
         }
@@ -209,6 +228,7 @@ public final class Bench {
     if (!caughtUp.await(300, TimeUnit.SECONDS)) throw new IllegalStateException("catch-up stalled at " + last.get());
     double ms = (System.nanoTime() - start) / 1e6;
     device.close();
+    System.out.printf("# catch-up%s: frames at ms:last-offset %s%n", batch ? " (events frames)" : "", String.join(" ", arrivals));
     return new double[] {ms, frames.get()};
   }
 

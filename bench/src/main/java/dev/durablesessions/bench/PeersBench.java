@@ -30,7 +30,13 @@ import java.util.stream.Stream;
  *     [--peers=/work/shared/peers] [--write-doc=docs/PERFORMANCE.md|none] [--warmup-runs=2]
  *     [--max-seconds=300] [--pg-url=jdbc:postgresql://127.0.0.1:5432/test] [--pg-user=postgres] [--node=node]
  *     [--baseline=on|off] [--servers=ours,baseline,reference-memory,reference-file]
+ *     [--wrk=on|off] [--wrk-seconds=15] [--wrk-connections=50]
  * </pre>
+ *
+ * With {@code wrk} on the PATH ({@code apt-get install wrk}), each server also takes appends
+ * from that lean C client after the load script's runs ({@link #wrk}): the same number of
+ * streams, ~40-byte JSON appends spread over them, {@code --wrk-connections} connections for
+ * {@code --wrk-seconds}, so the figure is the server's and not a Node.js client's.
  *
  * After ours, the same load runs against the bare-stack baseline ({@code BareAppends}: a Pekko
  * HTTP route asking a no-op sharded entity), and our appends/s and p99 are printed as ratios
@@ -79,7 +85,14 @@ final class PeersBench {
   }
 
   /** Every run of one peer, with medians over the runs that produced figures. */
-  record PeerResult(Peer peer, List<Run> runs) {
+  /** One wrk run: requests/s, latency percentiles, answers other than 2xx and socket errors; {@code failure} when it did not run. */
+  record WrkFigures(double requestsPerS, double p50Ms, double p99Ms, long requests, long non2xx, String socketErrors, String failure) {
+    boolean clean() {
+      return failure == null && non2xx == 0 && socketErrors == null;
+    }
+  }
+
+  record PeerResult(Peer peer, List<Run> runs, WrkFigures wrk) {
     List<Figures> figures() {
       return runs.stream().map(Run::figures).filter(f -> f != null).toList();
     }
@@ -321,8 +334,9 @@ final class PeersBench {
       String why = e.getMessage() == null ? e.toString() : e.getMessage();
       System.out.printf("%s FAILED to start:%n%s%n", peer.key(), indent(why));
       for (int i = 1; i <= runs; i++) done.add(new Run(i, -1, null, "server did not start: " + firstLine(why)));
-      return new PeerResult(peer, done);
+      return new PeerResult(peer, done, null);
     }
+    WrkFigures lean = null;
     try {
       System.out.println("# " + peer.key() + " serving " + server.base());
       for (int warm = 0; warm < warmupRuns; warm++) {
@@ -330,14 +344,102 @@ final class PeersBench {
         if (w.figures() == null) {
           // The measured runs would fail the same way: report them failed without waiting on each.
           for (int i = 1; i <= runs; i++) done.add(new Run(i, w.exitCode(), null, "warm-up failed: " + w.failure()));
-          return new PeerResult(peer, done);
+          return new PeerResult(peer, done, null);
         }
       }
       for (int i = 1; i <= runs; i++) done.add(load(peer, server.base(), i, streams, events));
+      if (!"off".equals(options.getOrDefault("wrk", "on"))) lean = wrk(peer, server.base());
     } finally {
       server.stop();
     }
-    return new PeerResult(peer, done);
+    return new PeerResult(peer, done, lean);
+  }
+
+  static final String WRK_SCRIPT = """
+      -- Appends of ~40 bytes of JSON, spread over the streams in turn (per wrk thread).
+      local prefix = os.getenv("WRK_PREFIX")
+      local streams = tonumber(os.getenv("WRK_STREAMS"))
+      local n = 0
+      request = function()
+        n = n + 1
+        return wrk.format("POST", prefix .. (n % streams), {["Content-Type"] = "application/json"},
+          '{"n":' .. n .. ',"text":"a token of about forty bytes"}')
+      end
+      """;
+  static final Pattern WRK_RATE = Pattern.compile("^Requests/sec:\\s+([0-9.]+)");
+  static final Pattern WRK_PERCENTILE = Pattern.compile("^\\s+(50|99)(?:\\.000)?%\\s+([0-9.]+)(us|ms|s)\\s*$");
+  static final Pattern WRK_REQUESTS = Pattern.compile("^\\s+(\\d+) requests in ");
+  static final Pattern WRK_NON_2XX = Pattern.compile("^\\s+Non-2xx or 3xx responses: (\\d+)");
+
+  /**
+   * Appends from wrk against a running server: creates {@link #streams} JSON streams, then
+   * POSTs to them for {@code --wrk-seconds} over {@code --wrk-connections} connections on one
+   * thread (one core's worth of client, as measured in MEASURED.md). A run with any answer other than 2xx or any socket
+   * error is reported as such beside its figures.
+   */
+  WrkFigures wrk(Peer peer, String base) throws Exception {
+    int seconds = option("wrk-seconds", 15);
+    int connections = option("wrk-connections", 50);
+    String run = Long.toString(System.currentTimeMillis(), 36);
+    java.net.URI baseUri = java.net.URI.create(base);
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    for (int i = 0; i < streams; i++) {
+      var created = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/wrk/" + run + "/s" + i))
+          .header("Content-Type", "application/json").PUT(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+          java.net.http.HttpResponse.BodyHandlers.discarding());
+      if (created.statusCode() / 100 != 2) {
+        System.out.printf("%s wrk FAILED: creating a stream answered %d%n", peer.key(), created.statusCode());
+        return new WrkFigures(0, 0, 0, 0, 0, null, "creating a stream answered " + created.statusCode());
+      }
+    }
+    Path script = logs.resolve("wrk-appends.lua");
+    Files.writeString(script, WRK_SCRIPT);
+    ProcessBuilder builder = new ProcessBuilder("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--latency",
+        "-s", script.toAbsolutePath().toString(), base).redirectErrorStream(true);
+    builder.environment().put("WRK_PREFIX", baseUri.getPath() + "/wrk/" + run + "/s");
+    builder.environment().put("WRK_STREAMS", String.valueOf(streams));
+    Process process;
+    try {
+      process = children.start(builder);
+    } catch (IOException e) {
+      System.out.printf("%s wrk FAILED: %s (apt-get install wrk)%n", peer.key(), e.getMessage());
+      return new WrkFigures(0, 0, 0, 0, 0, null, "wrk is not installed (apt-get install wrk)");
+    }
+    List<String> lines;
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      lines = in.lines().toList();
+    }
+    if (!process.waitFor(seconds + 60L, TimeUnit.SECONDS)) ChildProcesses.stopTree(process);
+    double rate = -1;
+    double p50 = -1;
+    double p99 = -1;
+    long requests = 0;
+    long non2xx = 0;
+    String socketErrors = null;
+    for (String line : lines) {
+      System.out.printf("  %s wrk | %s%n", peer.key(), line);
+      Matcher m;
+      if ((m = WRK_RATE.matcher(line)).find()) rate = Double.parseDouble(m.group(1));
+      if ((m = WRK_REQUESTS.matcher(line)).find()) requests = Long.parseLong(m.group(1));
+      if ((m = WRK_NON_2XX.matcher(line)).find()) non2xx = Long.parseLong(m.group(1));
+      if (line.trim().startsWith("Socket errors:")) socketErrors = line.trim();
+      if ((m = WRK_PERCENTILE.matcher(line)).find()) {
+        double value = Double.parseDouble(m.group(2)) * switch (m.group(3)) {
+          case "us" -> 0.001;
+          case "s" -> 1000.0;
+          default -> 1.0;
+        };
+        if (m.group(1).equals("50")) p50 = value;
+        else p99 = value;
+      }
+    }
+    if (rate < 0 || p99 < 0) {
+      return new WrkFigures(0, 0, 0, 0, 0, null, "no figures from wrk (exit " + (process.isAlive() ? "none" : process.exitValue()) + ")");
+    }
+    WrkFigures figures = new WrkFigures(rate, p50, p99, requests, non2xx, socketErrors, null);
+    System.out.printf("WRK %s appends_per_s=%.0f p50_ms=%.2f p99_ms=%.2f requests=%d non2xx=%d%s%n", peer.key(), rate, p50, p99,
+        requests, non2xx, socketErrors == null ? "" : " " + socketErrors);
+    return figures;
   }
 
   /** One bench-ds.mjs run, bounded by its own deadline and, behind it, a process timeout. */

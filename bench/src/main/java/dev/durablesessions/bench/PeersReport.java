@@ -69,7 +69,33 @@ final class PeersReport {
       System.out.printf("RESULT appends node p99 %s ms | baseline p99 %s ms | ratio %s%n", millis(ours.median(Figures::p99Ms)),
           millis(baseline.median(Figures::p99Ms)), ratio(ours, baseline, Figures::p99Ms));
     }
+    if (ours.wrk() != null) {
+      for (PeerResult r : results) {
+        if (r.wrk() == null) continue;
+        System.out.printf("# wrk %s: %s appends/s, p50 %s ms, p99 %s ms%s%n", r.peer().key(), wrkCell(r, w -> w.requestsPerS(), false),
+            wrkCell(r, w -> w.p50Ms(), true), wrkCell(r, w -> w.p99Ms(), true), r.wrk().clean() ? "" : " (" + wrkTrouble(r.wrk()) + ")");
+      }
+    }
     for (String target : targets()) System.out.println("# target: " + target.replace("**", ""));
+  }
+
+  static String wrkCell(PeerResult r, ToDoubleFunction<PeersBench.WrkFigures> metric, boolean millis) {
+    if (r.wrk() == null || r.wrk().failure() != null) return "-";
+    return millis ? String.format(Locale.ROOT, "%.1f", metric.applyAsDouble(r.wrk())) : number(metric.applyAsDouble(r.wrk()));
+  }
+
+  static String wrkTrouble(PeersBench.WrkFigures w) {
+    if (w.failure() != null) return w.failure();
+    List<String> trouble = new ArrayList<>();
+    if (w.non2xx() > 0) trouble.add(w.non2xx() + " answers not 2xx");
+    if (w.socketErrors() != null) trouble.add(w.socketErrors());
+    return String.join(", ", trouble);
+  }
+
+  /** ours / peer for a wrk figure, or null when either did not run clean. */
+  Double wrkQuotient(PeerResult peer, ToDoubleFunction<PeersBench.WrkFigures> metric) {
+    if (peer == null || ours.wrk() == null || peer.wrk() == null || ours.wrk().failure() != null || peer.wrk().failure() != null) return null;
+    return metric.applyAsDouble(ours.wrk()) / metric.applyAsDouble(peer.wrk());
   }
 
   /** The issue-5 targets, each with MET or NOT MET and the figure that decides it. */
@@ -86,6 +112,23 @@ final class PeersReport {
         "lost=0 dup=0 in every run: " + verdict(everyRunClean)
             + " (" + ours.clean() + " of " + ours.runs().size() + " runs completed clean)"));
     else targets.add("lost=0 dup=0 in every run: " + verdict(everyRunClean) + " (" + ours.clean() + " of " + ours.runs().size() + " runs completed clean)");
+    if (ours.wrk() != null) {
+      Double appendsWrk = wrkQuotient(referenceMemory, PeersBench.WrkFigures::requestsPerS);
+      Double p99Wrk = wrkQuotient(referenceMemory, PeersBench.WrkFigures::p99Ms);
+      Double baselineWrk = wrkQuotient(baseline, PeersBench.WrkFigures::requestsPerS);
+      if (referenceMemory != null) {
+        targets.add("with wrk, appends/s >= the reference memory store's (issue 15): " + verdict(appendsWrk != null && appendsWrk >= 1)
+            + " (" + evidence(appendsWrk) + ")");
+        targets.add("with wrk, append p99 <= the reference memory store's (issue 15): " + verdict(p99Wrk != null && p99Wrk <= 1)
+            + " (" + evidence(p99Wrk) + ")");
+      }
+      if (baseline != null) {
+        targets.add("with wrk, appends/s >= 80% of the no-op sharded baseline's (issue 15): "
+            + verdict(baselineWrk != null && baselineWrk >= 0.8) + " (" + evidence(baselineWrk) + ")");
+      }
+      targets.add("with wrk, every append answered 2xx without socket errors: " + verdict(ours.wrk().clean())
+          + (ours.wrk().clean() ? "" : " (" + wrkTrouble(ours.wrk()) + ")"));
+    }
     if (baseline != null) {
       Double ofBaseline = quotient(ours, baseline, Figures::appendsPerS);
       targets.add("appends/s >= 80% of the no-op sharded baseline's (issue 15): " + verdict(ofBaseline != null && ofBaseline >= 0.8)
@@ -175,6 +218,20 @@ final class PeersReport {
           .append("through Cluster Sharding on a one-node cluster (`dev.durablesessions.bench.baseline.BareAppends`, its own JVM ")
           .append("with the node's flags), answering each append at once and storing nothing, so its reads find nothing and ")
           .append("are not compared.\n");
+    }
+    if (ours.wrk() != null) {
+      md.append("\nAppends from `wrk` (a C client: ").append(bench.option("wrk-connections", 50)).append(" connections, one thread, ")
+          .append(bench.option("wrk-seconds", 15)).append(" s per server, right after its runs above, so warm; ~40-byte JSON appends ")
+          .append("spread over ").append(bench.streams).append(" new streams in turn, without producer headers):\n\n");
+      md.append("| server | appends/s | p50 | p99 | appends | trouble |\n|---|---|---|---|---|---|\n");
+      for (PeerResult r : results) {
+        if (r.wrk() == null) continue;
+        md.append("| ").append(r.peer().label()).append(" | ").append(wrkCell(r, PeersBench.WrkFigures::requestsPerS, false))
+            .append(" | ").append(wrkCell(r, PeersBench.WrkFigures::p50Ms, true)).append(" ms | ")
+            .append(wrkCell(r, PeersBench.WrkFigures::p99Ms, true)).append(" ms | ")
+            .append(r.wrk().failure() == null ? String.format(Locale.ROOT, "%,d", r.wrk().requests()) : "-").append(" | ")
+            .append(r.wrk().clean() ? "none" : cell(wrkTrouble(r.wrk()))).append(" |\n");
+      }
     }
     md.append("\nTargets (issues 5 and 15), against the reference memory store and the baseline measured in the same run:\n\n");
     for (String target : targets()) md.append("- ").append(target).append('\n');

@@ -20,21 +20,25 @@ public final class SessionJournal {
   private final ActorSystem<?> system;
   private final CurrentEventsByPersistenceIdQuery query;
   private final org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery ids;
+  /** Direct reads of the journal table for {@link #read}; null: through the query plugin. */
+  private final JournalRows rows;
 
   public SessionJournal(ActorSystem<?> system, String readJournalPluginId) {
     this(system, PersistenceQuery.get(system.classicSystem())
-        .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, readJournalPluginId));
+        .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, readJournalPluginId),
+        JournalRows.forSystem(system, readJournalPluginId));
   }
 
-  private SessionJournal(ActorSystem<?> system, CurrentEventsByPersistenceIdQuery query) {
-    this(system, query, (org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery) query);
+  private SessionJournal(ActorSystem<?> system, CurrentEventsByPersistenceIdQuery query, JournalRows rows) {
+    this(system, query, (org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery) query, rows);
   }
 
   private SessionJournal(ActorSystem<?> system, CurrentEventsByPersistenceIdQuery query,
-      org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery ids) {
+      org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery ids, JournalRows rows) {
     this.system = system;
     this.query = query;
     this.ids = ids;
+    this.rows = rows;
   }
 
   public static SessionJournal fromConfig(ActorSystem<?> system) {
@@ -81,7 +85,7 @@ public final class SessionJournal {
 
   /** The same journal, splitting catch-up reads of more than {@code chunk} events into up to {@code maxQueries} queries (tests). */
   public SessionJournal withChunks(int chunk, int maxQueries) {
-    SessionJournal j = new SessionJournal(system, query, ids);
+    SessionJournal j = new SessionJournal(system, query, ids, rows);
     j.chunk = chunk;
     j.maxQueries = maxQueries;
     return j;
@@ -126,8 +130,26 @@ public final class SessionJournal {
     });
   }
 
-  /** Events with offsets in [from, to], in order; fewer if the log ends earlier. */
+  /** The same journal read only through the query plugin (tests compare the two ways). */
+  public SessionJournal throughQueryPlugin() {
+    SessionJournal j = new SessionJournal(system, query, ids, null);
+    j.chunk = chunk;
+    j.maxQueries = maxQueries;
+    return j;
+  }
+
+  /** Whether {@link #read} queries the journal table directly. */
+  public boolean readsDirectly() {
+    return rows != null;
+  }
+
+  /**
+   * Events with offsets in [from, to], in order; fewer if the log ends earlier. With
+   * {@code durable-sessions.session.direct-journal-reads} (the default on the JDBC journal),
+   * one SQL query ({@link JournalRows}); else through the query plugin.
+   */
   public CompletionStage<List<SessionEvent>> read(String sessionId, long from, long to) {
+    if (rows != null) return rows.read(sessionId, from, to);
     return query
         .currentEventsByPersistenceId(SessionEntity.persistenceId(sessionId).id(), from, to)
         .map(EventEnvelope::event)

@@ -1,7 +1,9 @@
 package dev.durablesessions.session.resume;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.durablesessions.persistence.Database;
 import dev.durablesessions.session.AppendBody;
@@ -185,6 +187,27 @@ abstract class FollowerContract {
       List<SessionEvent> split = journal.readConcurrently(id, from, to).toCompletableFuture().join();
       assertEquals(one, split, "events " + from + ".." + to + " of " + head);
     }
+  }
+
+  @Test
+  void aDirectReadOfTheJournalTableGivesWhatTheQueryPluginGives() {
+    assertTrue(journal.readsDirectly(), "durable-sessions.session.direct-journal-reads is on by default on the JDBC journal");
+    SessionJournal plugin = journal.throughQueryPlugin();
+    assertFalse(plugin.readsDirectly());
+    String id = newSession();
+    writeInBackground(id, 50, 3).join();
+    List<SessionEvent> all = plugin.read(id, 0, Long.MAX_VALUE).toCompletableFuture().join();
+    assertEquals(all, journal.read(id, 0, Long.MAX_VALUE).toCompletableFuture().join());
+    assertTrue(all.size() > 50, "the session's whole log: created, joined, 50 messages");
+    long head = all.get(all.size() - 1).offset();
+    Random random = new Random(11);
+    for (int i = 0; i < 60; i++) {
+      long from = random.nextInt((int) head + 5);
+      long to = from + random.nextInt(40) - 3; // some empty ranges, some past the end
+      assertEquals(plugin.read(id, from, to).toCompletableFuture().join(), journal.read(id, from, to).toCompletableFuture().join(),
+          "events " + from + ".." + to + " of " + head);
+    }
+    assertEquals(List.of(), journal.read("no-such-session-" + UUID.randomUUID(), 0, 100).toCompletableFuture().join());
   }
 
   @Test
