@@ -1,4 +1,7 @@
 -- Journal and snapshot tables for pekko-persistence-jdbc 1.1.1 on H2, and the erasure audit table, idempotent.
+-- Events are VARBINARY, stored in their row (a BLOB is a separate LOB entry per event: about 15 %
+-- fewer appends per second on one session, docs/PERFORMANCE.md); databases created with BLOB
+-- keep it and work as before (the plugin reads and writes both as bytes).
 CREATE TABLE IF NOT EXISTS PUBLIC."event_journal" (
     "ordering" BIGINT UNIQUE NOT NULL AUTO_INCREMENT,
     "deleted" BOOLEAN DEFAULT false NOT NULL,
@@ -7,7 +10,7 @@ CREATE TABLE IF NOT EXISTS PUBLIC."event_journal" (
     "writer" VARCHAR NOT NULL,
     "write_timestamp" BIGINT NOT NULL,
     "adapter_manifest" VARCHAR NOT NULL,
-    "event_payload" BLOB NOT NULL,
+    "event_payload" VARBINARY NOT NULL,
     "event_ser_id" INTEGER NOT NULL,
     "event_ser_manifest" VARCHAR NOT NULL,
     "meta_payload" BLOB,
