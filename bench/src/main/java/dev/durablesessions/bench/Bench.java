@@ -265,8 +265,9 @@ public final class Bench {
     start = System.nanoTime();
     head(session);
     double warmMs = (System.nanoTime() - start) / 1e6;
-    if (recovered != head || recoveredRunning != head) {
-      throw new IllegalStateException("recovered heads " + recoveredRunning + ", " + recovered + " != " + head);
+    // At least the head written: a presence event (the writer's socket is gone) may follow a restart.
+    if (recovered < head || recoveredRunning < head) {
+      throw new IllegalStateException("recovered heads " + recoveredRunning + ", " + recovered + " < " + head);
     }
     System.out.printf("RESULT recovery events=%d running_node_after_passivation_ms=%.0f then %.0f (sessions active before: %d) "
             + "first_request_after_restart_ms=%.0f (sharding start, snapshot and tail) warm_request_ms=%.1f append_rate=%.0f/s%n",
